@@ -1,0 +1,26 @@
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/spidergo/spidergo.Version=$(VERSION)
+
+.PHONY: run build test lint bench
+
+## run: build and start the server on :8080 with the embedded SQLite database
+run: build
+	./bin/spidergo serve
+
+## build: compile bin/spidergo
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/spidergo ./cmd/spidergo
+
+## test: every test, with the race detector (PostgreSQL and Redis tests run
+## when SPIDERGO_TEST_DATABASE_URL / SPIDERGO_TEST_REDIS_URL are set)
+test:
+	$(GO) test -race -count=1 ./...
+	@if [ -f bench/go.mod ]; then cd bench && $(GO) test -count=1 ./...; fi
+
+## lint: gofmt check and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	@if [ -f bench/go.mod ]; then cd bench && $(GO) vet ./...; fi

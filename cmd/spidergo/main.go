@@ -1,0 +1,142 @@
+// Command spidergo is SpiderGo's one binary: the server and its admin and
+// client commands.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/config"
+	"github.com/spidergo/spidergo/internal/server"
+	"github.com/spidergo/spidergo/internal/sqlstore"
+)
+
+const usage = `usage: spidergo <command> [flags]
+
+commands:
+  serve     run the server (spidergo serve --help lists every setting)
+  migrate   apply database migrations and exit
+  version   print the version
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr))
+}
+
+// command is one subcommand; it returns the process exit code.
+type command func(ctx context.Context, args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) int
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":   cmdServe,
+		"migrate": cmdMigrate,
+		"version": cmdVersion,
+	}
+}
+
+func run(ctx context.Context, args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
+	config.SetVersion(spidergo.Version)
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmd, ok := commands()[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "spidergo: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	return cmd(ctx, args[1:], env, stdin, stdout, stderr)
+}
+
+func cmdVersion(_ context.Context, _ []string, _ func(string) string, _ io.Reader, stdout, _ io.Writer) int {
+	fmt.Fprintln(stdout, "spidergo", spidergo.Version)
+	return 0
+}
+
+// loadConfig reads the configuration, printing one clear line on error.
+func loadConfig(args []string, env func(string) string, stderr io.Writer) (*config.Config, int) {
+	cfg, err := config.Load(args, env, stderr)
+	if err != nil {
+		if err.Error() == "flag: help requested" {
+			return nil, 0
+		}
+		fmt.Fprintln(stderr, "spidergo:", err)
+		return nil, 2
+	}
+	return cfg, -1
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func cmdMigrate(ctx context.Context, args []string, env func(string) string, _ io.Reader, stdout, stderr io.Writer) int {
+	cfg, code := loadConfig(args, env, stderr)
+	if cfg == nil {
+		return code
+	}
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		fmt.Fprintln(stderr, "spidergo: migrate:", err)
+		return 1
+	}
+	db.Close()
+	fmt.Fprintln(stdout, "database is up to date")
+	return 0
+}
+
+func cmdServe(ctx context.Context, args []string, env func(string) string, _ io.Reader, _, stderr io.Writer) int {
+	cfg, code := loadConfig(args, env, stderr)
+	if cfg == nil {
+		return code
+	}
+	log := newLogger(cfg, stderr)
+	db, err := sqlstore.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		fmt.Fprintln(stderr, "spidergo: database:", err)
+		return 1
+	}
+	defer db.Close()
+	srv, err := server.New(cfg, db, log, server.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, "spidergo:", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "spidergo: listen:", err)
+		return 1
+	}
+	log.Info("SpiderGo listening", "addr", ln.Addr().String(), "version", spidergo.Version, "database", dbKind(cfg.DatabaseURL), "role", cfg.Role)
+	if err := srv.Serve(ctx, ln); err != nil {
+		fmt.Fprintln(stderr, "spidergo: serve:", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+func dbKind(u string) string {
+	if len(u) >= 7 && u[:7] == "sqlite:" {
+		return "sqlite"
+	}
+	return "postgres"
+}

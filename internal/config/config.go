@@ -1,0 +1,370 @@
+// Package config reads SpiderGo's settings from the environment and from
+// the serve command's flags (flags win), applies defaults and validates
+// them. It holds no globals: Load returns a Config.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the server.
+type Config struct {
+	Addr             string
+	DatabaseURL      string
+	RedisURL         string
+	Role             string // all, api or worker
+	BaseURL          string
+	FetchAllow       []string
+	FetchPorts       []int
+	FetchMaxBody     int64
+	APIKeyDailyLimit int
+	APIKeyMaxPerUser int
+	TrialDailyLimit  int
+	TrustedProxies   []netip.Prefix
+	SMTPURL          string
+	MailFrom         string
+	// RequireEmailVerification defaults to whether SMTP is configured.
+	RequireEmailVerification bool
+	SecureCookies            string // auto, true or false
+	ChromiumPath             string
+	UserAgent                string
+	MaxJobsPerUser           int
+	LogFormat                string // text or json
+	LogLevel                 string // debug, info, warn, error
+	ShutdownTimeout          time.Duration
+	OAuth                    map[string]OAuthProvider
+}
+
+// OAuthProvider is one sign-in provider's client settings. The endpoint
+// URLs default to the provider's own; tests point them at a local fake.
+type OAuthProvider struct {
+	ClientID, ClientSecret     string
+	AuthURL, TokenURL, UserURL string
+	EmailsURL                  string // GitHub only: the verified-emails endpoint
+}
+
+// Version is filled in by the binary so the default user agent names it.
+var defaultVersion = "dev"
+
+// setting is one row of the settings table: its environment variable, its
+// flag, its default and how to parse it into a Config.
+type setting struct {
+	env, flag, def, usage string
+	set                   func(c *Config, v string) error
+}
+
+func settings() []setting {
+	return []setting{
+		{"SPIDERGO_ADDR", "addr", ":8080", "listen address", func(c *Config, v string) error {
+			if v == "" {
+				return errors.New("must not be empty")
+			}
+			c.Addr = v
+			return nil
+		}},
+		{"SPIDERGO_DATABASE_URL", "database-url", "sqlite:spidergo.db", "sqlite:PATH or postgres://…", func(c *Config, v string) error {
+			if !strings.HasPrefix(v, "sqlite:") && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+				return errors.New("must start with sqlite: or postgres://")
+			}
+			if v == "sqlite:" {
+				return errors.New("sqlite: needs a file path, e.g. sqlite:spidergo.db")
+			}
+			c.DatabaseURL = v
+			return nil
+		}},
+		{"SPIDERGO_REDIS_URL", "redis-url", "", "redis://…; enables Redis for quotas, limits and cache", func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {
+				return errors.New("must start with redis:// or rediss://")
+			}
+			c.RedisURL = v
+			return nil
+		}},
+		{"SPIDERGO_ROLE", "role", "all", "all, api or worker", func(c *Config, v string) error {
+			switch v {
+			case "all", "api", "worker":
+				c.Role = v
+				return nil
+			}
+			return errors.New("must be all, api or worker")
+		}},
+		{"SPIDERGO_BASE_URL", "base-url", "http://localhost:8080", "public URL of this server (links in mail, OAuth callbacks, user agent)", func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return errors.New("must be an absolute http(s) URL")
+			}
+			c.BaseURL = strings.TrimRight(v, "/")
+			return nil
+		}},
+		{"SPIDERGO_FETCH_ALLOW", "fetch-allow", "", "comma list of CIDRs or host:port the fetcher may reach despite the private-address block", func(c *Config, v string) error {
+			c.FetchAllow = nil
+			for _, e := range splitList(v) {
+				if err := checkAllowEntry(e); err != nil {
+					return fmt.Errorf("entry %q: %w", e, err)
+				}
+				c.FetchAllow = append(c.FetchAllow, e)
+			}
+			return nil
+		}},
+		{"SPIDERGO_FETCH_PORTS", "fetch-ports", "80,443,8080,8443", "comma list of ports the fetcher may connect to", func(c *Config, v string) error {
+			c.FetchPorts = nil
+			for _, e := range splitList(v) {
+				p, err := strconv.Atoi(e)
+				if err != nil || p < 1 || p > 65535 {
+					return fmt.Errorf("port %q is not a number from 1 to 65535", e)
+				}
+				c.FetchPorts = append(c.FetchPorts, p)
+			}
+			return nil
+		}},
+		{"SPIDERGO_FETCH_MAX_BODY", "fetch-max-body", "10485760", "largest page body in bytes, after decompression", func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 {
+				return errors.New("must be a whole number of bytes, at least 1024")
+			}
+			c.FetchMaxBody = n
+			return nil
+		}},
+		{"SPIDERGO_API_KEY_DAILY_LIMIT", "api-key-daily-limit", "1000", "requests per key per UTC day", positiveInt(func(c *Config, n int) { c.APIKeyDailyLimit = n })},
+		{"SPIDERGO_API_KEY_MAX_PER_USER", "api-key-max-per-user", "3", "active keys per user", positiveInt(func(c *Config, n int) { c.APIKeyMaxPerUser = n })},
+		{"SPIDERGO_TRIAL_DAILY_LIMIT", "trial-daily-limit", "3", "trial requests per client IP per day (0 turns trials off)", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return errors.New("must be a whole number, 0 or more")
+			}
+			c.TrialDailyLimit = n
+			return nil
+		}},
+		{"SPIDERGO_TRUSTED_PROXIES", "trusted-proxies", "", "comma list of CIDRs whose X-Forwarded-For is believed", func(c *Config, v string) error {
+			c.TrustedProxies = nil
+			for _, e := range splitList(v) {
+				p, err := parsePrefix(e)
+				if err != nil {
+					return fmt.Errorf("entry %q is not a CIDR or IP address", e)
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p)
+			}
+			return nil
+		}},
+		{"SPIDERGO_SMTP_URL", "smtp-url", "", "smtp://user:pass@host:port; without it mail goes to the log", func(c *Config, v string) error {
+			if v != "" {
+				u, err := url.Parse(v)
+				if err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps") || u.Host == "" {
+					return errors.New("must look like smtp://user:pass@host:port")
+				}
+			}
+			c.SMTPURL = v
+			return nil
+		}},
+		{"SPIDERGO_MAIL_FROM", "mail-from", "SpiderGo <no-reply@localhost>", "sender address of mail", func(c *Config, v string) error {
+			c.MailFrom = v
+			return nil
+		}},
+		{"SPIDERGO_REQUIRE_EMAIL_VERIFICATION", "require-email-verification", "", "on iff SMTP is set, unless given", func(c *Config, v string) error {
+			if v == "" {
+				c.RequireEmailVerification = c.SMTPURL != ""
+				return nil
+			}
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("must be true or false")
+			}
+			c.RequireEmailVerification = b
+			return nil
+		}},
+		{"SPIDERGO_SECURE_COOKIES", "secure-cookies", "auto", "auto (Secure when the request came over TLS), true or false", func(c *Config, v string) error {
+			switch v {
+			case "auto", "true", "false":
+				c.SecureCookies = v
+				return nil
+			}
+			return errors.New("must be auto, true or false")
+		}},
+		{"SPIDERGO_CHROMIUM_PATH", "chromium-path", "", "browser for render (default /usr/bin/chromium if present)", func(c *Config, v string) error {
+			if v == "" {
+				if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+					v = "/usr/bin/chromium"
+				}
+			}
+			c.ChromiumPath = v
+			return nil
+		}},
+		{"SPIDERGO_USER_AGENT", "user-agent", "", "user agent of the fetcher (default SpiderGo/<version> (+<base url>))", func(c *Config, v string) error {
+			if v == "" {
+				v = "SpiderGo/" + defaultVersion + " (+" + c.BaseURL + ")"
+			}
+			c.UserAgent = v
+			return nil
+		}},
+		{"SPIDERGO_MAX_JOBS_PER_USER", "max-jobs-per-user", "5", "crawl jobs one user may have running at once", positiveInt(func(c *Config, n int) { c.MaxJobsPerUser = n })},
+		{"SPIDERGO_LOG_FORMAT", "log-format", "text", "text or json", func(c *Config, v string) error {
+			if v != "text" && v != "json" {
+				return errors.New("must be text or json")
+			}
+			c.LogFormat = v
+			return nil
+		}},
+		{"SPIDERGO_LOG_LEVEL", "log-level", "info", "debug, info, warn or error", func(c *Config, v string) error {
+			switch v {
+			case "debug", "info", "warn", "error":
+				c.LogLevel = v
+				return nil
+			}
+			return errors.New("must be debug, info, warn or error")
+		}},
+		{"SPIDERGO_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long in-flight requests may run after a stop signal", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return errors.New("must be a positive duration such as 20s")
+			}
+			c.ShutdownTimeout = d
+			return nil
+		}},
+	}
+}
+
+// Load builds a Config from the environment (getenv) and args, the serve
+// command's flags. Flags win over the environment. The error names the
+// setting and what is wrong with it, in one line.
+func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config, error) {
+	table := settings()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	given := map[string]string{}
+	for _, s := range table {
+		fs.Func(s.flag, s.usage+" ("+s.env+")", func(v string) error {
+			given[s.flag] = v
+			return nil
+		})
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	c := &Config{OAuth: map[string]OAuthProvider{}}
+	// The table is ordered so that settings read by later defaults (base URL
+	// before user agent, SMTP before verification) are set first.
+	for _, s := range table {
+		v, source := s.def, ""
+		if e, ok := lookup(getenv, s.env); ok {
+			v, source = e, s.env
+		}
+		if f, ok := given[s.flag]; ok {
+			v, source = f, "--"+s.flag
+		}
+		if err := s.set(c, strings.TrimSpace(v)); err != nil {
+			if source == "" {
+				source = s.env
+			}
+			return nil, fmt.Errorf("invalid %s: %v", source, err)
+		}
+	}
+	loadOAuth(c, getenv)
+	return c, nil
+}
+
+// SetVersion makes the default user agent name the running release.
+func SetVersion(v string) { defaultVersion = v }
+
+func lookup(getenv func(string) string, name string) (string, bool) {
+	v := getenv(name)
+	return v, v != ""
+}
+
+// loadOAuth reads SPIDERGO_OAUTH_<PROVIDER>_{CLIENT_ID,CLIENT_SECRET,AUTH_URL,TOKEN_URL,USER_URL,EMAILS_URL}.
+// A provider is enabled when its client id is set.
+func loadOAuth(c *Config, getenv func(string) string) {
+	defaults := map[string]OAuthProvider{
+		"google": {
+			AuthURL:  "https://accounts.google.com/o/oauth2/v2/auth",
+			TokenURL: "https://oauth2.googleapis.com/token",
+			UserURL:  "https://openidconnect.googleapis.com/v1/userinfo",
+		},
+		"github": {
+			AuthURL:   "https://github.com/login/oauth/authorize",
+			TokenURL:  "https://github.com/login/oauth/access_token",
+			UserURL:   "https://api.github.com/user",
+			EmailsURL: "https://api.github.com/user/emails",
+		},
+	}
+	for name, p := range defaults {
+		prefix := "SPIDERGO_OAUTH_" + strings.ToUpper(name) + "_"
+		p.ClientID = getenv(prefix + "CLIENT_ID")
+		if p.ClientID == "" {
+			continue
+		}
+		p.ClientSecret = getenv(prefix + "CLIENT_SECRET")
+		for env, field := range map[string]*string{"AUTH_URL": &p.AuthURL, "TOKEN_URL": &p.TokenURL, "USER_URL": &p.UserURL, "EMAILS_URL": &p.EmailsURL} {
+			if v := getenv(prefix + env); v != "" {
+				*field = v
+			}
+		}
+		c.OAuth[name] = p
+	}
+}
+
+func positiveInt(set func(*Config, int)) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errors.New("must be a whole number, 1 or more")
+		}
+		set(c, n)
+		return nil
+	}
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, e := range strings.Split(v, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// checkAllowEntry accepts a CIDR, a bare IP, or host:port.
+func checkAllowEntry(e string) error {
+	if _, err := parsePrefix(e); err == nil {
+		return nil
+	}
+	host, port, err := splitHostPort(e)
+	if err != nil || host == "" {
+		return errors.New("want a CIDR (10.0.0.0/8) or host:port (127.0.0.1:9000)")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return errors.New("port must be a number from 1 to 65535")
+	}
+	return nil
+}
+
+func splitHostPort(e string) (string, string, error) {
+	i := strings.LastIndex(e, ":")
+	if i < 0 {
+		return "", "", errors.New("no port")
+	}
+	return strings.Trim(e[:i], "[]"), e[i+1:], nil
+}

@@ -1,0 +1,103 @@
+package config
+
+import (
+	"io"
+	"strings"
+	"testing"
+)
+
+func TestDefaults(t *testing.T) {
+	c, err := Load(nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"Addr", c.Addr, ":8080"},
+		{"DatabaseURL", c.DatabaseURL, "sqlite:spidergo.db"},
+		{"Role", c.Role, "all"},
+		{"APIKeyDailyLimit", c.APIKeyDailyLimit, 1000},
+		{"APIKeyMaxPerUser", c.APIKeyMaxPerUser, 3},
+		{"TrialDailyLimit", c.TrialDailyLimit, 3},
+		{"SecureCookies", c.SecureCookies, "auto"},
+		{"RequireEmailVerification", c.RequireEmailVerification, false},
+		{"FetchMaxBody", c.FetchMaxBody, int64(10 << 20)},
+		{"UserAgent", c.UserAgent, "SpiderGo/dev (+http://localhost:8080)"},
+		{"LogFormat", c.LogFormat, "text"},
+	}
+	for _, tt := range checks {
+		if tt.got != tt.want {
+			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+	if len(c.FetchPorts) != 4 {
+		t.Errorf("FetchPorts = %v", c.FetchPorts)
+	}
+}
+
+func TestEnvAndFlags(t *testing.T) {
+	env := map[string]string{
+		"SPIDERGO_ADDR":                   ":9000",
+		"SPIDERGO_API_KEY_DAILY_LIMIT":    "50",
+		"SPIDERGO_SMTP_URL":               "smtp://u:p@mail.example:25",
+		"SPIDERGO_FETCH_ALLOW":            "127.0.0.1:9000, 10.0.0.0/8",
+		"SPIDERGO_TRUSTED_PROXIES":        "192.168.0.1",
+		"SPIDERGO_OAUTH_GITHUB_CLIENT_ID": "id",
+	}
+	c, err := Load([]string{"--addr", ":7000", "--log-format=json"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != ":7000" {
+		t.Errorf("flag must win over env: Addr = %q", c.Addr)
+	}
+	if c.APIKeyDailyLimit != 50 || c.LogFormat != "json" {
+		t.Errorf("env/flag not applied: %+v", c)
+	}
+	if !c.RequireEmailVerification {
+		t.Error("verification must default to on when SMTP is set")
+	}
+	if len(c.FetchAllow) != 2 || len(c.TrustedProxies) != 1 || c.TrustedProxies[0].Bits() != 32 {
+		t.Errorf("lists: allow %v proxies %v", c.FetchAllow, c.TrustedProxies)
+	}
+	if p, ok := c.OAuth["github"]; !ok || p.UserURL == "" {
+		t.Errorf("github OAuth not enabled with defaults: %+v", c.OAuth)
+	}
+	if _, ok := c.OAuth["google"]; ok {
+		t.Error("google OAuth enabled without a client id")
+	}
+}
+
+func TestInvalid(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"SPIDERGO_API_KEY_DAILY_LIMIT": "lots"}, nil, "invalid SPIDERGO_API_KEY_DAILY_LIMIT"},
+		{nil, []string{"--api-key-max-per-user", "0"}, "invalid --api-key-max-per-user"},
+		{map[string]string{"SPIDERGO_DATABASE_URL": "mysql://x"}, nil, "invalid SPIDERGO_DATABASE_URL"},
+		{map[string]string{"SPIDERGO_ROLE": "boss"}, nil, "must be all, api or worker"},
+		{map[string]string{"SPIDERGO_FETCH_ALLOW": "nonsense"}, nil, `entry "nonsense"`},
+		{map[string]string{"SPIDERGO_FETCH_ALLOW": "127.0.0.1:99999"}, nil, "port must be"},
+		{map[string]string{"SPIDERGO_TRUSTED_PROXIES": "10.0.0.0/99"}, nil, "not a CIDR"},
+		{map[string]string{"SPIDERGO_REDIS_URL": "localhost:6379"}, nil, "redis://"},
+		{map[string]string{"SPIDERGO_SECURE_COOKIES": "maybe"}, nil, "auto, true or false"},
+		{map[string]string{"SPIDERGO_TRIAL_DAILY_LIMIT": "-1"}, nil, "0 or more"},
+		{nil, []string{"extra"}, "unexpected argument"},
+		{nil, []string{"--no-such-flag"}, "not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			_, err := Load(tt.args, func(k string) string { return tt.env[k] }, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is more than one line: %q", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,77 @@
+package storetest
+
+import (
+	"context"
+	"database/sql"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/sqlstore"
+)
+
+// SQLite returns a migrated store in a fresh temporary file.
+func SQLite(t testing.TB) *sqlstore.DB {
+	t.Helper()
+	d, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "test.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// PostgresURL returns SPIDERGO_TEST_DATABASE_URL, skipping the test when it
+// is unset. CI always sets it.
+func PostgresURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("SPIDERGO_TEST_DATABASE_URL")
+	if base == "" {
+		t.Skip("SPIDERGO_TEST_DATABASE_URL is not set")
+	}
+	return base
+}
+
+// Postgres returns a migrated store in a fresh database on the server named
+// by SPIDERGO_TEST_DATABASE_URL; the database is dropped after the test.
+func Postgres(t testing.TB) *sqlstore.DB {
+	t.Helper()
+	base := PostgresURL(t)
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	name := "spidergo_t_" + strings.ToLower(spidergo.NewID()[:16])
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	d, err := sqlstore.Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		d.Close()
+		if admin, err := sql.Open("pgx", base); err == nil {
+			admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			admin.Close()
+		}
+	})
+	return d
+}
+
+// Each returns a constructor per backend: SQLite always, PostgreSQL when
+// configured. Tests of anything built on a store range over it so that both
+// backends are exercised.
+func Each() map[string]func(t testing.TB) *sqlstore.DB {
+	return map[string]func(t testing.TB) *sqlstore.DB{"sqlite": SQLite, "postgres": Postgres}
+}

@@ -1,0 +1,15 @@
+package spidergo
+
+import "context"
+
+// Store is the whole persistence layer. SpiderGo ships one implementation
+// over SQLite (embedded mode) and PostgreSQL (scaled-out mode); both must
+// pass the conformance suite in internal/storetest.
+type Store interface {
+	UserStore
+
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
