@@ -1,0 +1,321 @@
+package extract
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/andybalholm/cascadia"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// selectors are the compiled include_tags and exclude_tags.
+type selectors struct {
+	include, exclude []cascadia.Selector
+}
+
+// ValidateSelectors checks include_tags and exclude_tags; the error wraps
+// ErrInvalidSelector and names the bad selector, fit to show to the user.
+func ValidateSelectors(include, exclude []string) error {
+	_, err := compileSelectors(include, exclude)
+	return err
+}
+
+func compileSelectors(include, exclude []string) (*selectors, error) {
+	s := &selectors{}
+	for _, group := range []struct {
+		name string
+		in   []string
+		out  *[]cascadia.Selector
+	}{{"include_tags", include, &s.include}, {"exclude_tags", exclude, &s.exclude}} {
+		for _, raw := range group.in {
+			if strings.TrimSpace(raw) == "" {
+				return nil, fmt.Errorf("%w in %s: empty selector", ErrInvalidSelector, group.name)
+			}
+			c, err := cascadia.Compile(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%w in %s: %q: %v", ErrInvalidSelector, group.name, raw, err)
+			}
+			*group.out = append(*group.out, c)
+		}
+	}
+	return s, nil
+}
+
+// content chooses the content of the page and renders the asked formats.
+// It is the last stage and may change the tree.
+func (p *page) content(res *Result, opts Options, sel *selectors) error {
+	root := p.body
+	if root == nil {
+		root = p.doc
+	}
+	dropNonContent(root)
+	for _, s := range sel.exclude {
+		for _, n := range s.MatchAll(root) {
+			if n.Parent != nil {
+				n.Parent.RemoveChild(n)
+			}
+		}
+	}
+	markCodeLanguages(root)
+	p.absolutize(root)
+
+	var node *html.Node
+	switch {
+	case len(sel.include) > 0:
+		node = includeOnly(root, sel.include)
+	case opts.OnlyMainContent:
+		node = p.mainContent(root)
+	default:
+		node = root
+	}
+	tidy(node)
+
+	if opts.wants(FormatMarkdown) {
+		md, err := toMarkdown(node)
+		if err != nil {
+			return err
+		}
+		res.Markdown = md
+	}
+	if opts.wants(FormatText) {
+		res.Text = toText(node)
+	}
+	if opts.wants(FormatHTML) {
+		res.HTML = toHTML(node)
+	}
+	return nil
+}
+
+// dropNonContent removes what is never content: scripts, styles, templates,
+// form controls and elements the page hides.
+func dropNonContent(root *html.Node) {
+	var drop []*html.Node
+	walk(root, func(n *html.Node) bool {
+		switch n.Type {
+		case html.CommentNode:
+			drop = append(drop, n)
+			return false
+		case html.ElementNode:
+		default:
+			return true
+		}
+		switch n.DataAtom {
+		case atom.Script, atom.Style, atom.Template, atom.Noscript,
+			atom.Button, atom.Input, atom.Select, atom.Textarea, atom.Option, atom.Dialog:
+			drop = append(drop, n)
+			return false
+		}
+		if hidden(n) {
+			drop = append(drop, n)
+			return false
+		}
+		return true
+	})
+	for _, n := range drop {
+		if n.Parent != nil {
+			n.Parent.RemoveChild(n)
+		}
+	}
+}
+
+// hidden reports whether the page hides n from readers.
+func hidden(n *html.Node) bool {
+	for _, a := range n.Attr {
+		switch a.Key {
+		case "hidden":
+			return true
+		case "aria-hidden":
+			// Icons are often aria-hidden; only hide elements, not glyphs.
+			if a.Val == "true" && n.DataAtom != atom.Span && n.DataAtom != atom.I && n.DataAtom != atom.Svg {
+				return true
+			}
+		case "style":
+			s := strings.ToLower(a.Val)
+			s = strings.ReplaceAll(s, " ", "")
+			if strings.Contains(s, "display:none") || strings.Contains(s, "visibility:hidden") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// includeOnly moves the outermost matches of the selectors, in document
+// order, into a new container.
+func includeOnly(root *html.Node, sels []cascadia.Selector) *html.Node {
+	box := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
+	var found []*html.Node
+	walk(root, func(n *html.Node) bool {
+		if n.Type != html.ElementNode {
+			return true
+		}
+		for _, s := range sels {
+			if s.Match(n) {
+				found = append(found, n)
+				return false
+			}
+		}
+		return true
+	})
+	for _, n := range found {
+		n.Parent.RemoveChild(n)
+		box.AppendChild(n)
+	}
+	return box
+}
+
+// absolutize makes the URLs of links and media absolute against the page's
+// base, so that every output carries usable URLs.
+func (p *page) absolutize(root *html.Node) {
+	walk(root, func(n *html.Node) bool {
+		if n.Type != html.ElementNode {
+			return true
+		}
+		for i := range n.Attr {
+			a := &n.Attr[i]
+			switch a.Key {
+			case "href":
+				if n.DataAtom != atom.A && n.DataAtom != atom.Area {
+					continue
+				}
+				v := strings.TrimSpace(a.Val)
+				if v == "" || v[0] == '#' || hasScheme(v, "javascript:", "mailto:", "tel:", "data:") {
+					continue
+				}
+				if u := p.absKeepFragment(v); u != "" {
+					a.Val = u
+				}
+			case "src", "data-src", "data-lazy-src", "data-original", "poster":
+				if u := p.abs(a.Val); u != "" {
+					a.Val = u
+				}
+			case "srcset", "data-srcset":
+				parts := srcsetURLs(a.Val)
+				if len(parts) == 0 {
+					continue
+				}
+				var b strings.Builder
+				for _, c := range parts {
+					if u := p.abs(c); u != "" {
+						if b.Len() > 0 {
+							b.WriteString(", ")
+						}
+						b.WriteString(u)
+					}
+				}
+				a.Val = b.String()
+			}
+		}
+		return true
+	})
+}
+
+// absKeepFragment is abs for links inside the content, where a fragment
+// still points at a place in the target page.
+func (p *page) absKeepFragment(ref string) string {
+	base, frag, ok := strings.Cut(ref, "#")
+	u := p.abs(base)
+	if base == "" && p.base != nil {
+		u = p.base.Href(true)
+	}
+	if u == "" || !ok {
+		return u
+	}
+	return u + "#" + frag
+}
+
+func hasScheme(v string, schemes ...string) bool {
+	for _, s := range schemes {
+		if len(v) >= len(s) && strings.EqualFold(v[:len(s)], s) {
+			return true
+		}
+	}
+	return false
+}
+
+// markCodeLanguages records the language of each code block as a
+// data-lang attribute on <pre>, found where documentation generators put it:
+// language-x or lang-x classes, a data-lang attribute, a highlight-x class on
+// a wrapper (Sphinx), or a "brush: x" class (SyntaxHighlighter). Later
+// stages strip classes; the attribute survives them.
+func markCodeLanguages(root *html.Node) {
+	walk(root, func(n *html.Node) bool {
+		if n.Type != html.ElementNode || n.DataAtom != atom.Pre {
+			return true
+		}
+		lang := codeLanguage(n)
+		if lang == "" {
+			for c := n.FirstChild; c != nil && lang == ""; c = c.NextSibling {
+				if c.Type == html.ElementNode && c.DataAtom == atom.Code {
+					lang = codeLanguage(c)
+				}
+			}
+		}
+		for a, i := n.Parent, 0; a != nil && lang == "" && i < 3; a, i = a.Parent, i+1 {
+			if a.Type == html.ElementNode {
+				lang = codeLanguage(a)
+			}
+		}
+		if lang != "" {
+			setAttr(n, "data-lang", lang)
+		}
+		return false
+	})
+}
+
+func codeLanguage(n *html.Node) string {
+	for _, k := range []string{"data-lang", "data-language"} {
+		if v := strings.TrimSpace(attr(n, k)); v != "" && validLang(v) {
+			return strings.ToLower(v)
+		}
+	}
+	class := attr(n, "class")
+	fields := strings.Fields(class)
+	for i, f := range fields {
+		for _, prefix := range []string{"language-", "lang-", "highlight-source-", "highlight-", "sourcecode-"} {
+			if strings.HasPrefix(f, prefix) {
+				if v := f[len(prefix):]; validLang(v) && v != "default" && v != "none" && v != "text" {
+					return strings.ToLower(v)
+				}
+			}
+		}
+		if f == "brush:" && i+1 < len(fields) {
+			if v := strings.TrimSuffix(fields[i+1], ";"); validLang(v) {
+				return strings.ToLower(v)
+			}
+		}
+	}
+	return ""
+}
+
+func validLang(v string) bool {
+	if v == "" || len(v) > 32 {
+		return false
+	}
+	for _, c := range v {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '+' || c == '-' || c == '#' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func setAttr(n *html.Node, key, val string) {
+	for i := range n.Attr {
+		if n.Attr[i].Key == key {
+			n.Attr[i].Val = val
+			return
+		}
+	}
+	n.Attr = append(n.Attr, html.Attribute{Key: key, Val: val})
+}
+
+func removeAttr(n *html.Node, key string) {
+	for i := range n.Attr {
+		if n.Attr[i].Key == key {
+			n.Attr = append(n.Attr[:i], n.Attr[i+1:]...)
+			return
+		}
+	}
+}

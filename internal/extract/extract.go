@@ -1,0 +1,228 @@
+// Package extract turns one fetched HTML page into the outputs SpiderGo returns:
+// Markdown, plain text and cleaned HTML of the page's content, metadata, links,
+// images, products and JSON-LD structured data.
+//
+// The package knows nothing of HTTP handlers, users or fetching: it takes the
+// page's bytes and URL and gives back a [Result].
+//
+//	res, err := extract.Extract(body, pageURL, extract.DefaultOptions())
+//
+// The HTML is parsed once. Links, robots directives, metadata and structured
+// data are read from that tree first; the content stage then works on the same
+// tree (main-content detection gets a copy of the body so that it can fall back
+// to the whole page when detection finds too little). Links, NoIndex and
+// NoFollow are always filled because the crawler needs them; every other output
+// is computed only when its format is asked for.
+//
+// Main-content detection (Options.OnlyMainContent) runs readeck's readability
+// port and then removes the boilerplate readability tends to keep: share and
+// follow widgets, newsletter and subscription boxes, related-article lists,
+// comment sections, bylines, photo credits, link-dense blocks and short
+// non-sentence lines at the start and end of the article. When readability
+// finds too little, the page body stripped of navigation, headers, footers and
+// asides is used instead.
+//
+// Hostile input is bounded: bodies above [MaxInputBytes] are refused, trees
+// nested deeper than the HTML parser accepts are flattened, documents with more
+// than [MaxElements] elements skip main-content scoring, and any panic inside
+// the package is turned into an error wrapping [ErrInternal].
+package extract
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime/debug"
+	"slices"
+	"strings"
+)
+
+// Format names, as the API spells them in the request's "formats" list.
+const (
+	FormatMarkdown       = "markdown"
+	FormatText           = "text"
+	FormatHTML           = "html"
+	FormatRawHTML        = "raw_html"
+	FormatLinks          = "links"
+	FormatImages         = "images"
+	FormatMetadata       = "metadata"
+	FormatProducts       = "products"
+	FormatStructuredData = "structured_data"
+)
+
+// DefaultFormats is what a request without "formats" gets.
+var DefaultFormats = []string{FormatMarkdown, FormatText, FormatLinks, FormatMetadata}
+
+var knownFormats = []string{
+	FormatMarkdown, FormatText, FormatHTML, FormatRawHTML, FormatLinks,
+	FormatImages, FormatMetadata, FormatProducts, FormatStructuredData,
+}
+
+// IsFormat reports whether name is a format this package produces. The API
+// also accepts "screenshot", which the renderer makes, not this package.
+func IsFormat(name string) bool { return slices.Contains(knownFormats, name) }
+
+// Limits that keep hostile pages cheap.
+const (
+	// MaxInputBytes is the largest body Extract accepts.
+	MaxInputBytes = 16 << 20
+	// MaxElements is the element count above which main-content detection is
+	// skipped: the content falls back to the page body without boilerplate
+	// containers, which costs one linear pass.
+	MaxElements = 150_000
+	// maxDepth is how deep the tree may nest after parsing; deeper subtrees
+	// are lifted up so that the recursive passes stay shallow.
+	maxDepth = 400
+	// maxAttrLen caps attribute values kept in the tree; longer values (inline
+	// images as data: URIs, hostile megabyte attributes) are cut.
+	maxAttrLen = 64 << 10
+)
+
+// Errors. Every error Extract returns wraps one of these.
+var (
+	// ErrInvalidSelector means an include_tags or exclude_tags entry is not a
+	// valid CSS selector; the API answers it with 400.
+	ErrInvalidSelector = errors.New("invalid CSS selector")
+	// ErrTooLarge means the body is larger than MaxInputBytes.
+	ErrTooLarge = errors.New("page too large to extract")
+	// ErrParse means the HTML could not be parsed at all.
+	ErrParse = errors.New("cannot parse HTML")
+	// ErrInternal means extraction failed unexpectedly (a recovered panic).
+	ErrInternal = errors.New("extraction failed")
+)
+
+// Options select what Extract computes. The zero value asks for the default
+// formats of the full page; use DefaultOptions for the API's defaults.
+type Options struct {
+	// Formats lists the outputs wanted, by the names above. Empty means
+	// DefaultFormats. Unknown names are ignored (the API validates them).
+	Formats []string
+	// OnlyMainContent keeps the main content of the page (the article,
+	// the documentation body, the product description) and drops navigation,
+	// headers, footers, banners, share widgets, comments and ads.
+	OnlyMainContent bool
+	// IncludeTags are CSS selectors; when set, the content is only what they
+	// match (outermost matches, in document order) and main-content detection
+	// is not run.
+	IncludeTags []string
+	// ExcludeTags are CSS selectors whose matches are removed from the content
+	// before anything else.
+	ExcludeTags []string
+	// SubdomainsInternal counts links to other hosts of the page's registrable
+	// domain (blog.example.com for www.example.com) as internal. Without it
+	// only the page's own host is internal (a leading "www." ignored).
+	SubdomainsInternal bool
+}
+
+// DefaultOptions are the API's defaults: the default formats and only the
+// main content.
+func DefaultOptions() Options {
+	return Options{Formats: slices.Clone(DefaultFormats), OnlyMainContent: true}
+}
+
+func (o Options) wants(format string) bool {
+	if len(o.Formats) == 0 {
+		return slices.Contains(DefaultFormats, format)
+	}
+	return slices.Contains(o.Formats, format)
+}
+
+// Result is what Extract found in a page. Fields of formats that were not
+// asked for are left empty, except Links, NoIndex and NoFollow, which are
+// always filled.
+type Result struct {
+	Title       string
+	Description string
+	Language    string
+	// Canonical is the absolute URL of <link rel=canonical>, if any.
+	Canonical string
+
+	Markdown string
+	// Text is the plain text of the content with paragraph breaks kept.
+	Text string
+	// HTML is the cleaned HTML of the content, URLs made absolute.
+	HTML string
+	// RawHTML is the page as given, decoded to UTF-8.
+	RawHTML string
+
+	Links  Links
+	Images []string
+	// Metadata holds the page's metadata by key; see the package's user
+	// documentation for the keys (title, description, og:*, twitter:* …).
+	Metadata       map[string]string
+	Products       []Product
+	StructuredData []any
+
+	// NoIndex and NoFollow are the page's robots directives from
+	// <meta name="robots"> (or name="spidergo").
+	NoIndex  bool
+	NoFollow bool
+}
+
+// Links are the page's outgoing links, absolute, without fragments, without
+// duplicates, http and https only.
+type Links struct {
+	Internal []string
+	External []string
+	// Nofollow lists the links (internal or external) marked rel="nofollow".
+	Nofollow []string `json:",omitempty"`
+}
+
+// Product is one product found in the page's JSON-LD, microdata or
+// OpenGraph tags.
+type Product struct {
+	Name         string `json:"name"`
+	Price        string `json:"price,omitempty"`
+	Currency     string `json:"currency,omitempty"`
+	ImageURL     string `json:"image_url,omitempty"`
+	Description  string `json:"description,omitempty"`
+	URL          string `json:"url,omitempty"`
+	Availability string `json:"availability,omitempty"`
+	SKU          string `json:"sku,omitempty"`
+	Brand        string `json:"brand,omitempty"`
+}
+
+// Extract parses body, the page fetched from pageURL, and returns what opts
+// ask for. body should be UTF-8 (the fetcher decodes pages); bytes that are
+// not valid UTF-8 are decoded using the page's BOM or <meta charset>, else as
+// windows-1252. pageURL may be nil, in which case relative URLs are dropped.
+func Extract(body []byte, pageURL *url.URL, opts Options) (res *Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = nil
+			err = fmt.Errorf("%w: %v\n%s", ErrInternal, r, firstLines(debug.Stack(), 12))
+		}
+	}()
+	if len(body) > MaxInputBytes {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(body), MaxInputBytes)
+	}
+	sel, err := compileSelectors(opts.IncludeTags, opts.ExcludeTags)
+	if err != nil {
+		return nil, err
+	}
+	text := decode(body)
+	doc, err := parse(text)
+	if err != nil {
+		return nil, err
+	}
+	p := newPage(doc, pageURL)
+	res = &Result{}
+	if opts.wants(FormatRawHTML) {
+		res.RawHTML = text
+	}
+	p.fill(res, opts)
+	if opts.wants(FormatMarkdown) || opts.wants(FormatText) || opts.wants(FormatHTML) {
+		if err := p.content(res, opts, sel); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func firstLines(b []byte, n int) string {
+	lines := strings.SplitN(string(b), "\n", n+1)
+	if len(lines) > n {
+		lines = lines[:n]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,171 @@
+package extract
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+
+	"codeberg.org/readeck/go-readability/v2/render"
+	htmltomarkdown "github.com/JohannesKaufmann/html-to-markdown/v2/converter"
+	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/base"
+	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/commonmark"
+	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/strikethrough"
+	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/table"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// converter is shared: its plugins are registered once and a conversion
+// keeps its state per call.
+var converter = sync.OnceValue(func() *htmltomarkdown.Converter {
+	return htmltomarkdown.NewConverter(htmltomarkdown.WithPlugins(
+		base.NewBasePlugin(),
+		commonmark.NewCommonmarkPlugin(),
+		table.NewTablePlugin(),
+		strikethrough.NewStrikethroughPlugin(),
+	))
+})
+
+var blankLines = regexp.MustCompile(`\n{3,}`)
+
+func toMarkdown(n *html.Node) (string, error) {
+	md, err := converter().ConvertNode(n)
+	if err != nil {
+		return "", fmt.Errorf("markdown: %w", err)
+	}
+	return strings.TrimSpace(blankLines.ReplaceAllString(string(md), "\n\n")), nil
+}
+
+// toText renders the text as a browser's innerText would: blocks on their
+// own lines, a blank line between paragraphs.
+func toText(n *html.Node) string {
+	t := render.InnerText(n)
+	lines := strings.Split(t, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " \t\u00a0")
+	}
+	t = strings.Join(lines, "\n")
+	return strings.TrimSpace(blankLines.ReplaceAllString(t, "\n\n"))
+}
+
+func toHTML(n *html.Node) string {
+	var b bytes.Buffer
+	if n.Type == html.DocumentNode || n.DataAtom == atom.Body {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			_ = html.Render(&b, c)
+		}
+	} else {
+		_ = html.Render(&b, n)
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// keptAttrs are the attributes the cleaned HTML keeps; everything else
+// (classes, ids, styles, event handlers, data-*) is presentation or script.
+var keptAttrs = map[string]bool{
+	"href": true, "src": true, "srcset": true, "alt": true, "title": true,
+	"colspan": true, "rowspan": true, "datetime": true, "cite": true, "lang": true,
+	"start": true, "type": true, "width": true, "height": true, "poster": true,
+}
+
+// tidy prepares the chosen content for output: code languages become
+// language-x classes, lazy images get their real source, in-page and
+// script links lose their href (keeping their text), empty links and
+// images without a source go, and presentational attributes are dropped.
+func tidy(root *html.Node) {
+	var drop, unwrap []*html.Node
+	walk(root, func(n *html.Node) bool {
+		if n.Type != html.ElementNode {
+			return true
+		}
+		lang := attr(n, "data-lang")
+		if n.DataAtom == atom.Img {
+			if attr(n, "src") == "" || strings.HasPrefix(attr(n, "src"), "data:") {
+				for _, k := range []string{"data-src", "data-lazy-src", "data-original"} {
+					if v := attr(n, k); v != "" {
+						setAttr(n, "src", v)
+						break
+					}
+				}
+			}
+			if v := attr(n, "data-srcset"); v != "" && attr(n, "srcset") == "" {
+				setAttr(n, "srcset", v)
+			}
+		}
+		kept := n.Attr[:0]
+		for _, a := range n.Attr {
+			if keptAttrs[a.Key] {
+				kept = append(kept, a)
+			}
+		}
+		n.Attr = kept
+		switch n.DataAtom {
+		case atom.Pre:
+			if lang != "" {
+				n.Attr = append(n.Attr, html.Attribute{Key: "class", Val: "language-" + lang})
+			}
+		case atom.A:
+			href := strings.TrimSpace(attr(n, "href"))
+			if href == "" || href[0] == '#' || hasScheme(href, "javascript:") {
+				removeAttr(n, "href")
+			}
+			if !hasContent(n) {
+				drop = append(drop, n)
+				return false
+			}
+			if attr(n, "href") == "" {
+				unwrap = append(unwrap, n)
+			}
+		case atom.Img:
+			src := attr(n, "src")
+			if src == "" || strings.HasPrefix(src, "data:") {
+				drop = append(drop, n)
+				return false
+			}
+		}
+		return true
+	})
+	for _, n := range drop {
+		if n.Parent != nil {
+			n.Parent.RemoveChild(n)
+		}
+	}
+	for _, n := range unwrap {
+		unwrapNode(n)
+	}
+}
+
+// hasContent reports whether n holds text or an image.
+func hasContent(n *html.Node) bool {
+	found := false
+	walk(n, func(c *html.Node) bool {
+		if found {
+			return false
+		}
+		switch {
+		case c.Type == html.TextNode && strings.TrimSpace(c.Data) != "":
+			found = true
+		case c.Type == html.ElementNode && (c.DataAtom == atom.Img || c.DataAtom == atom.Picture || c.DataAtom == atom.Video):
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// unwrapNode replaces n with its children.
+func unwrapNode(n *html.Node) {
+	parent := n.Parent
+	if parent == nil {
+		return
+	}
+	for c := n.FirstChild; c != nil; {
+		next := c.NextSibling
+		n.RemoveChild(c)
+		parent.InsertBefore(c, n)
+		c = next
+	}
+	parent.RemoveChild(n)
+}
