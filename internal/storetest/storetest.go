@@ -25,6 +25,8 @@ func Run(t *testing.T, newStore NewStore) {
 		}
 	})
 	t.Run("Users", func(t *testing.T) { testUsers(t, newStore(t)) })
+	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore(t)) })
+	t.Run("FrontierRace", func(t *testing.T) { testFrontierRace(t, newStore(t)) })
 }
 
 func testUsers(t *testing.T, s spidergo.Store) {

@@ -1,0 +1,135 @@
+package spidergo
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Job kinds.
+const (
+	KindScrape = "scrape"
+	KindCrawl  = "crawl"
+	KindBatch  = "batch"
+	KindMap    = "map"
+)
+
+// Job statuses.
+const (
+	StatusQueued    = "queued"
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusCancelled = "cancelled"
+	StatusFailed    = "failed"
+)
+
+// Job is one scrape, crawl, batch or map request and its totals. Its pages
+// and frontier live beside it in the store.
+type Job struct {
+	ID                  string
+	UserID              string
+	KeyID               string
+	Kind                string
+	URL                 string
+	Status              string
+	Options             json.RawMessage // the request, as accepted
+	TotalPages          int
+	TotalResponseTimeMS int64
+	TotalPayloadSize    int64
+	Skipped             map[string]int
+	Error               string
+	CreatedAt           time.Time
+	StartedAt           time.Time
+	FinishedAt          time.Time
+}
+
+// Finished reports whether the job can no longer change.
+func (j *Job) Finished() bool {
+	switch j.Status {
+	case StatusCompleted, StatusCancelled, StatusFailed:
+		return true
+	}
+	return false
+}
+
+// Page is one fetched URL in a job's result. Field names are the public
+// envelope's; empty outputs are left out.
+type Page struct {
+	URL             string              `json:"URL"`
+	FinalURL        string              `json:"FinalURL,omitempty"`
+	ParentURL       string              `json:"ParentURL,omitempty"`
+	Depth           int                 `json:"Depth"`
+	StatusCode      int                 `json:"StatusCode"`
+	ContentType     string              `json:"ContentType,omitempty"`
+	ResponseTimeMS  int64               `json:"ResponseTimeMS"`
+	PayloadSize     int64               `json:"PayloadSize"`
+	FetchedAt       time.Time           `json:"FetchedAt"`
+	Title           string              `json:"Title,omitempty"`
+	MetaDescription string              `json:"MetaDescription,omitempty"`
+	Language        string              `json:"Language,omitempty"`
+	Markdown        string              `json:"Markdown,omitempty"`
+	TextContent     string              `json:"TextContent,omitempty"`
+	HTML            string              `json:"HTML,omitempty"`
+	RawHTML         string              `json:"RawHTML,omitempty"`
+	Links           *PageLinks          `json:"Links,omitempty"`
+	Images          []string            `json:"Images,omitempty"`
+	Metadata        map[string]string   `json:"Metadata,omitempty"`
+	Products        []map[string]string `json:"Products,omitempty"`
+	StructuredData  []any               `json:"StructuredData,omitempty"`
+	Cached          bool                `json:"Cached"`
+	Error           string              `json:"Error"`
+}
+
+// PageLinks are a page's links split by site.
+type PageLinks struct {
+	Internal []string `json:"Internal"`
+	External []string `json:"External"`
+}
+
+// FrontierEntry is one URL a job has admitted: queued, being fetched, or
+// done. The unique (job, url) key is what keeps a crawl from fetching a page
+// twice, across restarts and workers.
+type FrontierEntry struct {
+	URL       string
+	Depth     int
+	ParentURL string
+	Seq       int64 // admission order: breadth-first by construction
+}
+
+// JobStore keeps jobs, their frontiers and their pages.
+type JobStore interface {
+	CreateJob(ctx context.Context, j *Job) error
+	// Job returns one of userID's jobs; another user's is ENOTFOUND.
+	Job(ctx context.Context, userID, id string) (*Job, error)
+	// JobByID returns any job, for the runner.
+	JobByID(ctx context.Context, id string) (*Job, error)
+	// ListJobs returns userID's jobs newest first, after the cursor.
+	ListJobs(ctx context.Context, userID, cursor string, limit int) (jobs []*Job, next string, err error)
+	DeleteJob(ctx context.Context, userID, id string) error
+	// SetJobStatus moves a job on; times are set when non-zero. A finished
+	// job is never moved again (a cancel wins over a late completion).
+	SetJobStatus(ctx context.Context, id, status, errMsg string, at time.Time) error
+	// UnfinishedJobs returns queued and running jobs, oldest first.
+	UnfinishedJobs(ctx context.Context) ([]*Job, error)
+
+	// AddFrontier admits entries not seen before in the job and reports
+	// which were new. Admission is atomic per URL.
+	AddFrontier(ctx context.Context, jobID string, entries []FrontierEntry) (added []bool, err error)
+	// ClaimFrontier marks up to n queued entries as in flight, in admission
+	// order, and returns them.
+	ClaimFrontier(ctx context.Context, jobID string, n int) ([]FrontierEntry, error)
+	// RequeueFrontier puts a job's in-flight entries back in the queue (after
+	// a restart) and returns how many entries the job has admitted.
+	RequeueFrontier(ctx context.Context, jobID string) (admitted int, err error)
+	// SavePage stores the page of an in-flight entry, marks the entry done
+	// and adds the page to the job's totals, all at once.
+	SavePage(ctx context.Context, jobID string, p *Page) error
+	// AddSkipped counts URLs a job left out, by reason.
+	AddSkipped(ctx context.Context, jobID string, skipped map[string]int) error
+	// Pages returns a job's pages in the order they were stored, after the
+	// cursor ("" for the start).
+	Pages(ctx context.Context, jobID, cursor string, limit int) (pages []*Page, next string, err error)
+	// CachedPage returns userID's most recent error-free page of url
+	// fetched at or after since; ENOTFOUND when there is none.
+	CachedPage(ctx context.Context, userID, url string, since time.Time) (*Page, error)
+}
