@@ -11,26 +11,12 @@ func (p *page) mainContent(body *html.Node) *html.Node {
 	if p.elements > MaxElements {
 		return body
 	}
-	doc := &html.Node{Type: html.DocumentNode}
-	root := &html.Node{Type: html.ElementNode, Data: "html", DataAtom: atom.Html}
-	head := &html.Node{Type: html.ElementNode, Data: "head", DataAtom: atom.Head}
-	if p.title != "" {
-		t := &html.Node{Type: html.ElementNode, Data: "title", DataAtom: atom.Title}
-		t.AppendChild(&html.Node{Type: html.TextNode, Data: p.title})
-		head.AppendChild(t)
-	}
-	doc.AppendChild(root)
-	root.AppendChild(head)
-	root.AppendChild(cloneTree(body))
-
-	parser := readability.NewParser()
-	parser.KeepClasses = true
-	parser.DisableJSONLD = true
-	art, err := parser.ParseAndMutate(doc, nil)
-	if err != nil || art.Node == nil {
+	art := p.readabilityContent(body)
+	if art == nil {
 		return body
 	}
-	return art.Node
+	cleanArticle(art)
+	return art
 }
 
 // cloneTree deep-copies n without recursion.
@@ -63,4 +49,29 @@ func cloneTree(n *html.Node) *html.Node {
 		dst.Parent.AppendChild(c)
 		dst = c
 	}
+}
+
+// readabilityContent runs readability on a copy of body and returns its
+// article node, classes kept, or nil.
+func (p *page) readabilityContent(body *html.Node) *html.Node {
+	doc := &html.Node{Type: html.DocumentNode}
+	root := &html.Node{Type: html.ElementNode, Data: "html", DataAtom: atom.Html}
+	head := &html.Node{Type: html.ElementNode, Data: "head", DataAtom: atom.Head}
+	if p.title != "" {
+		t := &html.Node{Type: html.ElementNode, Data: "title", DataAtom: atom.Title}
+		t.AppendChild(&html.Node{Type: html.TextNode, Data: p.title})
+		head.AppendChild(t)
+	}
+	doc.AppendChild(root)
+	root.AppendChild(head)
+	root.AppendChild(cloneTree(body))
+
+	parser := readability.NewParser()
+	parser.KeepClasses = true
+	parser.DisableJSONLD = true
+	art, err := parser.ParseAndMutate(doc, nil)
+	if err != nil {
+		return nil
+	}
+	return art.Node
 }

@@ -1,0 +1,261 @@
+package extract
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// Readability finds the article container well but keeps what sits inside
+// it around the story: bylines and dates, photo captions and credits,
+// share bars, newsletter boxes, "related" lists, author bios. The passes
+// below remove those, each one a structural rule measured on the
+// article-extraction data set (bench/cmd/extracteval).
+
+// textStats are the words of a subtree and how many of them are inside links.
+type textStats struct {
+	words, linked float64
+}
+
+// countWords counts the words of s: runs of letters and digits, with each
+// Han or kana character counting as half a word, since those scripts do not
+// separate words with spaces.
+func countWords(s string) float64 {
+	var n float64
+	in := false
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r):
+			n += 0.5
+			in = false
+		case unicode.IsLetter(r) || unicode.IsNumber(r) || r == '_':
+			if !in {
+				n++
+				in = true
+			}
+		case unicode.IsMark(r):
+		default:
+			in = false
+		}
+	}
+	return n
+}
+
+func statsOf(n *html.Node) textStats {
+	var s textStats
+	var visit func(c *html.Node, inLink bool)
+	visit = func(c *html.Node, inLink bool) {
+		switch c.Type {
+		case html.TextNode:
+			w := countWords(c.Data)
+			s.words += w
+			if inLink {
+				s.linked += w
+			}
+			return
+		case html.ElementNode:
+			if c.DataAtom == atom.A && attr(c, "href") != "" {
+				inLink = true
+			}
+		}
+		for ch := c.FirstChild; ch != nil; ch = ch.NextSibling {
+			visit(ch, inLink)
+		}
+	}
+	visit(n, false)
+	return s
+}
+
+func (s textStats) linkDensity() float64 {
+	if s.words == 0 {
+		return 0
+	}
+	return s.linked / s.words
+}
+
+// hintWords split from class and id values that mark boilerplate.
+var boilerHints = map[string]bool{
+	"share": true, "sharing": true, "social": true, "sharebar": true, "addthis": true, "sharethis": true,
+	"related": true, "recommended": true, "recommendations": true, "trending": true, "popular": true,
+	"newsletter": true, "subscribe": true, "subscription": true, "signup": true, "promo": true,
+	"comment": true, "comments": true, "disqus": true,
+	"advert": true, "advertisement": true, "ad": true, "ads": true, "sponsor": true, "sponsored": true,
+	"byline": true, "author": true, "bio": true, "breadcrumb": true, "breadcrumbs": true,
+	"timestamp": true, "date": true, "dateline": true,
+	"caption": true, "credit": true, "credits": true, "gallery": true, "slideshow": true,
+	"footer": true, "nav": true, "toolbar": true, "print": true,
+}
+
+// classWords splits the class and id of n into lower-case words
+// ("article-share_bar" → article, share, bar; "shareBar" → share, bar).
+func classWords(n *html.Node, fn func(string) bool) bool {
+	for _, key := range []string{"class", "id"} {
+		v := attr(n, key)
+		start := -1
+		for i := 0; i <= len(v); i++ {
+			var c byte
+			if i < len(v) {
+				c = v[i]
+			}
+			isLetter := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+			isUpper := c >= 'A' && c <= 'Z'
+			if start >= 0 && (!isLetter || isUpper) && !(isUpper && i > 0 && v[i-1] >= 'A' && v[i-1] <= 'Z') {
+				if fn(strings.ToLower(v[start:i])) {
+					return true
+				}
+				start = -1
+			}
+			if (isLetter || isUpper) && start < 0 {
+				start = i
+			}
+		}
+	}
+	return false
+}
+
+func hasBoilerHint(n *html.Node) bool {
+	return classWords(n, func(w string) bool { return boilerHints[w] })
+}
+
+// cleanArticle removes the boilerplate readability left in its article.
+func cleanArticle(art *html.Node) {
+	total := statsOf(art).words
+	if total == 0 {
+		return
+	}
+	var drop []*html.Node
+	walk(art, func(n *html.Node) bool {
+		if n.Type != html.ElementNode || n == art {
+			return true
+		}
+		switch n.DataAtom {
+		case atom.Figcaption:
+			drop = append(drop, n)
+			return false
+		case atom.Ul, atom.Ol, atom.Div, atom.Section, atom.Aside, atom.Nav:
+			s := statsOf(n)
+			if s.linkDensity() > 0.5 && s.words < total/2 {
+				drop = append(drop, n)
+				return false
+			}
+		}
+		if hasBoilerHint(n) && statsOf(n).words < total/3 {
+			drop = append(drop, n)
+			return false
+		}
+		return true
+	})
+	for _, n := range drop {
+		if n.Parent != nil {
+			n.Parent.RemoveChild(n)
+		}
+	}
+	trimEdges(art)
+}
+
+// trimEdges removes, from the start and from the end of the article, the
+// short lines that are not sentences: datelines, bylines, section labels,
+// "share"/"more" labels. It stops at the first real paragraph and never
+// takes more than a fifth of the article.
+func trimEdges(art *html.Node) {
+	total := statsOf(art).words
+	budget := total / 5
+	for _, fromEnd := range []bool{false, true} {
+		trimEdge(art, fromEnd, &budget)
+	}
+}
+
+func trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
+	first := func(n *html.Node) *html.Node {
+		if fromEnd {
+			return n.LastChild
+		}
+		return n.FirstChild
+	}
+	next := func(n *html.Node) *html.Node {
+		if fromEnd {
+			return n.PrevSibling
+		}
+		return n.NextSibling
+	}
+	for c := first(n); c != nil; {
+		nx := next(c)
+		switch c.Type {
+		case html.TextNode:
+			w := countWords(c.Data)
+			if w == 0 {
+				c = nx
+				continue
+			}
+			if isJunkLine(c.Data, w) && w <= *budget {
+				*budget -= w
+				n.RemoveChild(c)
+				c = nx
+				continue
+			}
+			return true
+		case html.ElementNode:
+		default:
+			c = nx
+			continue
+		}
+		s := statsOf(c)
+		if s.words == 0 {
+			c = nx
+			continue
+		}
+		if hasBlockChild(c) && s.words > 12 {
+			// A container: trim inside it, then stop if it kept text.
+			if trimEdge(c, fromEnd, budget) {
+				return true
+			}
+			if statsOf(c).words == 0 {
+				n.RemoveChild(c)
+			}
+			c = nx
+			continue
+		}
+		if s.words <= *budget && (isJunkLine(toText(c), s.words) || s.linkDensity() > 0.5) {
+			*budget -= s.words
+			n.RemoveChild(c)
+			c = nx
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// isJunkLine reports whether a line of text is too short to be a sentence
+// and does not end like one.
+func isJunkLine(text string, words float64) bool {
+	if words >= 10 {
+		return false
+	}
+	t := strings.TrimSpace(text)
+	r, _ := utf8.DecodeLastRuneInString(t)
+	switch r {
+	case '.', '!', '?', '…', '。', '！', '？', '"', '”', '»', '\'':
+		return words < 3
+	}
+	return true
+}
+
+var blockAtoms = map[atom.Atom]bool{
+	atom.P: true, atom.Div: true, atom.Section: true, atom.Article: true, atom.Ul: true, atom.Ol: true,
+	atom.Li: true, atom.Table: true, atom.Blockquote: true, atom.Pre: true, atom.Figure: true,
+	atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
+	atom.Header: true, atom.Footer: true, atom.Aside: true, atom.Dl: true, atom.Main: true,
+}
+
+func hasBlockChild(n *html.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && blockAtoms[c.DataAtom] {
+			return true
+		}
+	}
+	return false
+}
