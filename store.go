@@ -7,6 +7,7 @@ import "context"
 // pass the conformance suite in internal/storetest.
 type Store interface {
 	UserStore
+	APIKeyStore
 	JobStore
 
 	// Ping reports whether the database answers.
