@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"os"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -86,7 +87,7 @@ var boilerHints = map[string]bool{
 	"byline": true, "author": true, "bio": true, "breadcrumb": true, "breadcrumbs": true,
 	"timestamp": true, "date": true, "dateline": true,
 	"caption": true, "credit": true, "credits": true, "gallery": true, "slideshow": true,
-	"footer": true, "nav": true, "toolbar": true, "print": true,
+	"footer": true, "nav": true, "toolbar": true, "print": true, "cta": true,
 }
 
 // classWords splits the class and id of n into lower-case words
@@ -117,7 +118,7 @@ func classWords(n *html.Node, fn func(string) bool) bool {
 }
 
 func hasBoilerHint(n *html.Node) bool {
-	return classWords(n, func(w string) bool { return boilerHints[w] })
+	return classWords(n, func(w string) bool { return boilerHints[w] && !strings.Contains(" "+os.Getenv("ZZOFF")+" ", " "+w+" ") })
 }
 
 // cleanArticle removes the boilerplate readability left in its article.
@@ -133,16 +134,23 @@ func cleanArticle(art *html.Node) {
 		}
 		switch n.DataAtom {
 		case atom.Figcaption:
+			if strings.Contains(os.Getenv("ZZOFF"), "figcaption") {
+				return true
+			}
 			drop = append(drop, n)
 			return false
 		case atom.Ul, atom.Ol, atom.Div, atom.Section, atom.Aside, atom.Nav:
 			s := statsOf(n)
-			if s.linkDensity() > 0.5 && s.words < total/2 {
+			if s.linkDensity() > 0.5 && s.words < total/2 && !strings.Contains(os.Getenv("ZZOFF"), "linkdense") {
 				drop = append(drop, n)
 				return false
 			}
 		}
-		if hasBoilerHint(n) && statsOf(n).words < total/3 {
+		if (n.DataAtom == atom.P || n.DataAtom == atom.Div && !hasBlockChild(n)) && isLinkLine(n) && !strings.Contains(os.Getenv("ZZOFF"), "linkline") {
+			drop = append(drop, n)
+			return false
+		}
+		if hasBoilerHint(n) && statsOf(n).words < total/3 && !strings.Contains(os.Getenv("ZZOFF"), "hint") {
 			drop = append(drop, n)
 			return false
 		}
@@ -153,7 +161,12 @@ func cleanArticle(art *html.Node) {
 			n.Parent.RemoveChild(n)
 		}
 	}
-	trimEdges(art)
+	if !strings.Contains(os.Getenv("ZZOFF"), "teasers") {
+		dropTeaserArticles(art)
+	}
+	if !strings.Contains(os.Getenv("ZZOFF"), "edges") {
+		trimEdges(art)
+	}
 }
 
 // trimEdges removes, from the start and from the end of the article, the
@@ -207,7 +220,7 @@ func trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			c = nx
 			continue
 		}
-		if hasBlockChild(c) && s.words > 12 {
+		if hasBlockChild(c) && s.words > 12 && !(!strings.Contains(os.Getenv("ZZOFF"), "linklist") && isLinkList(c) && s.words <= *budget) {
 			// A container: trim inside it, then stop if it kept text.
 			if trimEdge(c, fromEnd, budget) {
 				return true
@@ -218,7 +231,7 @@ func trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			c = nx
 			continue
 		}
-		if s.words <= *budget && (isJunkLine(toText(c), s.words) || s.linkDensity() > 0.5) {
+		if s.words <= *budget && (isJunkLine(toText(c), s.words) || s.linkDensity() > 0.5 || (!strings.Contains(os.Getenv("ZZOFF"), "linklist") && isLinkList(c))) {
 			*budget -= s.words
 			n.RemoveChild(c)
 			c = nx
@@ -258,4 +271,96 @@ func hasBlockChild(n *html.Node) bool {
 		}
 	}
 	return false
+}
+
+// dropTeaserArticles handles content holding several <article> elements:
+// the largest is the story, and the other small ones that link elsewhere are
+// cards for other stories (lists of recent or related posts).
+func dropTeaserArticles(art *html.Node) {
+	var leaves []*html.Node
+	walk(art, func(n *html.Node) bool {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Article && !containsAtom(n, atom.Article) {
+			leaves = append(leaves, n)
+			return false
+		}
+		return true
+	})
+	if len(leaves) < 2 {
+		return
+	}
+	var main *html.Node
+	best := -1.0
+	for _, n := range leaves {
+		if w := statsOf(n).words; w > best {
+			main, best = n, w
+		}
+	}
+	for _, n := range leaves {
+		if n == main {
+			continue
+		}
+		w := statsOf(n).words
+		if w == 0 || (w < 150 && w < best && linksElsewhere(n)) {
+			n.Parent.RemoveChild(n)
+		}
+	}
+}
+
+func containsAtom(n *html.Node, a atom.Atom) bool {
+	found := false
+	walk(n, func(c *html.Node) bool {
+		if c != n && c.Type == html.ElementNode && c.DataAtom == a {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
+// linksElsewhere reports whether n holds a link to another page.
+func linksElsewhere(n *html.Node) bool {
+	found := false
+	walk(n, func(c *html.Node) bool {
+		if c.Type == html.ElementNode && c.DataAtom == atom.A {
+			if h := attr(c, "href"); h != "" && h[0] != '#' && !hasScheme(h, "javascript:", "mailto:") {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// isLinkList reports whether n is a list of links: most of its items hold a
+// link and the items are short, as in "more stories" and "read next" lists.
+func isLinkList(n *html.Node) bool {
+	if n.DataAtom != atom.Ul && n.DataAtom != atom.Ol {
+		return false
+	}
+	items, linked := 0, 0
+	var words float64
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode || c.DataAtom != atom.Li {
+			continue
+		}
+		items++
+		words += statsOf(c).words
+		if linksElsewhere(c) {
+			linked++
+		}
+	}
+	return items >= 2 && float64(linked) >= 0.6*float64(items) && words/float64(items) < 20
+}
+
+// isLinkLine reports whether n is a short line made of a link, perhaps with
+// a label ("Related: …", "READ MORE: …"): a pointer to another story set in
+// the text. Lines whose text is itself a URL or an address are kept; there
+// the link is the content.
+func isLinkLine(n *html.Node) bool {
+	s := statsOf(n)
+	if s.words == 0 || s.words >= 25 || s.linkDensity() < 0.75 {
+		return false
+	}
+	t := toText(n)
+	return !strings.Contains(t, "://") && !strings.Contains(t, "www.") && !strings.Contains(t, "@")
 }
