@@ -7,6 +7,9 @@ import "context"
 // pass the conformance suite in internal/storetest.
 type Store interface {
 	UserStore
+	SessionStore
+	CodeStore
+	IdentityStore
 	APIKeyStore
 	JobStore
 

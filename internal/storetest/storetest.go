@@ -25,6 +25,7 @@ func Run(t *testing.T, newStore NewStore) {
 		}
 	})
 	t.Run("Users", func(t *testing.T) { testUsers(t, newStore(t)) })
+	runAccounts(t, newStore)
 	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, newStore(t)) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore(t)) })
 	t.Run("FrontierRace", func(t *testing.T) { testFrontierRace(t, newStore(t)) })
