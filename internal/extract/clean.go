@@ -220,7 +220,7 @@ func trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			c = nx
 			continue
 		}
-		if hasBlockChild(c) && s.words > 12 && !(!strings.Contains(os.Getenv("ZZOFF"), "linklist") && isLinkList(c) && s.words <= *budget) {
+		if isContainer(c) && hasBlockChild(c) && s.words > 12 {
 			// A container: trim inside it, then stop if it kept text.
 			if trimEdge(c, fromEnd, budget) {
 				return true
@@ -231,12 +231,38 @@ func trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			c = nx
 			continue
 		}
-		if s.words <= *budget && (isJunkLine(toText(c), s.words) || s.linkDensity() > 0.5 || (!strings.Contains(os.Getenv("ZZOFF"), "linklist") && isLinkList(c))) {
+		if s.words <= *budget && isEdgeJunk(c, s) {
 			*budget -= s.words
 			n.RemoveChild(c)
 			c = nx
 			continue
 		}
+		return true
+	}
+	return false
+}
+
+// isEdgeJunk reports whether a block at the edge of the article is
+// boilerplate: a short line that is no sentence, a short run of links, or a
+// list of links. Lists, tables and quotes are judged whole; their short
+// items are content.
+func isEdgeJunk(n *html.Node, s textStats) bool {
+	if ld := s.linkDensity(); ld > 0.5 && s.words < 25 || ld > 0.9 || isLinkList(n) {
+		return true
+	}
+	switch n.DataAtom {
+	case atom.Table, atom.Blockquote, atom.Pre, atom.Ul, atom.Ol, atom.Dl:
+		return false
+	}
+	return isJunkLine(toText(n), s.words)
+}
+
+// isContainer reports whether n merely groups blocks, so that edge
+// trimming looks inside it.
+func isContainer(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.Div, atom.Section, atom.Article, atom.Main, atom.Header, atom.Footer,
+		atom.Aside, atom.Center, atom.Span, atom.Font, atom.Form:
 		return true
 	}
 	return false
@@ -251,7 +277,7 @@ func isJunkLine(text string, words float64) bool {
 	t := strings.TrimSpace(text)
 	r, _ := utf8.DecodeLastRuneInString(t)
 	switch r {
-	case '.', '!', '?', '…', '。', '！', '？', '"', '”', '»', '\'':
+	case '.', '!', '?', '…', '。', '！', '？', '"', '”', '»', '\'', ':', '：':
 		return words < 3
 	}
 	return true
