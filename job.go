@@ -55,29 +55,42 @@ func (j *Job) Finished() bool {
 // Page is one fetched URL in a job's result. Field names are the public
 // envelope's; empty outputs are left out.
 type Page struct {
-	URL             string              `json:"URL"`
-	FinalURL        string              `json:"FinalURL,omitempty"`
-	ParentURL       string              `json:"ParentURL,omitempty"`
-	Depth           int                 `json:"Depth"`
-	StatusCode      int                 `json:"StatusCode"`
-	ContentType     string              `json:"ContentType,omitempty"`
-	ResponseTimeMS  int64               `json:"ResponseTimeMS"`
-	PayloadSize     int64               `json:"PayloadSize"`
-	FetchedAt       time.Time           `json:"FetchedAt"`
-	Title           string              `json:"Title,omitempty"`
-	MetaDescription string              `json:"MetaDescription,omitempty"`
-	Language        string              `json:"Language,omitempty"`
-	Markdown        string              `json:"Markdown,omitempty"`
-	TextContent     string              `json:"TextContent,omitempty"`
-	HTML            string              `json:"HTML,omitempty"`
-	RawHTML         string              `json:"RawHTML,omitempty"`
-	Links           *PageLinks          `json:"Links,omitempty"`
-	Images          []string            `json:"Images,omitempty"`
-	Metadata        map[string]string   `json:"Metadata,omitempty"`
-	Products        []map[string]string `json:"Products,omitempty"`
-	StructuredData  []any               `json:"StructuredData,omitempty"`
-	Cached          bool                `json:"Cached"`
-	Error           string              `json:"Error"`
+	URL             string            `json:"URL"`
+	FinalURL        string            `json:"FinalURL,omitempty"`
+	ParentURL       string            `json:"ParentURL,omitempty"`
+	Depth           int               `json:"Depth"`
+	StatusCode      int               `json:"StatusCode"`
+	ContentType     string            `json:"ContentType,omitempty"`
+	ResponseTimeMS  int64             `json:"ResponseTimeMS"`
+	PayloadSize     int64             `json:"PayloadSize"`
+	FetchedAt       time.Time         `json:"FetchedAt"`
+	Title           string            `json:"Title,omitempty"`
+	MetaDescription string            `json:"MetaDescription,omitempty"`
+	Language        string            `json:"Language,omitempty"`
+	Markdown        string            `json:"Markdown,omitempty"`
+	TextContent     string            `json:"TextContent,omitempty"`
+	HTML            string            `json:"HTML,omitempty"`
+	RawHTML         string            `json:"RawHTML,omitempty"`
+	Links           *PageLinks        `json:"Links,omitempty"`
+	Images          []string          `json:"Images,omitempty"`
+	Metadata        map[string]string `json:"Metadata,omitempty"`
+	Products        []Product         `json:"Products,omitempty"`
+	StructuredData  []any             `json:"StructuredData,omitempty"`
+	Cached          bool              `json:"Cached"`
+	Error           string            `json:"Error"`
+}
+
+// Product is one product found on a page.
+type Product struct {
+	Name         string `json:"name"`
+	Price        string `json:"price,omitempty"`
+	Currency     string `json:"currency,omitempty"`
+	ImageURL     string `json:"image_url,omitempty"`
+	Description  string `json:"description,omitempty"`
+	URL          string `json:"url,omitempty"`
+	Availability string `json:"availability,omitempty"`
+	SKU          string `json:"sku,omitempty"`
+	Brand        string `json:"brand,omitempty"`
 }
 
 // PageLinks are a page's links split by site.

@@ -1,0 +1,445 @@
+// Package crawl runs scrape, crawl, batch and map jobs: the frontier, the
+// scope rules, sitemaps, dedup, fair scheduling of fetches across jobs, and
+// the runner that keeps asynchronous jobs going across restarts.
+//
+// One pipeline per page: fetch → parse once (extract) → store the page →
+// admit its links. Fetches are bounded per job (max_concurrency) and across
+// jobs (fair slots); parsing is bounded by the number of cores. Links are
+// admitted by one goroutine per job against a unique (job, url) key in the
+// store, so no URL is fetched twice, even after a restart.
+package crawl
+
+import (
+	"context"
+	"net/url"
+	"runtime"
+	"time"
+
+	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/extract"
+	"github.com/spidergo/spidergo/internal/fetch"
+)
+
+// Fetcher is what the engine needs of internal/fetch.
+type Fetcher interface {
+	Fetch(ctx context.Context, req fetch.Request) (*fetch.Response, error)
+}
+
+// Queue is one job's frontier and result sink: the store for kept jobs,
+// memory for trials.
+type Queue interface {
+	Add(ctx context.Context, entries []spidergo.FrontierEntry) ([]bool, error)
+	Claim(ctx context.Context, n int) ([]spidergo.FrontierEntry, error)
+	Save(ctx context.Context, p *spidergo.Page) error
+	Skip(ctx context.Context, skipped map[string]int) error
+}
+
+// Cache finds a user's recent copy of a page (spidergo.JobStore does).
+type Cache interface {
+	CachedPage(ctx context.Context, userID, url string, since time.Time) (*spidergo.Page, error)
+}
+
+// Engine fetches and extracts pages for every job of the process.
+type Engine struct {
+	fetcher Fetcher
+	cache   Cache
+	slots   *fairSlots
+	parse   chan struct{}
+	now     func() time.Time
+}
+
+// EngineConfig sizes an Engine.
+type EngineConfig struct {
+	Fetcher Fetcher
+	Cache   Cache // nil disables max_age_ms
+	// FetchSlots bounds fetches in flight across all jobs (default 64).
+	FetchSlots int
+	// ParseSlots bounds pages parsed at once (default: the number of CPUs).
+	ParseSlots int
+	Now        func() time.Time
+}
+
+// NewEngine builds an engine.
+func NewEngine(cfg EngineConfig) *Engine {
+	if cfg.FetchSlots <= 0 {
+		cfg.FetchSlots = 64
+	}
+	if cfg.ParseSlots <= 0 {
+		cfg.ParseSlots = runtime.GOMAXPROCS(0)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Engine{fetcher: cfg.Fetcher, cache: cfg.Cache, slots: newFairSlots(cfg.FetchSlots), parse: make(chan struct{}, cfg.ParseSlots), now: cfg.Now}
+}
+
+// Job is what one run needs to know about its job.
+type Job struct {
+	ID, UserID string
+	Options    *Options
+	Queue      Queue
+	// Admitted is how many URLs the job has admitted already (after a
+	// restart); 0 for a fresh job, which then admits its seeds.
+	Admitted int
+	// OnPage, when set, is called after each page is saved.
+	OnPage func(p *spidergo.Page)
+}
+
+// result is what a worker hands back to the job's loop.
+type result struct {
+	entry spidergo.FrontierEntry
+	links []string
+	err   error
+}
+
+// Run runs the job until its frontier is empty, ctx ends, or the store
+// fails. It returns ctx's error when stopped early.
+func (e *Engine) Run(ctx context.Context, j *Job) error {
+	o := j.Options
+	st := &runState{job: j, scope: newScope(o.Seeds[0], o.AllowSubdomains, o.AllowExternal), seen: map[string]bool{}, skipped: map[string]int{}, admitted: j.Admitted}
+	if j.Admitted == 0 {
+		if err := e.admitSeeds(ctx, st); err != nil {
+			return err
+		}
+	}
+	results := make(chan result)
+	inflight := 0
+	var runErr error
+	for {
+		for runErr == nil && ctx.Err() == nil && inflight < o.Concurrency {
+			entries, err := j.Queue.Claim(ctx, o.Concurrency-inflight)
+			if err != nil {
+				runErr = err
+				break
+			}
+			if len(entries) == 0 {
+				break
+			}
+			for _, en := range entries {
+				inflight++
+				go func(en spidergo.FrontierEntry) {
+					links, err := e.page(ctx, j, en)
+					results <- result{entry: en, links: links, err: err}
+				}(en)
+			}
+		}
+		if inflight == 0 {
+			break
+		}
+		r := <-results
+		inflight--
+		if r.err != nil {
+			if runErr == nil && ctx.Err() == nil {
+				runErr = r.err
+			}
+			continue
+		}
+		if runErr == nil && ctx.Err() == nil && len(r.links) > 0 {
+			if err := st.admit(ctx, r.entry, r.links); err != nil {
+				runErr = err
+			}
+		}
+	}
+	// Counts survive a cancellation: they describe what was done.
+	if err := j.Queue.Skip(context.WithoutCancel(ctx), st.skipped); err != nil && runErr == nil {
+		runErr = err
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return ctx.Err()
+}
+
+// runState is owned by a job's loop goroutine.
+type runState struct {
+	job      *Job
+	scope    scope
+	seen     map[string]bool
+	skipped  map[string]int
+	admitted int
+}
+
+func (e *Engine) admitSeeds(ctx context.Context, st *runState) error {
+	o := st.job.Options
+	var entries []spidergo.FrontierEntry
+	if o.Kind == spidergo.KindCrawl && o.Sitemap != "skip" {
+		urls := e.sitemapURLs(ctx, o.Seeds[0], o, o.Limit)
+		for _, u := range urls {
+			key, ok := Normalize(u, o.IgnoreQuery)
+			pu, err := url.Parse(key)
+			if !ok || err != nil || !st.scope.contains(pu) || !st.pathAllowed(pu) {
+				st.skipped["out_of_scope"]++
+				continue
+			}
+			entries = append(entries, spidergo.FrontierEntry{URL: key, Depth: 1, ParentURL: sitemapURL(o.Seeds[0])})
+		}
+		if o.Sitemap == "only" && len(entries) > 0 {
+			return st.add(ctx, entries)
+		}
+	}
+	seeds := make([]spidergo.FrontierEntry, 0, len(o.Seeds)+len(entries))
+	for _, s := range o.Seeds {
+		seeds = append(seeds, spidergo.FrontierEntry{URL: s})
+	}
+	return st.add(ctx, append(seeds, entries...))
+}
+
+// add admits entries under the job's limit, counting what is left out.
+func (st *runState) add(ctx context.Context, entries []spidergo.FrontierEntry) error {
+	var batch []spidergo.FrontierEntry
+	for _, en := range entries {
+		if st.seen[en.URL] {
+			st.skipped["duplicate"]++
+			continue
+		}
+		st.seen[en.URL] = true
+		if st.admitted+len(batch) >= st.job.Options.Limit {
+			st.skipped["limit"]++
+			continue
+		}
+		batch = append(batch, en)
+	}
+	if len(batch) == 0 {
+		return nil
+	}
+	added, err := st.job.Queue.Add(ctx, batch)
+	if err != nil {
+		return err
+	}
+	for _, ok := range added {
+		if ok {
+			st.admitted++
+		} else {
+			st.skipped["duplicate"]++
+		}
+	}
+	return nil
+}
+
+func (st *runState) pathAllowed(u *url.URL) bool {
+	o := st.job.Options
+	if len(o.Include) > 0 {
+		ok := false
+		for _, re := range o.Include {
+			if re.MatchString(u.Path) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	for _, re := range o.Exclude {
+		if re.MatchString(u.Path) {
+			return false
+		}
+	}
+	return true
+}
+
+// admit filters a page's links by scope, depth and paths, then adds them.
+func (st *runState) admit(ctx context.Context, parent spidergo.FrontierEntry, links []string) error {
+	o := st.job.Options
+	if o.Kind != spidergo.KindCrawl || o.Sitemap == "only" && parent.Depth > 0 {
+		return nil
+	}
+	if parent.Depth+1 > o.MaxDepth {
+		st.skipped["max_depth"] += len(links)
+		return nil
+	}
+	var entries []spidergo.FrontierEntry
+	for _, l := range links {
+		key, ok := Normalize(l, o.IgnoreQuery)
+		if !ok {
+			st.skipped["invalid_url"]++
+			continue
+		}
+		u, err := url.Parse(key)
+		if err != nil {
+			st.skipped["invalid_url"]++
+			continue
+		}
+		if !st.scope.contains(u) {
+			st.skipped["out_of_scope"]++
+			continue
+		}
+		if !st.pathAllowed(u) {
+			st.skipped["path_filtered"]++
+			continue
+		}
+		entries = append(entries, spidergo.FrontierEntry{URL: key, Depth: parent.Depth + 1, ParentURL: parent.URL})
+	}
+	return st.add(ctx, entries)
+}
+
+// page fetches, extracts and saves one entry, and returns the links to
+// follow. A page that fails still is saved, with its Error; only a store
+// failure or cancellation is returned as an error.
+func (e *Engine) page(ctx context.Context, j *Job, en spidergo.FrontierEntry) ([]string, error) {
+	p := &spidergo.Page{URL: en.URL, ParentURL: en.ParentURL, Depth: en.Depth}
+	var links []string
+	if cached := e.cached(ctx, j, en.URL); cached != nil {
+		p = cached
+		p.ParentURL, p.Depth, p.Cached = en.ParentURL, en.Depth, true
+	} else {
+		links = e.fetchPage(ctx, j, p)
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // cancelled: the entry stays in flight and is retried on resume
+		}
+	}
+	if err := j.Queue.Save(ctx, p); err != nil {
+		return nil, err
+	}
+	if j.OnPage != nil {
+		j.OnPage(p)
+	}
+	return links, nil
+}
+
+// cached returns the user's fresh copy of a scraped URL, or nil.
+func (e *Engine) cached(ctx context.Context, j *Job, u string) *spidergo.Page {
+	o := j.Options
+	if e.cache == nil || o.MaxAge <= 0 || j.UserID == "" || (o.Kind != spidergo.KindScrape && o.Kind != spidergo.KindBatch) {
+		return nil
+	}
+	p, err := e.cache.CachedPage(ctx, j.UserID, u, e.now().Add(-o.MaxAge))
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+// fetchPage fills p from the network and returns the links to follow.
+func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []string {
+	o := j.Options
+	if err := e.slots.acquire(ctx, j.ID); err != nil {
+		p.Error = fetch.KindCanceled
+		return nil
+	}
+	resp, err := e.fetcher.Fetch(ctx, fetch.Request{URL: p.URL, Header: o.Header, RespectRobots: o.RespectRobots, Delay: o.Delay, Timeout: o.Timeout})
+	e.slots.release()
+	p.FetchedAt = e.now().UTC()
+	if err != nil {
+		p.Error = fetch.KindOf(err)
+	}
+	if resp == nil {
+		return nil
+	}
+	p.FinalURL = resp.FinalURL
+	p.StatusCode = resp.StatusCode
+	p.ContentType = resp.ContentType
+	if resp.Charset != "" {
+		p.ContentType += "; charset=utf-8" // the body is converted to UTF-8
+	}
+	p.ResponseTimeMS = resp.Duration.Milliseconds()
+	p.PayloadSize = resp.PayloadSize
+	if !resp.FetchedAt.IsZero() {
+		p.FetchedAt = resp.FetchedAt.UTC()
+	}
+	if len(resp.Body) == 0 {
+		return nil
+	}
+	if o.RawHTML {
+		p.RawHTML = string(resp.Body)
+	}
+	if !isHTML(resp.ContentType) {
+		// Plain text, JSON and XML pass through as they are.
+		if wants(o, extract.FormatMarkdown) {
+			p.Markdown = string(resp.Body)
+		}
+		if wants(o, extract.FormatText) {
+			p.TextContent = string(resp.Body)
+		}
+		return nil
+	}
+	base, _ := url.Parse(resp.FinalURL)
+	select {
+	case e.parse <- struct{}{}:
+	case <-ctx.Done():
+		return nil
+	}
+	res, xerr := extract.Extract(resp.Body, base, o.Extract)
+	<-e.parse
+	if xerr != nil {
+		if p.Error == "" {
+			p.Error = "extract_failed"
+		}
+		return nil
+	}
+	fillPage(p, res, o)
+	if o.RespectRobots && res.NoIndex {
+		// The page asked not to be indexed: keep the record, drop the content.
+		clearContent(p)
+		if p.Error == "" {
+			p.Error = "noindex"
+		}
+	}
+	if o.RespectRobots && res.NoFollow {
+		return nil
+	}
+	links := append(append([]string{}, res.Links.Internal...), res.Links.External...)
+	if o.RespectRobots && len(res.Links.Nofollow) > 0 {
+		nf := map[string]bool{}
+		for _, l := range res.Links.Nofollow {
+			nf[l] = true
+		}
+		kept := links[:0]
+		for _, l := range links {
+			if !nf[l] {
+				kept = append(kept, l)
+			}
+		}
+		links = kept
+	}
+	return links
+}
+
+func isHTML(ct string) bool {
+	return ct == "text/html" || ct == "application/xhtml+xml" || ct == ""
+}
+
+func wants(o *Options, f string) bool {
+	for _, x := range o.Extract.Formats {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
+
+func fillPage(p *spidergo.Page, r *extract.Result, o *Options) {
+	p.Title, p.MetaDescription, p.Language = r.Title, r.Description, r.Language
+	p.Markdown, p.TextContent, p.HTML = r.Markdown, r.Text, r.HTML
+	if wants(o, extract.FormatLinks) {
+		p.Links = &spidergo.PageLinks{Internal: nonNil(r.Links.Internal), External: nonNil(r.Links.External)}
+	}
+	p.Images = r.Images
+	p.Metadata = r.Metadata
+	for _, pr := range r.Products {
+		p.Products = append(p.Products, spidergo.Product{Name: pr.Name, Price: pr.Price, Currency: pr.Currency, ImageURL: pr.ImageURL,
+			Description: pr.Description, URL: pr.URL, Availability: pr.Availability, SKU: pr.SKU, Brand: pr.Brand})
+	}
+	p.StructuredData = r.StructuredData
+}
+
+func clearContent(p *spidergo.Page) {
+	p.Markdown, p.TextContent, p.HTML, p.RawHTML = "", "", "", ""
+	p.Images, p.Products, p.StructuredData = nil, nil, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func sitemapURL(seed string) string {
+	u, err := url.Parse(seed)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host + "/sitemap.xml"
+}
+

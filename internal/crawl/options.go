@@ -1,0 +1,336 @@
+package crawl
+
+import (
+	"fmt"
+	"net/http"
+	"net/textproto"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/extract"
+)
+
+// Limits on what one request may ask for.
+const (
+	DefaultLimit       = 10
+	MaxSyncLimit       = 100
+	MaxAsyncLimit      = 10000
+	MaxTrialLimit      = 5
+	DefaultMaxDepth    = 3
+	MaxDepthCap        = 50
+	MaxPathPatterns    = 50
+	MaxPatternLength   = 500
+	DefaultTimeoutMS   = 30000
+	MaxTimeoutMS       = 120000
+	MaxDelayMS         = 60000
+	DefaultConcurrency = 4
+	MaxConcurrency     = 16
+	MaxBatchURLs       = 1000
+	MaxMapURLs         = 5000
+	MaxHeaders         = 32
+)
+
+// Request is the body of POST /v1/scrape, /v1/crawl, /v1/map and
+// /v1/batch/scrape. Pointer fields tell "absent" from "false"/"0".
+type Request struct {
+	URL                   string            `json:"url"`
+	URLs                  []string          `json:"urls,omitempty"`
+	Formats               []string          `json:"formats,omitempty"`
+	OnlyMainContent       *bool             `json:"only_main_content,omitempty"`
+	IncludeTags           []string          `json:"include_tags,omitempty"`
+	ExcludeTags           []string          `json:"exclude_tags,omitempty"`
+	Render                string            `json:"render,omitempty"`
+	WaitForMS             int               `json:"wait_for_ms,omitempty"`
+	TimeoutMS             int               `json:"timeout_ms,omitempty"`
+	Headers               map[string]string `json:"headers,omitempty"`
+	MaxAgeMS              int64             `json:"max_age_ms,omitempty"`
+	Limit                 int               `json:"limit,omitempty"`
+	MaxDepth              *int              `json:"max_depth,omitempty"`
+	IncludePaths          []string          `json:"include_paths,omitempty"`
+	ExcludePaths          []string          `json:"exclude_paths,omitempty"`
+	AllowSubdomains       bool              `json:"allow_subdomains,omitempty"`
+	AllowExternal         bool              `json:"allow_external,omitempty"`
+	Sitemap               string            `json:"sitemap,omitempty"`
+	IgnoreQueryParameters bool              `json:"ignore_query_parameters,omitempty"`
+	RespectRobots         *bool             `json:"respect_robots,omitempty"`
+	DelayMS               int               `json:"delay_ms,omitempty"`
+	MaxConcurrency        int               `json:"max_concurrency,omitempty"`
+	Async                 bool              `json:"async,omitempty"`
+	Webhook               *Webhook          `json:"webhook,omitempty"`
+}
+
+// Webhook asks for job events to be posted to URL.
+type Webhook struct {
+	URL     string            `json:"url"`
+	Events  []string          `json:"events,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// Options are a validated Request with defaults applied: what the engine
+// runs.
+type Options struct {
+	Kind            string
+	Seeds           []string // normalized; one for scrape/crawl/map, many for batch
+	Extract         extract.Options
+	RawHTML         bool
+	Header          http.Header
+	Timeout         time.Duration
+	MaxAge          time.Duration
+	Limit           int
+	MaxDepth        int
+	Include         []*regexp.Regexp
+	Exclude         []*regexp.Regexp
+	AllowSubdomains bool
+	AllowExternal   bool
+	Sitemap         string
+	IgnoreQuery     bool
+	RespectRobots   bool
+	Delay           time.Duration
+	Concurrency     int
+	Async           bool
+	Webhook         *Webhook
+}
+
+func invalid(format string, args ...any) error {
+	return spidergo.Errorf(spidergo.EINVALID, format, args...)
+}
+
+// hopByHop are the headers a caller may not set: the fetcher owns them.
+var hopByHop = map[string]bool{
+	"Host": true, "Connection": true, "Keep-Alive": true, "Proxy-Connection": true,
+	"Proxy-Authenticate": true, "Proxy-Authorization": true, "Te": true, "Trailer": true,
+	"Transfer-Encoding": true, "Upgrade": true, "Content-Length": true, "Accept-Encoding": true,
+}
+
+// Validate checks r for a job of kind and applies the defaults. sync and
+// trial cap the limit further. normalize turns a user's URL into the one
+// fetched (scheme added, checked by the address guard's cheap pre-check).
+func (r *Request) Validate(kind string, trial bool, normalize func(string) (string, error)) (*Options, error) {
+	o := &Options{Kind: kind, Async: r.Async, RespectRobots: true, Sitemap: "include"}
+	switch kind {
+	case spidergo.KindBatch:
+		if r.URL != "" {
+			return nil, invalid("Batch scrape takes \"urls\", not \"url\".")
+		}
+		if len(r.URLs) == 0 {
+			return nil, invalid("Field \"urls\" is required: a list of 1 to %d URLs.", MaxBatchURLs)
+		}
+		if len(r.URLs) > MaxBatchURLs {
+			return nil, invalid("Field \"urls\" holds %d URLs; the most is %d.", len(r.URLs), MaxBatchURLs)
+		}
+		seen := map[string]bool{}
+		for i, raw := range r.URLs {
+			u, err := normalize(raw)
+			if err != nil {
+				return nil, fmt.Errorf("urls[%d]: %w", i, err)
+			}
+			if !seen[u] {
+				seen[u] = true
+				o.Seeds = append(o.Seeds, u)
+			}
+		}
+		o.Async = true
+	default:
+		if len(r.URLs) > 0 {
+			return nil, invalid("Field \"urls\" is only for /v1/batch/scrape.")
+		}
+		if strings.TrimSpace(r.URL) == "" {
+			return nil, invalid("Field \"url\" is required.")
+		}
+		u, err := normalize(r.URL)
+		if err != nil {
+			return nil, err
+		}
+		o.Seeds = []string{u}
+	}
+
+	formats := r.Formats
+	if len(formats) == 0 {
+		formats = extract.DefaultFormats
+	}
+	for _, f := range formats {
+		switch {
+		case f == "screenshot":
+			return nil, invalid("Format \"screenshot\" needs browser rendering, which this server does not offer yet.")
+		case f == extract.FormatRawHTML:
+			o.RawHTML = true
+		case !extract.IsFormat(f):
+			return nil, invalid("Unknown format %q.", f)
+		}
+	}
+	o.Extract = extract.Options{Formats: formats, OnlyMainContent: true, IncludeTags: r.IncludeTags, ExcludeTags: r.ExcludeTags, SubdomainsInternal: r.AllowSubdomains}
+	if r.OnlyMainContent != nil {
+		o.Extract.OnlyMainContent = *r.OnlyMainContent
+	}
+	if err := extract.ValidateSelectors(r.IncludeTags, r.ExcludeTags); err != nil {
+		return nil, invalid("Invalid include_tags/exclude_tags: %v.", err)
+	}
+
+	switch r.Render {
+	case "", "auto", "http":
+	case "browser":
+		return nil, invalid("render \"browser\" needs headless Chromium, which this server does not offer yet; use \"http\" or \"auto\".")
+	default:
+		return nil, invalid("Field \"render\" must be \"http\", \"browser\" or \"auto\".")
+	}
+	if r.WaitForMS < 0 || r.WaitForMS > MaxTimeoutMS {
+		return nil, invalid("Field \"wait_for_ms\" must be from 0 to %d.", MaxTimeoutMS)
+	}
+
+	switch {
+	case r.TimeoutMS == 0:
+		o.Timeout = DefaultTimeoutMS * time.Millisecond
+	case r.TimeoutMS < 1000 || r.TimeoutMS > MaxTimeoutMS:
+		return nil, invalid("Field \"timeout_ms\" must be from 1000 to %d.", MaxTimeoutMS)
+	default:
+		o.Timeout = time.Duration(r.TimeoutMS) * time.Millisecond
+	}
+	if r.MaxAgeMS < 0 {
+		return nil, invalid("Field \"max_age_ms\" must not be negative.")
+	}
+	o.MaxAge = time.Duration(r.MaxAgeMS) * time.Millisecond
+
+	if len(r.Headers) > MaxHeaders {
+		return nil, invalid("At most %d headers may be sent.", MaxHeaders)
+	}
+	if len(r.Headers) > 0 {
+		o.Header = http.Header{}
+		for k, v := range r.Headers {
+			ck := textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(k))
+			if ck == "" || hopByHop[ck] || strings.ContainsAny(ck, " \t\r\n:") {
+				return nil, invalid("Header %q may not be set.", k)
+			}
+			if strings.ContainsAny(v, "\r\n") {
+				return nil, invalid("Header %q has a line break in its value.", k)
+			}
+			o.Header.Set(ck, v)
+		}
+	}
+
+	// Crawl scope and pacing.
+	maxLimit := MaxSyncLimit
+	if o.Async {
+		maxLimit = MaxAsyncLimit
+	}
+	if trial {
+		maxLimit = MaxTrialLimit
+	}
+	switch {
+	case r.Limit < 0:
+		return nil, invalid("Field \"limit\" must be positive.")
+	case r.Limit == 0:
+		o.Limit = min(DefaultLimit, maxLimit)
+	case r.Limit > maxLimit && !o.Async && !trial && r.Limit <= MaxAsyncLimit && kind == spidergo.KindCrawl:
+		return nil, invalid("A synchronous crawl may fetch at most %d pages; pass \"async\": true for up to %d.", MaxSyncLimit, MaxAsyncLimit)
+	case r.Limit > maxLimit:
+		return nil, invalid("Field \"limit\" may be at most %d.", maxLimit)
+	default:
+		o.Limit = r.Limit
+	}
+	if kind == spidergo.KindMap {
+		o.Limit = MaxMapURLs
+		if r.Limit > 0 {
+			o.Limit = min(r.Limit, MaxMapURLs)
+		}
+	}
+	if kind == spidergo.KindBatch {
+		o.Limit = len(o.Seeds)
+	}
+	o.MaxDepth = DefaultMaxDepth
+	if r.MaxDepth != nil {
+		if *r.MaxDepth < 0 || *r.MaxDepth > MaxDepthCap {
+			return nil, invalid("Field \"max_depth\" must be from 0 to %d.", MaxDepthCap)
+		}
+		o.MaxDepth = *r.MaxDepth
+	}
+	var err error
+	if o.Include, err = compilePatterns("include_paths", r.IncludePaths); err != nil {
+		return nil, err
+	}
+	if o.Exclude, err = compilePatterns("exclude_paths", r.ExcludePaths); err != nil {
+		return nil, err
+	}
+	o.AllowSubdomains, o.AllowExternal = r.AllowSubdomains, r.AllowExternal
+	switch r.Sitemap {
+	case "":
+	case "include", "skip", "only":
+		o.Sitemap = r.Sitemap
+	default:
+		return nil, invalid("Field \"sitemap\" must be \"include\", \"skip\" or \"only\".")
+	}
+	o.IgnoreQuery = r.IgnoreQueryParameters
+	if r.RespectRobots != nil {
+		o.RespectRobots = *r.RespectRobots
+	}
+	if r.DelayMS < 0 || r.DelayMS > MaxDelayMS {
+		return nil, invalid("Field \"delay_ms\" must be from 0 to %d.", MaxDelayMS)
+	}
+	o.Delay = time.Duration(r.DelayMS) * time.Millisecond
+	switch {
+	case r.MaxConcurrency == 0:
+		o.Concurrency = DefaultConcurrency
+	case r.MaxConcurrency < 1 || r.MaxConcurrency > MaxConcurrency:
+		return nil, invalid("Field \"max_concurrency\" must be from 1 to %d.", MaxConcurrency)
+	default:
+		o.Concurrency = r.MaxConcurrency
+	}
+	if r.Webhook != nil {
+		if trial {
+			return nil, invalid("Trial requests cannot use webhooks.")
+		}
+		if err := r.Webhook.validate(normalize); err != nil {
+			return nil, err
+		}
+		o.Webhook = r.Webhook
+	}
+	return o, nil
+}
+
+func compilePatterns(field string, pats []string) ([]*regexp.Regexp, error) {
+	if len(pats) > MaxPathPatterns {
+		return nil, invalid("Field %q may hold at most %d patterns.", field, MaxPathPatterns)
+	}
+	var out []*regexp.Regexp
+	for _, p := range pats {
+		if len(p) > MaxPatternLength {
+			return nil, invalid("A pattern in %q is longer than %d characters.", field, MaxPatternLength)
+		}
+		re, err := regexp.Compile(p)
+		if err != nil {
+			return nil, invalid("Pattern %q in %q is not a valid regular expression: %v.", p, field, err)
+		}
+		out = append(out, re)
+	}
+	return out, nil
+}
+
+// Webhook events.
+var webhookEvents = map[string]bool{"started": true, "page": true, "completed": true, "failed": true}
+
+func (w *Webhook) validate(normalize func(string) (string, error)) error {
+	u, err := normalize(w.URL)
+	if err != nil {
+		return fmt.Errorf("webhook.url: %w", err)
+	}
+	w.URL = u
+	if len(w.Events) == 0 {
+		w.Events = []string{"started", "page", "completed", "failed"}
+	}
+	for _, e := range w.Events {
+		if !webhookEvents[e] {
+			return invalid("Unknown webhook event %q; use started, page, completed or failed.", e)
+		}
+	}
+	if len(w.Headers) > MaxHeaders {
+		return invalid("At most %d webhook headers may be sent.", MaxHeaders)
+	}
+	for k, v := range w.Headers {
+		ck := textproto.CanonicalMIMEHeaderKey(k)
+		if hopByHop[ck] || ck == "X-Spidergo-Signature" || strings.ContainsAny(k+v, "\r\n") {
+			return invalid("Webhook header %q may not be set.", k)
+		}
+	}
+	return nil
+}

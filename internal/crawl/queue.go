@@ -1,0 +1,84 @@
+package crawl
+
+import (
+	"context"
+	"sync"
+
+	"github.com/spidergo/spidergo"
+)
+
+// StoreQueue keeps a job's frontier and pages in the store.
+type StoreQueue struct {
+	Store spidergo.JobStore
+	JobID string
+}
+
+func (q StoreQueue) Add(ctx context.Context, e []spidergo.FrontierEntry) ([]bool, error) {
+	return q.Store.AddFrontier(ctx, q.JobID, e)
+}
+
+func (q StoreQueue) Claim(ctx context.Context, n int) ([]spidergo.FrontierEntry, error) {
+	return q.Store.ClaimFrontier(ctx, q.JobID, n)
+}
+
+func (q StoreQueue) Save(ctx context.Context, p *spidergo.Page) error {
+	return q.Store.SavePage(ctx, q.JobID, p)
+}
+
+func (q StoreQueue) Skip(ctx context.Context, s map[string]int) error {
+	return q.Store.AddSkipped(ctx, q.JobID, s)
+}
+
+// MemQueue keeps a small job entirely in memory: trials, which store
+// nothing.
+type MemQueue struct {
+	mu      sync.Mutex
+	seen    map[string]bool
+	queued  []spidergo.FrontierEntry
+	Pages   []*spidergo.Page
+	Skipped map[string]int
+}
+
+// NewMemQueue returns an empty in-memory queue.
+func NewMemQueue() *MemQueue {
+	return &MemQueue{seen: map[string]bool{}, Skipped: map[string]int{}}
+}
+
+func (q *MemQueue) Add(_ context.Context, entries []spidergo.FrontierEntry) ([]bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	added := make([]bool, len(entries))
+	for i, e := range entries {
+		if !q.seen[e.URL] {
+			q.seen[e.URL] = true
+			q.queued = append(q.queued, e)
+			added[i] = true
+		}
+	}
+	return added, nil
+}
+
+func (q *MemQueue) Claim(_ context.Context, n int) ([]spidergo.FrontierEntry, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n = min(n, len(q.queued))
+	out := q.queued[:n:n]
+	q.queued = q.queued[n:]
+	return out, nil
+}
+
+func (q *MemQueue) Save(_ context.Context, p *spidergo.Page) error {
+	q.mu.Lock()
+	q.Pages = append(q.Pages, p)
+	q.mu.Unlock()
+	return nil
+}
+
+func (q *MemQueue) Skip(_ context.Context, s map[string]int) error {
+	q.mu.Lock()
+	for k, v := range s {
+		q.Skipped[k] += v
+	}
+	q.mu.Unlock()
+	return nil
+}
