@@ -26,7 +26,7 @@ const (
 	MaxTimeoutMS       = 120000
 	MaxDelayMS         = 60000
 	DefaultConcurrency = 4
-	MaxConcurrency     = 16
+	MaxConcurrency     = 32
 	MaxBatchURLs       = 1000
 	MaxMapURLs         = 5000
 	MaxHeaders         = 32
