@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"os"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -118,7 +117,7 @@ func classWords(n *html.Node, fn func(string) bool) bool {
 }
 
 func hasBoilerHint(n *html.Node) bool {
-	return classWords(n, func(w string) bool { return boilerHints[w] && !strings.Contains(" "+os.Getenv("ZZOFF")+" ", " "+w+" ") })
+	return classWords(n, func(w string) bool { return boilerHints[w] })
 }
 
 // cleanArticle removes the boilerplate readability left in its article.
@@ -134,39 +133,35 @@ func cleanArticle(art *html.Node) {
 		}
 		switch n.DataAtom {
 		case atom.Figcaption:
-			if strings.Contains(os.Getenv("ZZOFF"), "figcaption") {
-				return true
-			}
 			drop = append(drop, n)
 			return false
 		case atom.Ul, atom.Ol, atom.Div, atom.Section, atom.Aside, atom.Nav:
 			s := statsOf(n)
-			if s.linkDensity() > 0.5 && s.words < total/2 && !strings.Contains(os.Getenv("ZZOFF"), "linkdense") {
+			if s.linkDensity() > 0.5 && s.words < total/2 {
 				drop = append(drop, n)
 				return false
 			}
 		}
-		if (n.DataAtom == atom.P || n.DataAtom == atom.Div && !hasBlockChild(n)) && isLinkLine(n) && !strings.Contains(os.Getenv("ZZOFF"), "linkline") {
+		if (n.DataAtom == atom.P || n.DataAtom == atom.Div && !hasBlockChild(n)) && isLinkLine(n) {
 			drop = append(drop, n)
 			return false
 		}
-		if hasBoilerHint(n) && statsOf(n).words < total/3 && !strings.Contains(os.Getenv("ZZOFF"), "hint") {
+		if hasBoilerHint(n) && statsOf(n).words < total/3 {
 			drop = append(drop, n)
 			return false
 		}
 		return true
 	})
 	for _, n := range drop {
+		if l := labelBefore(n); l != nil {
+			l.Parent.RemoveChild(l)
+		}
 		if n.Parent != nil {
 			n.Parent.RemoveChild(n)
 		}
 	}
-	if !strings.Contains(os.Getenv("ZZOFF"), "teasers") {
-		dropTeaserArticles(art)
-	}
-	if !strings.Contains(os.Getenv("ZZOFF"), "edges") {
-		trimEdges(art)
-	}
+	dropTeaserArticles(art)
+	trimEdges(art)
 }
 
 // trimEdges removes, from the start and from the end of the article, the
@@ -389,4 +384,88 @@ func isLinkLine(n *html.Node) bool {
 	}
 	t := toText(n)
 	return !strings.Contains(t, "://") && !strings.Contains(t, "www.") && !strings.Contains(t, "@")
+}
+
+// layoutHints are class and id words of page chrome: menus, sidebars,
+// banners, cookie notices, pop-ups.
+var layoutHints = map[string]bool{
+	"nav": true, "navbar": true, "navigation": true, "menu": true, "sidebar": true, "header": true,
+	"masthead": true, "footer": true, "breadcrumb": true, "breadcrumbs": true, "cookie": true,
+	"cookies": true, "consent": true, "gdpr": true, "banner": true, "popup": true, "modal": true,
+	"overlay": true, "skip": true, "toolbar": true, "widget": true,
+}
+
+var layoutRoles = map[string]bool{
+	"navigation": true, "banner": true, "contentinfo": true, "complementary": true,
+	"search": true, "menu": true, "menubar": true, "dialog": true, "alertdialog": true,
+}
+
+// stripBoilerplate removes page chrome from root in place: navigation,
+// headers, footers, asides, forms, elements whose role or class says they
+// are chrome, and the boilerplate blocks cleanArticle also removes. A
+// container holding most of the page's text is kept whatever its name, so
+// a mislabelled wrapper cannot take the content with it.
+func stripBoilerplate(root *html.Node) *html.Node {
+	total := statsOf(root).words
+	var drop []*html.Node
+	walk(root, func(n *html.Node) bool {
+		if n.Type != html.ElementNode || n == root {
+			return true
+		}
+		chrome := false
+		switch n.DataAtom {
+		case atom.Nav, atom.Header, atom.Footer, atom.Aside, atom.Form, atom.Iframe, atom.Svg:
+			chrome = true
+		}
+		if layoutRoles[strings.ToLower(attr(n, "role"))] {
+			chrome = true
+		}
+		if !chrome && classWords(n, func(w string) bool { return layoutHints[w] || boilerHints[w] }) {
+			chrome = true
+		}
+		if chrome && statsOf(n).words <= total/2 {
+			drop = append(drop, n)
+			return false
+		}
+		return true
+	})
+	for _, n := range drop {
+		if n.Parent != nil {
+			n.Parent.RemoveChild(n)
+		}
+	}
+	return root
+}
+
+// labelBefore returns the short label right before n ("More:", "Related
+// stories", "You may also like…") when n is removed: the label only
+// introduced it.
+func labelBefore(n *html.Node) *html.Node {
+	prev := n.PrevSibling
+	for prev != nil && prev.Type == html.TextNode && strings.TrimSpace(prev.Data) == "" {
+		prev = prev.PrevSibling
+	}
+	if prev == nil || prev.Type != html.ElementNode || hasBlockChild(prev) {
+		return nil
+	}
+	switch prev.DataAtom {
+	case atom.P, atom.Div, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.Strong, atom.B, atom.Span:
+	default:
+		return nil
+	}
+	s := statsOf(prev)
+	if s.words == 0 || s.words > 6 {
+		return nil
+	}
+	t := strings.TrimSpace(toText(prev))
+	r, _ := utf8.DecodeLastRuneInString(t)
+	switch r {
+	case ':', '：', '…', '.':
+		if r == '.' && !strings.HasSuffix(t, "...") {
+			return nil
+		}
+	case '!', '?', '"', '”', '»', '。', '！', '？':
+		return nil
+	}
+	return prev
 }

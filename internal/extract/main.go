@@ -6,17 +6,34 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// mainContent returns the main content of the page under body.
+// minArticleWords is how many words readability must find for its article
+// to be trusted; below it the page is probably not an article (a product, a
+// listing, a short note) and the boilerplate-free body says more.
+const minArticleWords = 40
+
+// mainContent returns the main content of the page under body. It runs
+// readability on the page's own tree (readability scores copies of it and
+// only makes harmless changes to the original: comments, styles and
+// <font> go, runs of <br> become paragraphs), cleans the article readability
+// chose, and falls back to the body without its navigation, headers,
+// footers and asides when readability found too little.
 func (p *page) mainContent(body *html.Node) *html.Node {
-	if p.elements > MaxElements {
-		return body
+	if p.elements > MaxElements || body.DataAtom != atom.Body {
+		return stripBoilerplate(body)
 	}
-	art := p.readabilityContent(body)
-	if art == nil {
-		return body
+	art := p.readabilityContent()
+	if art != nil {
+		cleanArticle(art)
+		if statsOf(art).words >= minArticleWords {
+			return art
+		}
 	}
-	cleanArticle(art)
-	return art
+	fb := stripBoilerplate(body)
+	cleanArticle(fb)
+	if art != nil && statsOf(fb).words <= 2*statsOf(art).words {
+		return art
+	}
+	return fb
 }
 
 // cloneTree deep-copies n without recursion.
@@ -51,25 +68,13 @@ func cloneTree(n *html.Node) *html.Node {
 	}
 }
 
-// readabilityContent runs readability on a copy of body and returns its
-// article node, classes kept, or nil.
-func (p *page) readabilityContent(body *html.Node) *html.Node {
-	doc := &html.Node{Type: html.DocumentNode}
-	root := &html.Node{Type: html.ElementNode, Data: "html", DataAtom: atom.Html}
-	head := &html.Node{Type: html.ElementNode, Data: "head", DataAtom: atom.Head}
-	if p.title != "" {
-		t := &html.Node{Type: html.ElementNode, Data: "title", DataAtom: atom.Title}
-		t.AppendChild(&html.Node{Type: html.TextNode, Data: p.title})
-		head.AppendChild(t)
-	}
-	doc.AppendChild(root)
-	root.AppendChild(head)
-	root.AppendChild(cloneTree(body))
-
+// readabilityContent runs readability on the page and returns its article
+// node, classes kept for the cleaning passes, or nil.
+func (p *page) readabilityContent() *html.Node {
 	parser := readability.NewParser()
 	parser.KeepClasses = true
 	parser.DisableJSONLD = true
-	art, err := parser.ParseAndMutate(doc, nil)
+	art, err := parser.ParseAndMutate(p.doc, nil)
 	if err != nil {
 		return nil
 	}
