@@ -120,6 +120,11 @@ func classify(parent context.Context, rawURL string, err error) *Error {
 		if c.URL == "" {
 			c.URL = rawURL
 		}
+		if err != error(fe) {
+			// Keep the whole chain (the dialer's *net.OpError tells a log
+			// reader where the refusal happened) but print only the cause.
+			c.Err = &chain{cause: fe.Err, full: err}
+		}
 		return &c
 	}
 	if parent.Err() != nil && errors.Is(parent.Err(), context.Canceled) {
@@ -146,6 +151,21 @@ func classify(parent context.Context, rawURL string, err error) *Error {
 	// network) means the exchange with the server failed.
 	return newError(KindConnectError, rawURL, err)
 }
+
+// chain prints as its cause but unwraps to the full error it came from.
+type chain struct {
+	cause error
+	full  error
+}
+
+func (c *chain) Error() string {
+	if c.cause == nil {
+		return c.full.Error()
+	}
+	return c.cause.Error()
+}
+
+func (c *chain) Unwrap() error { return c.full }
 
 func isTimeout(err error) bool {
 	var ne net.Error
