@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/auth"
 	"github.com/spidergo/spidergo/internal/config"
 )
 
@@ -22,6 +23,7 @@ type Server struct {
 	store spidergo.Store
 	log   *slog.Logger
 	now   func() time.Time
+	acct  *accounts
 
 	mux     *http.ServeMux
 	handler http.Handler
@@ -34,6 +36,8 @@ type Server struct {
 // Options are the parts of a Server that tests replace.
 type Options struct {
 	Now func() time.Time
+	// PasswordParams are argon2id's costs; zero means auth.DefaultParams.
+	PasswordParams auth.Params
 }
 
 // New builds a server over an open store.
@@ -41,6 +45,9 @@ func New(cfg *config.Config, store spidergo.Store, log *slog.Logger, opts Option
 	s := &Server{cfg: cfg, store: store, log: log, now: opts.Now, mux: http.NewServeMux()}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if err := s.initAccounts(opts); err != nil {
+		return nil, err
 	}
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt.h))
