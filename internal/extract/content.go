@@ -191,17 +191,16 @@ func (p *page) absolutize(root *html.Node) {
 					a.Val = u
 				}
 			case "srcset", "data-srcset":
-				parts := srcsetURLs(a.Val)
-				if len(parts) == 0 {
-					continue
-				}
 				var b strings.Builder
-				for _, c := range parts {
-					if u := p.abs(c); u != "" {
+				for _, c := range srcsetCandidates(a.Val) {
+					if u := p.abs(c.url); u != "" {
 						if b.Len() > 0 {
 							b.WriteString(", ")
 						}
 						b.WriteString(u)
+						if c.descriptor != "" {
+							b.WriteString(" " + c.descriptor)
+						}
 					}
 				}
 				a.Val = b.String()

@@ -85,7 +85,9 @@ func newPage(doc *html.Node, pageURL *url.URL) *page {
 				key = attr(n, "name")
 			}
 			if key == "" {
-				key = attr(n, "http-equiv")
+				if he := attr(n, "http-equiv"); he != "" {
+					key = "http-equiv:" + he
+				}
 			}
 			if key == "" {
 				if ip := attr(n, "itemprop"); ip != "" {
@@ -221,7 +223,7 @@ func (p *page) language() string {
 	if p.htmlLang != "" {
 		return p.htmlLang
 	}
-	if l := p.meta("content-language", "language", "dc.language"); l != "" {
+	if l := p.meta("http-equiv:content-language", "language", "dc.language"); l != "" {
 		if i := strings.IndexByte(l, ','); i >= 0 {
 			l = l[:i]
 		}
@@ -406,11 +408,22 @@ func (p *page) imageURLs() []string {
 	return out
 }
 
-// srcsetURLs returns the image candidates of a srcset attribute, following
-// the HTML parsing rules: a URL is a run of non-space characters, trailing
-// commas end a candidate, descriptors run to the next comma.
+// srcsetURLs returns the image URLs of a srcset attribute.
 func srcsetURLs(s string) []string {
 	var out []string
+	for _, c := range srcsetCandidates(s) {
+		out = append(out, c.url)
+	}
+	return out
+}
+
+type srcsetCandidate struct{ url, descriptor string }
+
+// srcsetCandidates splits a srcset attribute following the HTML parsing
+// rules: a URL is a run of non-space characters, trailing commas end a
+// candidate, descriptors run to the next comma outside parentheses.
+func srcsetCandidates(s string) []srcsetCandidate {
+	var out []srcsetCandidate
 	i := 0
 	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 	for i < len(s) {
@@ -427,24 +440,27 @@ func srcsetURLs(s string) []string {
 			u = u[:len(u)-1]
 			ended = true
 		}
-		if u != "" {
-			out = append(out, u)
-		}
-		if ended {
-			continue
-		}
-		depth := 0
-		for i < len(s) {
-			c := s[i]
-			if c == '(' {
-				depth++
-			} else if c == ')' && depth > 0 {
-				depth--
-			} else if c == ',' && depth == 0 {
+		desc := ""
+		if !ended {
+			dStart, depth := i, 0
+			for i < len(s) {
+				c := s[i]
+				if c == '(' {
+					depth++
+				} else if c == ')' && depth > 0 {
+					depth--
+				} else if c == ',' && depth == 0 {
+					break
+				}
 				i++
-				break
 			}
-			i++
+			desc = strings.TrimSpace(s[dStart:i])
+			if i < len(s) {
+				i++
+			}
+		}
+		if u != "" {
+			out = append(out, srcsetCandidate{u, desc})
 		}
 	}
 	return out
@@ -453,7 +469,7 @@ func srcsetURLs(s string) []string {
 func (p *page) metadata(res *Result, ld []any) map[string]string {
 	m := make(map[string]string, len(p.metas)+8)
 	for _, t := range p.metas {
-		if t.content == "" || strings.HasPrefix(t.key, "itemprop:") {
+		if t.content == "" || strings.HasPrefix(t.key, "itemprop:") || strings.HasPrefix(t.key, "http-equiv:") {
 			continue
 		}
 		if _, ok := m[t.key]; !ok {
