@@ -442,4 +442,3 @@ func sitemapURL(seed string) string {
 	}
 	return u.Scheme + "://" + u.Host + "/sitemap.xml"
 }
-

@@ -158,11 +158,11 @@ func TestCrawl(t *testing.T) {
 
 func TestCrawlOptions(t *testing.T) {
 	pages := map[string]string{
-		"/":          page("home", "/docs/1", "/docs/2", "/blog/1", "/docs/1?ref=x", "/docs/1?ref=y"),
-		"/docs/1":    page("d1", "/docs/3"),
-		"/docs/2":    page("d2"),
-		"/docs/3":    page("d3"),
-		"/blog/1":    page("b1"),
+		"/":           page("home", "/docs/1", "/docs/2", "/blog/1", "/docs/1?ref=x", "/docs/1?ref=y"),
+		"/docs/1":     page("d1", "/docs/3"),
+		"/docs/2":     page("d2"),
+		"/docs/3":     page("d3"),
+		"/blog/1":     page("b1"),
 		"/robots.txt": "User-agent: *\nDisallow: /docs/2\n",
 	}
 	zero := 0
