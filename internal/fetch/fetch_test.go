@@ -76,7 +76,9 @@ func TestRedirects(t *testing.T) {
 	srv, allow := server(t, mux)
 	mux.HandleFunc("/a", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/b", http.StatusMovedPermanently) })
 	mux.HandleFunc("/b", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, srv.URL+"/c", http.StatusFound) })
-	mux.HandleFunc("/c", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "d?x=1", http.StatusTemporaryRedirect) })
+	mux.HandleFunc("/c", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "d?x=1", http.StatusTemporaryRedirect)
+	})
 	mux.HandleFunc("/d", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("done " + r.URL.RawQuery)) })
 	mux.HandleFunc("/loop1", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop2", http.StatusFound) })
 	mux.HandleFunc("/loop2", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop1", http.StatusFound) })

@@ -83,6 +83,13 @@ func testFetcher(t testing.TB, cfg Config) *Fetcher {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = "SpiderGo/test (+http://spidergo.test)"
 	}
+	if cfg.Limiter == nil {
+		// Pacing is tested on the limiters themselves; here a Crawl-delay
+		// must not make a test wait for real.
+		ml := NewMemoryLimiter(max(cfg.PerHostConcurrency, DefaultPerHostConcurrency))
+		ml.sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+		cfg.Limiter = ml
+	}
 	f, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)

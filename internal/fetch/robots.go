@@ -217,7 +217,7 @@ func (f *Fetcher) fetchRobots(ctx context.Context, u *url.URL, key string) (e *r
 	unreachable := func(cause *Error) (*robotsEntry, bool, error) {
 		return &robotsEntry{key: key, rules: &robotsRules{disallowAll: true}, err: cause, expires: now.Add(f.cfg.RobotsErrorTTL)}, true, nil
 	}
-	if err != nil {
+	if err != nil && resp == nil {
 		switch KindOf(err) {
 		case KindTooManyRedirects, KindInvalidURL, KindUnsupportedContent:
 			// A redirect maze or an undecodable file is "unavailable"
