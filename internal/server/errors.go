@@ -96,4 +96,3 @@ func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) error {
 	}
 	return spidergo.Errorf(spidergo.ENOTFOUND, "No such route: %s %s.", r.Method, r.URL.Path)
 }
-

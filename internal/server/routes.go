@@ -1,6 +1,10 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/spidergo/spidergo"
+)
 
 // handlerFunc is an HTTP handler that returns its error instead of writing
 // it; wrap turns the error into the response.
@@ -16,5 +20,48 @@ func (s *Server) routes() []route {
 	return []route{
 		{"GET /healthz", s.handleHealthz},
 		{"GET /readyz", s.handleReadyz},
+
+		// Accounts and cookie sessions (docs/authentication.md).
+		{"POST /auth/register", s.refuseCrossOrigin(s.handleRegister)},
+		{"POST /auth/login", s.refuseCrossOrigin(s.handleLogin)},
+		{"POST /auth/logout", s.requireSession(s.handleLogout)},
+		{"GET /auth/me", s.requireSession(s.handleMe)},
+		{"DELETE /auth/me", s.requireSession(s.handleDeleteMe)},
+		{"GET /auth/refresh", s.handleRefresh},
+		{"POST /auth/change-password", s.requireSession(s.handleChangePassword)},
+		{"POST /auth/verify-email", s.refuseCrossOrigin(s.handleVerifyEmail)},
+		{"POST /auth/resend-email", s.refuseCrossOrigin(s.handleResendEmail)},
+		{"POST /auth/forgot-password", s.refuseCrossOrigin(s.handleForgotPassword)},
+		{"POST /auth/verify-reset-code", s.refuseCrossOrigin(s.handleVerifyResetCode)},
+		{"POST /auth/reset-password", s.refuseCrossOrigin(s.handleResetPassword)},
+		{"GET /auth/oauth", s.handleOAuthStart},
+		{"GET /auth/oauth/{provider}", s.handleOAuthCallback},
+
+		// API key management (cookie session).
+		{"POST /auth/api-keys", s.requireSession(s.handleCreateAPIKey)},
+		{"GET /auth/api-keys", s.requireSession(s.handleListAPIKeys)},
+		{"DELETE /auth/api-keys/{id}", s.requireSession(s.handleRevokeAPIKey)},
+		{"GET /auth/api-keys/{id}/usage", s.requireSession(s.handleAPIKeyUsage)},
+
+		// Programmatic API: every /v1 route sits behind requireAPIKey.
+		{"GET /v1/usage", s.requireAPIKey(false, s.handleV1Usage)},
+		{"POST /v1/scrape", s.requireAPIKey(true, s.runJob(spidergo.KindScrape))},
+		{"POST /v1/crawl", s.requireAPIKey(true, s.runJob(spidergo.KindCrawl))},
+		{"POST /v1/batch/scrape", s.requireAPIKey(true, s.runJob(spidergo.KindBatch))},
+		{"POST /v1/map", s.requireAPIKey(true, s.handleMap)},
+		{"GET /v1/crawl/{id}", s.requireAPIKey(false, s.handleJob)},
+		{"GET /v1/crawl/{id}/stream", s.requireAPIKey(false, s.handleStream)},
+		{"DELETE /v1/crawl/{id}", s.requireAPIKey(false, s.handleCancel)},
+		{"GET /v1/history", s.requireAPIKey(false, s.handleHistory)},
+
+		// Dashboard job routes (cookie session) and public trials.
+		{"POST /scrape", s.requireSession(s.runJob(spidergo.KindScrape))},
+		{"POST /crawl", s.requireSession(s.runJob(spidergo.KindCrawl))},
+		{"GET /history", s.requireSession(s.handleHistory)},
+		{"GET /history/{id}", s.requireSession(s.handleJob)},
+		{"DELETE /history/{id}", s.requireSession(s.handleDeleteJob)},
+		{"POST /trial/scrape", s.handleTrial(spidergo.KindScrape)},
+		{"POST /trial/crawl", s.handleTrial(spidergo.KindCrawl)},
+		{"/v1/", s.requireAPIKey(false, s.handleV1NoRoute)},
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/auth"
 	"github.com/spidergo/spidergo/internal/config"
+	"github.com/spidergo/spidergo/internal/mail"
 )
 
 // Server serves the API and owns the background work started for it.
@@ -24,6 +25,8 @@ type Server struct {
 	log   *slog.Logger
 	now   func() time.Time
 	acct  *accounts
+	keys  *apiKeys
+	jobs  *jobRuntime
 
 	mux     *http.ServeMux
 	handler http.Handler
@@ -38,6 +41,11 @@ type Options struct {
 	Now func() time.Time
 	// PasswordParams are argon2id's costs; zero means auth.DefaultParams.
 	PasswordParams auth.Params
+	// Mailer sends account mail; nil means SMTP when configured, else the log.
+	Mailer mail.Mailer
+	// Quota replaces the API key quota counter (otherwise the store, or
+	// Redis when configured).
+	Quota spidergo.QuotaCounter
 }
 
 // New builds a server over an open store.
@@ -47,6 +55,12 @@ func New(cfg *config.Config, store spidergo.Store, log *slog.Logger, opts Option
 		s.now = time.Now
 	}
 	if err := s.initAccounts(opts); err != nil {
+		return nil, err
+	}
+	if err := s.initAPIKeys(opts); err != nil {
+		return nil, err
+	}
+	if err := s.initJobs(); err != nil {
 		return nil, err
 	}
 	for _, rt := range s.routes() {

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/spidergo/spidergo/internal/crawl"
+	"github.com/spidergo/spidergo/internal/fetch"
+)
+
+// jobRuntime is what scrape and crawl requests run on: one fetcher, one
+// engine and one runner for the whole process.
+type jobRuntime struct {
+	fetcher *fetch.Fetcher
+	engine  *crawl.Engine
+	runner  *crawl.Runner
+	trials  *trialCounter
+}
+
+// initJobs builds the fetcher from the configuration, the engine over it,
+// and the runner, which resumes jobs left unfinished by the last process.
+func (s *Server) initJobs() error {
+	fc := fetch.Config{
+		UserAgent:    s.cfg.UserAgent,
+		Allow:        s.cfg.FetchAllow,
+		Ports:        s.cfg.FetchPorts,
+		MaxBodyBytes: s.cfg.FetchMaxBody,
+	}
+	if s.cfg.RedisURL != "" {
+		ro, err := redis.ParseURL(s.cfg.RedisURL)
+		if err != nil {
+			return fmt.Errorf("SPIDERGO_REDIS_URL: %w", err)
+		}
+		rdb := redis.NewClient(ro)
+		s.onClose(func() { rdb.Close() })
+		fc.Limiter = fetch.NewRedisLimiter(rdb, fetch.RedisLimiterOptions{})
+	}
+	f, err := fetch.New(fc)
+	if err != nil {
+		return fmt.Errorf("fetcher: %w", err)
+	}
+	s.onClose(f.CloseIdleConnections)
+	rt := &jobRuntime{fetcher: f, trials: newTrialCounter(s.cfg.TrialDailyLimit)}
+	rt.engine = crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: s.store, Now: s.now})
+	rt.runner = crawl.NewRunner(crawl.RunnerConfig{Store: s.store, Engine: rt.engine, Log: s.log, Normalize: s.normalizeURL, MaxPerUser: s.cfg.MaxJobsPerUser, Now: s.now})
+	s.jobs = rt
+	if s.cfg.Role != "api" {
+		if err := rt.runner.Start(context.Background()); err != nil {
+			return fmt.Errorf("resume jobs: %w", err)
+		}
+	}
+	s.onClose(rt.runner.Close)
+	return nil
+}
+
+// keyIDFrom is the id of the request's API key, "" on cookie routes.
+func keyIDFrom(ctx context.Context) string {
+	if k := keyFrom(ctx); k != nil {
+		return k.ID
+	}
+	return ""
+}
+
+// trialCounter counts trial requests per client address per UTC day, in
+// memory: trials are a taste, not an account, and a restart forgiving a
+// few is acceptable.
+type trialCounter struct {
+	limit int
+	mu    sync.Mutex
+	day   string
+	used  map[string]int
+}
+
+func newTrialCounter(limit int) *trialCounter {
+	return &trialCounter{limit: limit, used: map[string]int{}}
+}
+
+func (t *trialCounter) roll(now time.Time) {
+	if d := now.UTC().Format(time.DateOnly); d != t.day {
+		t.day, t.used = d, map[string]int{}
+	}
+}
+
+// take uses one trial request of addr, if any is left today.
+func (t *trialCounter) take(addr string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.roll(now)
+	if t.used[addr] >= t.limit {
+		return false
+	}
+	t.used[addr]++
+	return true
+}
+
+// give returns a request refused for bad input.
+func (t *trialCounter) give(addr string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.roll(now)
+	if t.used[addr] > 0 {
+		t.used[addr]--
+	}
+}
+
+// secondsToMidnight is the wait until the next UTC day.
+func secondsToMidnight(now time.Time) int {
+	now = now.UTC()
+	next := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
+	return int(next.Sub(now).Seconds()) + 1
+}
