@@ -8,10 +8,13 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/auth"
+	"github.com/spidergo/spidergo/internal/mail"
+	"github.com/spidergo/spidergo/internal/oauth"
 )
 
 // Cookie names and lifetimes of a browser session. The access token is
@@ -36,6 +39,17 @@ const (
 type accounts struct {
 	hasher *auth.Hasher
 	csrf   *http.CrossOriginProtection
+	mailer mail.Mailer
+	oauth  map[string]*oauth.Provider
+	limits throttles
+
+	// dummyHash is verified against when a login names no account, so that
+	// the answer takes as long as for a wrong password.
+	dummyOnce sync.Once
+	dummyHash string
+
+	// mailing counts mail being sent in the background; Close waits for it.
+	mailing sync.WaitGroup
 }
 
 // initAccounts sets up sessions and starts the sweeper that deletes
@@ -44,6 +58,23 @@ func (s *Server) initAccounts(opts Options) error {
 	a := &accounts{
 		hasher: auth.NewHasher(opts.PasswordParams),
 		csrf:   http.NewCrossOriginProtection(),
+		mailer: opts.Mailer,
+		oauth:  map[string]*oauth.Provider{},
+		limits: defaultThrottles(),
+	}
+	if a.mailer == nil {
+		m, err := mail.New(s.cfg.SMTPURL, s.cfg.MailFrom, s.log)
+		if err != nil {
+			return err
+		}
+		a.mailer = m
+	}
+	for name, p := range s.cfg.OAuth {
+		a.oauth[name] = &oauth.Provider{
+			Name: name, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+			AuthURL: p.AuthURL, TokenURL: p.TokenURL, UserURL: p.UserURL, EmailsURL: p.EmailsURL,
+			RedirectURL: s.cfg.BaseURL + "/auth/oauth/" + name,
+		}
 	}
 	// Behind a proxy the Host header may name an internal address while
 	// browsers send the public origin; the configured base URL is ours.
@@ -70,7 +101,7 @@ func (s *Server) initAccounts(opts Options) error {
 			}
 		}
 	}()
-	s.onClose(func() { cancel(); <-done })
+	s.onClose(func() { cancel(); <-done; a.mailing.Wait() })
 	return nil
 }
 
