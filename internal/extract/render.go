@@ -8,7 +8,7 @@ import (
 	"sync"
 
 	"codeberg.org/readeck/go-readability/v2/render"
-	htmltomarkdown "github.com/JohannesKaufmann/html-to-markdown/v2/converter"
+	mdconv "github.com/JohannesKaufmann/html-to-markdown/v2/converter"
 	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/base"
 	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/commonmark"
 	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/strikethrough"
@@ -17,10 +17,10 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// converter is shared: its plugins are registered once and a conversion
+// mdConverter is shared: its plugins are registered once and a conversion
 // keeps its state per call.
-var converter = sync.OnceValue(func() *htmltomarkdown.Converter {
-	return htmltomarkdown.NewConverter(htmltomarkdown.WithPlugins(
+var mdConverter = sync.OnceValue(func() *mdconv.Converter {
+	return mdconv.NewConverter(mdconv.WithPlugins(
 		base.NewBasePlugin(),
 		commonmark.NewCommonmarkPlugin(),
 		table.NewTablePlugin(),
@@ -31,7 +31,7 @@ var converter = sync.OnceValue(func() *htmltomarkdown.Converter {
 var blankLines = regexp.MustCompile(`\n{3,}`)
 
 func toMarkdown(n *html.Node) (string, error) {
-	md, err := converter().ConvertNode(n)
+	md, err := mdConverter().ConvertNode(n)
 	if err != nil {
 		return "", fmt.Errorf("markdown: %w", err)
 	}
