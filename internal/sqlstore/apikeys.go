@@ -58,11 +58,9 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *spidergo.APIKey, maxActive int
 			return err
 		}
 		if n == 0 {
-			return &spidergo.Error{
-				Code:    spidergo.ECONFLICT,
-				Message: "You already have the maximum number of active API keys. Revoke one before creating another.",
-				Details: map[string]any{"max_keys": maxActive},
-			}
+			e := spidergo.Errorf(spidergo.ECONFLICT, "You already have %d active API keys, the most allowed. Revoke one before creating another.", maxActive)
+			e.Details = map[string]any{"max_keys": maxActive}
+			return e
 		}
 		return nil
 	})
