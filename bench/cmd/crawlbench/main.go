@@ -1,0 +1,239 @@
+// Command crawlbench crawls a deterministic synthetic site on loopback with
+// SpiderGo's crawl engine and, run the same way as a baseline, with Colly v2,
+// and prints a Markdown table: pages per second, peak RSS and the share of
+// requests that fetched something already fetched.
+//
+//	cd bench && go run ./cmd/crawlbench -pages 5000 -limit 5000
+//
+// The site (package bench/site) runs in this process. Every configuration —
+// crawler × formats × concurrency — runs in a fresh child process of this
+// binary (-run-one), so that each peak RSS (VmHWM) is that configuration's
+// alone and no run inherits another's heap or connections.
+//
+// SpiderGo runs as in production: the real fetcher (address guard with the
+// site's host:port allowed, robots.txt, per-host limiter raised to the
+// concurrency under test), the crawl engine with a StoreQueue over a real
+// SQLite store in a temporary directory, a user and a job row created first,
+// and options validated by crawl.Request.Validate like an API request.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spidergo/spidergo/bench/site"
+)
+
+// modes are the two workloads: links only, and the API's default formats
+// (Markdown, text, links, metadata) for SpiderGo with Markdown conversion
+// for Colly.
+var modes = map[string][]string{
+	"links": {"links"},
+	"full":  nil, // the default formats
+}
+
+// result is what a child reports on its standard output.
+type result struct {
+	Crawler     string  `json:"crawler"`
+	Mode        string  `json:"mode"`
+	Concurrency int     `json:"concurrency"`
+	Pages       int     `json:"pages"`  // HTML pages fetched with status 200 and processed
+	Errors      int     `json:"errors"` // pages that failed (robots.txt refusals included)
+	Links       int     `json:"links"`  // links found on the pages
+	Seconds     float64 `json:"seconds"`
+	PeakRSSKB   int64   `json:"peak_rss_kb"`
+	Note        string  `json:"note,omitempty"`
+
+	// Filled by the parent.
+	CPUSeconds float64    `json:"-"`
+	Site       site.Stats `json:"-"`
+}
+
+func main() {
+	var (
+		pages    = flag.Int("pages", site.DefaultPages, "pages in the synthetic site")
+		limit    = flag.Int("limit", 5000, "pages a crawl may admit (SpiderGo's limit, Colly's MaxRequests)")
+		seed     = flag.Uint64("seed", 1, "seed of the synthetic site")
+		concs    = flag.String("concurrency", "8,32", "comma-separated concurrencies to measure")
+		modeList = flag.String("modes", "links,full", "comma-separated workloads: links, full")
+		crawlers = flag.String("crawlers", "spidergo,colly", "comma-separated crawlers: spidergo, colly")
+
+		runOne  = flag.Bool("run-one", false, "internal: run one configuration against -site and print JSON")
+		siteURL = flag.String("site", "", "internal: the site's base URL for -run-one")
+		crawler = flag.String("crawler", "", "internal: the crawler for -run-one")
+		mode    = flag.String("mode", "", "internal: the workload for -run-one")
+		conc    = flag.Int("c", 0, "internal: the concurrency for -run-one")
+		profile = flag.String("profile", "", "write CPU and block profiles of each run to this directory")
+		memq    = flag.Bool("memqueue", false, "diagnosis: keep SpiderGo's frontier and pages in memory (crawl.MemQueue) instead of SQLite")
+	)
+	flag.Parse()
+	if *runOne {
+		if *profile != "" {
+			stop, err := startProfiles(*profile, *crawler+"-"+*mode+"-"+strconv.Itoa(*conc))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "crawlbench:", err)
+				os.Exit(1)
+			}
+			defer stop()
+		}
+		if err := child(*siteURL, *crawler, *mode, *conc, *limit, *memq); err != nil {
+			fmt.Fprintln(os.Stderr, "crawlbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	var extra []string
+	if *profile != "" {
+		extra = append(extra, "-profile", *profile)
+	}
+	if *memq {
+		extra = append(extra, "-memqueue")
+	}
+	if err := parent(*pages, *limit, *seed, *concs, *modeList, *crawlers, extra); err != nil {
+		fmt.Fprintln(os.Stderr, "crawlbench:", err)
+		os.Exit(1)
+	}
+}
+
+func child(siteURL, crawler, mode string, conc, limit int, memQueue bool) error {
+	formats, ok := modes[mode]
+	if !ok {
+		return fmt.Errorf("unknown mode %q", mode)
+	}
+	if conc < 1 {
+		return fmt.Errorf("concurrency must be positive")
+	}
+	ctx := context.Background()
+	var (
+		r   result
+		err error
+	)
+	switch crawler {
+	case "spidergo":
+		r, err = runSpiderGo(ctx, siteURL, formats, conc, limit, memQueue)
+	case "colly":
+		r, err = runColly(siteURL, mode == "full", conc, limit)
+	default:
+		return fmt.Errorf("unknown crawler %q", crawler)
+	}
+	if err != nil {
+		return err
+	}
+	r.Crawler, r.Mode, r.Concurrency = crawler, mode, conc
+	r.PeakRSSKB, err = peakRSS()
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(r)
+}
+
+func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, extra []string) error {
+	var cs []int
+	for _, s := range split(concs) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return fmt.Errorf("bad concurrency %q", s)
+		}
+		cs = append(cs, n)
+	}
+	ms, crs := split(modeList), split(crawlerList)
+	for _, m := range ms {
+		if _, ok := modes[m]; !ok {
+			return fmt.Errorf("unknown mode %q", m)
+		}
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+
+	start := time.Now()
+	srv, err := site.Start(site.Config{Pages: pages, Seed: seed})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	srv.Prebuild()
+	fmt.Fprintf(os.Stderr, "site: %d pages (%d crawlable) at %s, built in %s\n", srv.Config().Pages, srv.Crawlable(), srv.URL, time.Since(start).Round(time.Millisecond))
+
+	var results []result
+	for _, m := range ms {
+		for _, c := range cs {
+			for _, cr := range crs {
+				srv.Reset()
+				args := []string{"-run-one", "-site", srv.URL, "-crawler", cr, "-mode", m, "-c", strconv.Itoa(c), "-limit", strconv.Itoa(limit)}
+				cmd := exec.Command(exe, append(args, extra...)...)
+				var out bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &out, os.Stderr
+				if err := cmd.Run(); err != nil {
+					return fmt.Errorf("%s %s c=%d: %w", cr, m, c, err)
+				}
+				var r result
+				if err := json.NewDecoder(io.LimitReader(&out, 1<<20)).Decode(&r); err != nil {
+					return fmt.Errorf("%s %s c=%d: reading the child's result: %w", cr, m, c, err)
+				}
+				r.CPUSeconds = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+				r.Site = srv.Stats()
+				fmt.Fprintf(os.Stderr, "%-8s %-5s c=%-2d %5d pages in %6.1fs, %4d MiB peak, %d requests\n", cr, m, c, r.Pages, r.Seconds, r.PeakRSSKB>>10, r.Site.Requests)
+				results = append(results, r)
+			}
+		}
+	}
+	printTable(os.Stdout, results)
+	fmt.Printf("\nSite: %d pages (%d allowed by robots.txt), seed %d; limit %d; %s, GOMAXPROCS %d; total %s.\n",
+		srv.Config().Pages, srv.Crawlable(), seed, limit, runtime.Version(), runtime.GOMAXPROCS(0), time.Since(start).Round(time.Second))
+	return nil
+}
+
+func printTable(w io.Writer, rs []result) {
+	fmt.Fprintln(w, "| crawler | formats | concurrency | pages | requests | pages/s | peak RSS | CPU | repeated: same URI | same URL | same page |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	for _, r := range rs {
+		name := map[string]string{"spidergo": "SpiderGo", "colly": "Colly v2"}[r.Crawler]
+		formats := map[string]string{"links": "links", "full": "default (markdown, text, links, metadata)"}[r.Mode]
+		if r.Crawler == "colly" && r.Mode == "full" {
+			formats = "links + Markdown"
+		}
+		pps := 0.0
+		if r.Seconds > 0 {
+			pps = float64(r.Pages) / r.Seconds
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %.0f | %d MiB | %.1f s | %.1f %% | %.1f %% | %.1f %% |\n",
+			name, formats, r.Concurrency, r.Pages, r.Site.Requests, pps, r.PeakRSSKB>>10, r.CPUSeconds,
+			100*r.Site.RepeatedURIs(), 100*r.Site.RepeatedURLs(), 100*r.Site.RepeatedPages())
+	}
+}
+
+func split(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// peakRSS reads the process's high-water resident set size.
+func peakRSS() (int64, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/self/status")
+}

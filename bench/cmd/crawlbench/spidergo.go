@@ -1,0 +1,121 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/crawl"
+	"github.com/spidergo/spidergo/internal/fetch"
+	"github.com/spidergo/spidergo/internal/sqlstore"
+)
+
+// runSpiderGo crawls siteURL as an asynchronous API crawl would: a job row
+// of a user, its frontier and pages in SQLite.
+func runSpiderGo(ctx context.Context, siteURL string, formats []string, conc, limit int, memQueue bool) (result, error) {
+	var r result
+	u, err := url.Parse(siteURL)
+	if err != nil {
+		return r, err
+	}
+	f, err := fetch.New(fetch.Config{
+		UserAgent:          "SpiderGo/bench",
+		Allow:              []string{u.Host},
+		PerHostConcurrency: conc,
+	})
+	if err != nil {
+		return r, err
+	}
+	defer f.CloseIdleConnections()
+
+	dir, err := os.MkdirTemp("", "crawlbench-")
+	if err != nil {
+		return r, err
+	}
+	defer os.RemoveAll(dir)
+	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "spidergo.db"))
+	if err != nil {
+		return r, err
+	}
+	defer db.Close()
+
+	depth := crawl.MaxDepthCap
+	req := crawl.Request{URL: siteURL + "/", Formats: formats, Limit: limit, MaxDepth: &depth, MaxConcurrency: conc, Async: true}
+	opts, err := req.Validate(spidergo.KindCrawl, false, func(s string) (string, error) {
+		u, err := f.Check(s)
+		if err != nil {
+			return "", err
+		}
+		return u.String(), nil
+	})
+	if err != nil {
+		return r, err
+	}
+	user := &spidergo.User{Email: "bench@spidergo.invalid", FirstName: "Bench", IsVerified: true}
+	if err := db.CreateUser(ctx, user); err != nil {
+		return r, err
+	}
+	raw, err := json.Marshal(req)
+	if err != nil {
+		return r, err
+	}
+	job := &spidergo.Job{UserID: user.ID, Kind: spidergo.KindCrawl, URL: opts.Seeds[0], Status: spidergo.StatusRunning, Options: raw}
+	if err := db.CreateJob(ctx, job); err != nil {
+		return r, err
+	}
+
+	var queue crawl.Queue = crawl.StoreQueue{Store: db, JobID: job.ID}
+	if memQueue {
+		queue = &countingMemQueue{MemQueue: crawl.NewMemQueue()}
+	}
+	engine := crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: db})
+	start := time.Now()
+	err = engine.Run(ctx, &crawl.Job{
+		ID: job.ID, UserID: user.ID, Options: opts,
+		Queue: queue,
+		OnPage: func(p *spidergo.Page) {
+			// OnPage runs in the page's worker goroutine.
+			if p.Error == "" && p.StatusCode == 200 {
+				pagesDone.Add(1)
+			} else {
+				pagesFailed.Add(1)
+			}
+			if p.Links != nil {
+				linksFound.Add(int64(len(p.Links.Internal) + len(p.Links.External)))
+			}
+		},
+	})
+	r.Seconds = time.Since(start).Seconds()
+	if err != nil {
+		return r, err
+	}
+	r.Pages, r.Errors, r.Links = int(pagesDone.Load()), int(pagesFailed.Load()), int(linksFound.Load())
+	if memQueue {
+		r.Note = "in-memory queue"
+		return r, nil
+	}
+	if err := db.SetJobStatus(ctx, job.ID, spidergo.StatusCompleted, "", time.Now()); err != nil {
+		return r, err
+	}
+	stored, err := db.JobByID(ctx, job.ID)
+	if err != nil {
+		return r, err
+	}
+	if stored.TotalPages != r.Pages+r.Errors {
+		return r, fmt.Errorf("the store holds %d pages, the engine reported %d", stored.TotalPages, r.Pages+r.Errors)
+	}
+	r.Note = fmt.Sprintf("skipped %v", stored.Skipped)
+	return r, nil
+}
+
+// countingMemQueue is a MemQueue that drops pages once counted, as the
+// store would have taken them away: a diagnosis run holds no more than a
+// real one.
+type countingMemQueue struct{ *crawl.MemQueue }
+
+func (q *countingMemQueue) Save(context.Context, *spidergo.Page) error { return nil }
