@@ -33,4 +33,8 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, u *User) error
 	// DeleteUser removes the account and, by cascade, everything it owns.
 	DeleteUser(ctx context.Context, id string) error
+	// WebhookSecret returns the key the user's webhooks are signed with,
+	// creating it on first use; RotateWebhookSecret replaces it.
+	WebhookSecret(ctx context.Context, userID string) (string, error)
+	RotateWebhookSecret(ctx context.Context, userID string) (string, error)
 }

@@ -26,6 +26,7 @@ type Runner struct {
 	normalize  func(string) (string, error)
 	maxPerUser int
 	now        func() time.Time
+	webhooks   *Webhooks
 
 	mu      sync.Mutex
 	closed  bool
@@ -46,6 +47,8 @@ type RunnerConfig struct {
 	// MaxPerUser bounds one user's running jobs; more wait their turn.
 	MaxPerUser int
 	Now        func() time.Time
+	// Webhooks delivers job events; nil turns them off.
+	Webhooks *Webhooks
 }
 
 // NewRunner builds a runner; call Start to resume stored jobs.
@@ -56,7 +59,7 @@ func NewRunner(cfg RunnerConfig) *Runner {
 	if cfg.MaxPerUser <= 0 {
 		cfg.MaxPerUser = 1
 	}
-	return &Runner{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, normalize: cfg.Normalize, maxPerUser: cfg.MaxPerUser, now: cfg.Now,
+	return &Runner{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, normalize: cfg.Normalize, maxPerUser: cfg.MaxPerUser, now: cfg.Now, webhooks: cfg.Webhooks,
 		running: map[string]context.CancelCauseFunc{}, perUser: map[string]int{}, signal: map[string]chan struct{}{}}
 }
 
@@ -125,17 +128,29 @@ func (r *Runner) run(ctx context.Context, j *spidergo.Job) {
 		return // cancelled or deleted while it waited
 	}
 	r.poke(j.ID)
+	hooks := r.webhooks.Open(j.UserID, j.ID, o.Webhook)
+	defer hooks.Close()
 	admitted, err := r.store.RequeueFrontier(bg, j.ID)
 	if err != nil {
 		r.log.Error("job frontier unreadable", "crid", j.ID, "err", err)
 		r.setStatus(bg, j.ID, spidergo.StatusFailed, "internal")
+		r.sendFinal(bg, hooks, j.ID)
 		return
 	}
+	if admitted == 0 && hooks != nil {
+		if cur, err := r.store.JobByID(bg, j.ID); err == nil {
+			hooks.Send("started", headOf(cur))
+		}
+	}
 	err = r.engine.Run(ctx, &Job{ID: j.ID, UserID: j.UserID, Options: o, Queue: StoreQueue{Store: r.store, JobID: j.ID}, Admitted: admitted,
-		OnPage: func(*spidergo.Page) { r.poke(j.ID) }})
+		OnPage: func(p *spidergo.Page) {
+			r.poke(j.ID)
+			hooks.Send("page", p)
+		}})
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, errShutdown):
 		// Left running in the store: the next start resumes it.
+		return
 	case errors.Is(cause, errCancelled):
 		// Cancel already recorded the status.
 	case err != nil:
@@ -144,6 +159,31 @@ func (r *Runner) run(ctx context.Context, j *spidergo.Job) {
 	default:
 		r.setStatus(bg, j.ID, spidergo.StatusCompleted, "")
 	}
+	r.sendFinal(bg, hooks, j.ID)
+}
+
+// sendFinal sends "failed" for a failed job and "completed" otherwise
+// (a cancelled job's data says Status "cancelled").
+func (r *Runner) sendFinal(ctx context.Context, hooks *Delivery, id string) {
+	if hooks == nil {
+		return
+	}
+	j, err := r.store.JobByID(ctx, id)
+	if err != nil {
+		return
+	}
+	event := "completed"
+	if j.Status == spidergo.StatusFailed {
+		event = "failed"
+	}
+	hooks.Send(event, headOf(j))
+}
+
+// headOf is a job's envelope without its pages: the data of job events.
+func headOf(j *spidergo.Job) *Envelope {
+	env := EnvelopeOf(j)
+	env.Pages = nil
+	return env
 }
 
 func (r *Runner) setStatus(ctx context.Context, id, status, msg string) {

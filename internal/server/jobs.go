@@ -17,45 +17,7 @@ import (
 // syncDeadline bounds a synchronous crawl; larger crawls go async.
 const syncDeadline = 90 * time.Second
 
-// envelope is the head of every scrape and crawl answer, PascalCase as in
-// the integration guide: {"message": envelope}.
-type envelope struct {
-	CRID                string           `json:"CRID"`
-	UserID              string           `json:"UserID"`
-	Kind                string           `json:"Kind,omitempty"`
-	Status              string           `json:"Status"`
-	URL                 string           `json:"URL"`
-	TotalPages          int              `json:"TotalPages"`
-	TotalResponseTimeMS int64            `json:"TotalResponseTimeMS"`
-	TotalPayloadSize    int64            `json:"TotalPayloadSize"`
-	CreatedAt           *time.Time       `json:"CreatedAt,omitempty"`
-	StartedAt           *time.Time       `json:"StartedAt,omitempty"`
-	FinishedAt          *time.Time       `json:"FinishedAt,omitempty"`
-	Skipped             map[string]int   `json:"Skipped,omitempty"`
-	Error               string           `json:"Error,omitempty"`
-	Next                string           `json:"Next"`
-	Pages               []*spidergo.Page `json:"Pages"`
-	// URLs is the answer of /v1/map.
-	URLs []string `json:"URLs,omitempty"`
-}
-
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-func jobEnvelope(j *spidergo.Job) *envelope {
-	return &envelope{
-		CRID: j.ID, UserID: j.UserID, Kind: j.Kind, Status: j.Status, URL: j.URL,
-		TotalPages: j.TotalPages, TotalResponseTimeMS: j.TotalResponseTimeMS, TotalPayloadSize: j.TotalPayloadSize,
-		CreatedAt: timePtr(j.CreatedAt), StartedAt: timePtr(j.StartedAt), FinishedAt: timePtr(j.FinishedAt),
-		Skipped: j.Skipped, Error: j.Error, Pages: []*spidergo.Page{},
-	}
-}
-
-func writeEnvelope(w http.ResponseWriter, status int, e *envelope) error {
+func writeEnvelope(w http.ResponseWriter, status int, e *crawl.Envelope) error {
 	return writeJSON(w, status, map[string]any{"message": e})
 }
 
@@ -83,9 +45,6 @@ func (s *Server) jobRequest(w http.ResponseWriter, r *http.Request, kind string,
 	var req crawl.Request
 	if err := decodeJSON(w, r, &req); err != nil {
 		return nil, nil, err
-	}
-	if req.Webhook != nil {
-		return nil, nil, spidergo.Errorf(spidergo.EINVALID, "Webhooks are not available on this server yet; poll GET /v1/crawl/{crid} or use its stream.")
 	}
 	if trial && req.Async {
 		return nil, nil, spidergo.Errorf(spidergo.EINVALID, "Trial crawls are synchronous only; sign up for an API key to run async crawls.")
@@ -121,7 +80,7 @@ func (s *Server) runJob(kind string) handlerFunc {
 			}
 			s.jobs.runner.Submit(j)
 			w.Header().Set("Location", "/v1/crawl/"+j.ID)
-			return writeEnvelope(w, http.StatusAccepted, jobEnvelope(j))
+			return writeEnvelope(w, http.StatusAccepted, crawl.EnvelopeOf(j))
 		}
 		j.Status = spidergo.StatusRunning
 		j.StartedAt = s.now().UTC()
@@ -140,7 +99,12 @@ func (s *Server) runSync(w http.ResponseWriter, r *http.Request, j *spidergo.Job
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), deadline)
 	defer cancel()
-	runErr := s.jobs.engine.Run(ctx, &crawl.Job{ID: j.ID, UserID: j.UserID, Options: o, Queue: crawl.StoreQueue{Store: s.store, JobID: j.ID}})
+	hooks := s.jobs.webhooks.Open(j.UserID, j.ID, o.Webhook)
+	// Deliveries may retry for a while; the answer does not wait for them.
+	defer func() { go hooks.Close() }()
+	hooks.Send("started", headOf(j))
+	runErr := s.jobs.engine.Run(ctx, &crawl.Job{ID: j.ID, UserID: j.UserID, Options: o, Queue: crawl.StoreQueue{Store: s.store, JobID: j.ID},
+		OnPage: func(p *spidergo.Page) { hooks.Send("page", p) }})
 	bg := context.WithoutCancel(r.Context())
 	status, msg := spidergo.StatusCompleted, ""
 	switch {
@@ -150,6 +114,9 @@ func (s *Server) runSync(w http.ResponseWriter, r *http.Request, j *spidergo.Job
 		msg = "deadline_exceeded"
 	case runErr != nil:
 		s.store.SetJobStatus(bg, j.ID, spidergo.StatusFailed, "internal", s.now())
+		if failed, err := s.store.JobByID(bg, j.ID); err == nil {
+			hooks.Send("failed", headOf(failed))
+		}
 		return runErr
 	}
 	if err := s.store.SetJobStatus(bg, j.ID, status, msg, s.now()); err != nil {
@@ -159,7 +126,8 @@ func (s *Server) runSync(w http.ResponseWriter, r *http.Request, j *spidergo.Job
 	if err != nil {
 		return err
 	}
-	env := jobEnvelope(done)
+	hooks.Send("completed", headOf(done))
+	env := crawl.EnvelopeOf(done)
 	pages, _, err := s.store.Pages(bg, j.ID, "", crawl.MaxSyncLimit+1)
 	if err != nil {
 		return err
@@ -217,7 +185,7 @@ func (s *Server) handleTrial(kind string) handlerFunc {
 			return err
 		}
 		finished := s.now().UTC()
-		env := &envelope{CRID: crid, Kind: kind, Status: spidergo.StatusCompleted, URL: o.Seeds[0], StartedAt: &started, FinishedAt: &finished, Pages: q.Pages}
+		env := &crawl.Envelope{CRID: crid, Kind: kind, Status: spidergo.StatusCompleted, URL: o.Seeds[0], StartedAt: &started, FinishedAt: &finished, Pages: q.Pages}
 		if len(q.Skipped) > 0 {
 			env.Skipped = q.Skipped
 		}
@@ -259,7 +227,7 @@ func (s *Server) handleMap(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	env := jobEnvelope(done)
+	env := crawl.EnvelopeOf(done)
 	env.URLs = urls
 	if env.URLs == nil {
 		env.URLs = []string{}
@@ -290,7 +258,7 @@ func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	env := jobEnvelope(j)
+	env := crawl.EnvelopeOf(j)
 	env.Pages, env.Next, err = s.store.Pages(r.Context(), j.ID, r.URL.Query().Get("cursor"), limit)
 	if err != nil {
 		return err
@@ -308,7 +276,7 @@ func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeEnvelope(w, http.StatusOK, jobEnvelope(j))
+	return writeEnvelope(w, http.StatusOK, crawl.EnvelopeOf(j))
 }
 
 // handleStream sends a job's pages as NDJSON (or SSE when asked) from the
@@ -369,9 +337,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		if j.Finished() {
-			env := jobEnvelope(j)
-			env.Pages = nil
-			emit("summary", map[string]any{"type": "summary", "job": env})
+			emit("summary", map[string]any{"type": "summary", "job": headOf(j)})
 			return nil
 		}
 		select {
@@ -385,6 +351,32 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
+}
+
+// headOf is a job's envelope without its pages: the data of job events
+// and history entries.
+func headOf(j *spidergo.Job) *crawl.Envelope {
+	env := crawl.EnvelopeOf(j)
+	env.Pages = nil
+	return env
+}
+
+// handleWebhookSecret shows the key the caller's webhooks are signed with.
+func (s *Server) handleWebhookSecret(w http.ResponseWriter, r *http.Request) error {
+	secret, err := s.store.WebhookSecret(r.Context(), userIDFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"webhook_secret": secret})
+}
+
+// handleRotateWebhookSecret replaces the caller's webhook signing key.
+func (s *Server) handleRotateWebhookSecret(w http.ResponseWriter, r *http.Request) error {
+	secret, err := s.store.RotateWebhookSecret(r.Context(), userIDFrom(r.Context()))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]string{"webhook_secret": secret})
 }
 
 // advance moves a page cursor past n pages.
@@ -403,11 +395,9 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]*envelope, 0, len(jobs))
+	out := make([]*crawl.Envelope, 0, len(jobs))
 	for _, j := range jobs {
-		e := jobEnvelope(j)
-		e.Pages = nil
-		out = append(out, e)
+		out = append(out, headOf(j))
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"jobs": out, "next": next})
 }

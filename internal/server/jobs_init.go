@@ -15,15 +15,16 @@ import (
 // jobRuntime is what scrape and crawl requests run on: one fetcher, one
 // engine and one runner for the whole process.
 type jobRuntime struct {
-	fetcher *fetch.Fetcher
-	engine  *crawl.Engine
-	runner  *crawl.Runner
-	trials  *trialCounter
+	fetcher  *fetch.Fetcher
+	engine   *crawl.Engine
+	runner   *crawl.Runner
+	webhooks *crawl.Webhooks
+	trials   *trialCounter
 }
 
 // initJobs builds the fetcher from the configuration, the engine over it,
 // and the runner, which resumes jobs left unfinished by the last process.
-func (s *Server) initJobs() error {
+func (s *Server) initJobs(opts Options) error {
 	fc := fetch.Config{
 		UserAgent:    s.cfg.UserAgent,
 		Allow:        s.cfg.FetchAllow,
@@ -46,7 +47,10 @@ func (s *Server) initJobs() error {
 	s.onClose(f.CloseIdleConnections)
 	rt := &jobRuntime{fetcher: f, trials: newTrialCounter(s.cfg.TrialDailyLimit)}
 	rt.engine = crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: s.store, Now: s.now})
-	rt.runner = crawl.NewRunner(crawl.RunnerConfig{Store: s.store, Engine: rt.engine, Log: s.log, Normalize: s.normalizeURL, MaxPerUser: s.cfg.MaxJobsPerUser, Now: s.now})
+	rt.webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: f, Secrets: s.store, Log: s.log, Now: s.now,
+		Backoff: opts.WebhookBackoff})
+	rt.runner = crawl.NewRunner(crawl.RunnerConfig{Store: s.store, Engine: rt.engine, Log: s.log, Normalize: s.normalizeURL,
+		MaxPerUser: s.cfg.MaxJobsPerUser, Now: s.now, Webhooks: rt.webhooks})
 	s.jobs = rt
 	if s.cfg.Role != "api" {
 		if err := rt.runner.Start(context.Background()); err != nil {

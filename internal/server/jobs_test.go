@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -104,7 +106,7 @@ func newAPIEnv(t testing.TB, dbPath string, allow ...string) *apiEnv {
 		t.Fatal(err)
 	}
 	env := map[string]string{"SPIDERGO_FETCH_ALLOW": strings.Join(allow, ",")}
-	srv, err := New(testConfig(t, env), db, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{})
+	srv, err := New(testConfig(t, env), db, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{WebhookBackoff: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +247,8 @@ func TestScrapeFailures(t *testing.T) {
 		{"other loopback port", `{"url":"http://127.0.0.1:1/"}`, 400, "blocked_address", "does not fetch"},
 		{"localhost name", `{"url":"http://localhost:8080/"}`, 400, "blocked_address", "does not fetch"},
 		{"404 seed is a page", `{"url":"` + s.URL + `/missing"}`, 200, "http_4xx", ""},
-		{"webhook absent", `{"url":"` + s.URL + `","webhook":{"url":"https://example.com/hook"}}`, 400, "invalid", "Webhooks are not available"},
+		{"webhook to private address", `{"url":"` + s.URL + `","webhook":{"url":"http://10.1.2.3/hook"}}`, 400, "blocked_address", "does not fetch"},
+		{"webhook unknown event", `{"url":"` + s.URL + `","webhook":{"url":"` + s.URL + `/hook","events":["paged"]}}`, 400, "invalid", `Unknown webhook event "paged"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -661,5 +664,79 @@ func checkEnvelope(t *testing.T, who string, status int, body []byte) {
 	}
 	if env.Message.CRID == "" || env.Message.TotalPages != 1 || len(env.Message.Pages) != 1 || env.Message.Pages[0].Title != "Example Domain" {
 		t.Errorf("%s: envelope %+v", who, env.Message)
+	}
+}
+
+func TestWebhooks(t *testing.T) {
+	s := newSite(t, map[string]string{"/": htmlPage("Home", "/a"), "/a": htmlPage("A")})
+	type delivery struct {
+		event, signature string
+		body             []byte
+	}
+	var mu sync.Mutex
+	var got []delivery
+	failures := 1 // the first delivery fails and must be retried
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		if failures > 0 {
+			failures--
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		if r.Header.Get("X-Custom") != "yes" {
+			t.Errorf("custom header missing: %v", r.Header)
+		}
+		got = append(got, delivery{r.Header.Get("X-SpiderGo-Event"), r.Header.Get("X-SpiderGo-Signature"), body})
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer receiver.Close()
+	e := newAPIEnv(t, "", hostOf(s.Server), hostOf(receiver))
+	e.addUser(t, "a@example.com")
+
+	res, body := e.call(t, "POST", "/v1/crawl", `{"url":"`+s.URL+`","async":true,"sitemap":"skip",
+		"webhook":{"url":"`+receiver.URL+`/hook","headers":{"X-Custom":"yes"}}}`)
+	if res.StatusCode != 202 {
+		t.Fatalf("crawl = %d %v", res.StatusCode, body)
+	}
+	crid := msg(body)["CRID"].(string)
+	e.waitJob(t, crid)
+	_, sec := e.call(t, "GET", "/v1/webhook-secret", "")
+	secret := sec["webhook_secret"].(string)
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 4 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	var events []string
+	for _, d := range got {
+		events = append(events, d.event)
+		var ev struct {
+			Event, CRID string
+			Timestamp   time.Time
+		}
+		if err := json.Unmarshal(d.body, &ev); err != nil || ev.CRID != crid || ev.Event != d.event {
+			t.Errorf("event body %s (%v)", d.body, err)
+		}
+		// Verify as a receiver would: HMAC-SHA256 over "<t>.<body>".
+		var ts int64
+		fmt.Sscanf(d.signature, "t=%d,", &ts)
+		mac := hmac.New(sha256.New, []byte(secret))
+		fmt.Fprintf(mac, "%d.%s", ts, d.body)
+		if want := fmt.Sprintf("t=%d,v1=%x", ts, mac.Sum(nil)); d.signature != want || time.Since(time.Unix(ts, 0)) > time.Minute {
+			t.Errorf("signature %q, want %q", d.signature, want)
+		}
+	}
+	if diff := cmp.Diff([]string{"started", "page", "page", "completed"}, events); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }

@@ -53,6 +53,8 @@ func (s *Server) routes() []route {
 		{"GET /v1/crawl/{id}/stream", s.requireAPIKey(false, s.handleStream)},
 		{"DELETE /v1/crawl/{id}", s.requireAPIKey(false, s.handleCancel)},
 		{"GET /v1/history", s.requireAPIKey(false, s.handleHistory)},
+		{"GET /v1/webhook-secret", s.requireAPIKey(false, s.handleWebhookSecret)},
+		{"POST /v1/webhook-secret", s.requireAPIKey(false, s.handleRotateWebhookSecret)},
 
 		// Dashboard job routes (cookie session) and public trials.
 		{"POST /scrape", s.requireSession(s.runJob(spidergo.KindScrape))},
@@ -60,6 +62,8 @@ func (s *Server) routes() []route {
 		{"GET /history", s.requireSession(s.handleHistory)},
 		{"GET /history/{id}", s.requireSession(s.handleJob)},
 		{"DELETE /history/{id}", s.requireSession(s.handleDeleteJob)},
+		{"GET /auth/webhook-secret", s.requireSession(s.handleWebhookSecret)},
+		{"POST /auth/webhook-secret", s.requireSession(s.handleRotateWebhookSecret)},
 		{"POST /trial/scrape", s.handleTrial(spidergo.KindScrape)},
 		{"POST /trial/crawl", s.handleTrial(spidergo.KindCrawl)},
 		{"/v1/", s.requireAPIKey(false, s.handleV1NoRoute)},

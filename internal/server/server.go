@@ -46,6 +46,8 @@ type Options struct {
 	// Quota replaces the API key quota counter (otherwise the store, or
 	// Redis when configured).
 	Quota spidergo.QuotaCounter
+	// WebhookBackoff is the first wait before a webhook is retried (1 s).
+	WebhookBackoff time.Duration
 }
 
 // New builds a server over an open store.
@@ -60,7 +62,7 @@ func New(cfg *config.Config, store spidergo.Store, log *slog.Logger, opts Option
 	if err := s.initAPIKeys(opts); err != nil {
 		return nil, err
 	}
-	if err := s.initJobs(); err != nil {
+	if err := s.initJobs(opts); err != nil {
 		return nil, err
 	}
 	for _, rt := range s.routes() {

@@ -208,3 +208,31 @@ func testFrontierRace(t *testing.T, s spidergo.Store) {
 		}
 	}
 }
+
+func testWebhookSecret(t *testing.T, s spidergo.Store) {
+	ctx := context.Background()
+	u := &spidergo.User{Email: "hook@example.com"}
+	other := &spidergo.User{Email: "other@example.com"}
+	s.CreateUser(ctx, u)
+	s.CreateUser(ctx, other)
+	first, err := s.WebhookSecret(ctx, u.ID)
+	if err != nil || len(first) < 32 {
+		t.Fatalf("WebhookSecret = %q, %v", first, err)
+	}
+	if again, _ := s.WebhookSecret(ctx, u.ID); again != first {
+		t.Errorf("secret changed between reads: %q → %q", first, again)
+	}
+	if theirs, _ := s.WebhookSecret(ctx, other.ID); theirs == first {
+		t.Error("two users share a webhook secret")
+	}
+	rotated, err := s.RotateWebhookSecret(ctx, u.ID)
+	if err != nil || rotated == first {
+		t.Errorf("rotate = %q, %v", rotated, err)
+	}
+	if now, _ := s.WebhookSecret(ctx, u.ID); now != rotated {
+		t.Errorf("after rotate = %q, want %q", now, rotated)
+	}
+	if _, err := s.WebhookSecret(ctx, "nobody"); spidergo.ErrorCode(err) != spidergo.ENOTFOUND {
+		t.Errorf("unknown user: %v", err)
+	}
+}

@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore NewStore) {
 	runAccounts(t, newStore)
 	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, newStore(t)) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore(t)) })
+	t.Run("WebhookSecret", func(t *testing.T) { testWebhookSecret(t, newStore(t)) })
 	t.Run("FrontierRace", func(t *testing.T) { testFrontierRace(t, newStore(t)) })
 }
 
