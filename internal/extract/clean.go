@@ -27,8 +27,19 @@ func countWords(s string) float64 {
 	var n float64
 	in := false
 	for _, r := range s {
+		if r < 0x80 {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
+				if !in {
+					n++
+					in = true
+				}
+			} else {
+				in = false
+			}
+			continue
+		}
 		switch {
-		case unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r):
+		case r >= 0x2E80 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r)):
 			n += 0.5
 			in = false
 		case unicode.IsLetter(r) || unicode.IsNumber(r) || r == '_':
@@ -44,29 +55,47 @@ func countWords(s string) float64 {
 	return n
 }
 
-func statsOf(n *html.Node) textStats {
+// cleaner runs the cleaning passes over one tree. It remembers the text
+// statistics of every subtree it has measured, so that the passes stay
+// linear in the size of the tree; removing a node forgets the statistics
+// of its ancestors.
+type cleaner struct {
+	memo map[*html.Node]textStats
+}
+
+func newCleaner() *cleaner { return &cleaner{memo: map[*html.Node]textStats{}} }
+
+func (cl *cleaner) stats(n *html.Node) textStats {
+	if s, ok := cl.memo[n]; ok {
+		return s
+	}
 	var s textStats
-	var visit func(c *html.Node, inLink bool)
-	visit = func(c *html.Node, inLink bool) {
-		switch c.Type {
-		case html.TextNode:
-			w := countWords(c.Data)
-			s.words += w
-			if inLink {
-				s.linked += w
-			}
-			return
-		case html.ElementNode:
-			if c.DataAtom == atom.A && attr(c, "href") != "" {
-				inLink = true
-			}
+	switch n.Type {
+	case html.TextNode:
+		s.words = countWords(n.Data)
+	case html.ElementNode, html.DocumentNode:
+		for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
+			cs := cl.stats(ch)
+			s.words += cs.words
+			s.linked += cs.linked
 		}
-		for ch := c.FirstChild; ch != nil; ch = ch.NextSibling {
-			visit(ch, inLink)
+		if n.DataAtom == atom.A && attr(n, "href") != "" {
+			s.linked = s.words
 		}
 	}
-	visit(n, false)
+	cl.memo[n] = s
 	return s
+}
+
+// remove detaches n from the tree.
+func (cl *cleaner) remove(n *html.Node) {
+	if n.Parent == nil {
+		return
+	}
+	for p := n.Parent; p != nil; p = p.Parent {
+		delete(cl.memo, p)
+	}
+	n.Parent.RemoveChild(n)
 }
 
 func (s textStats) linkDensity() float64 {
@@ -121,8 +150,8 @@ func hasBoilerHint(n *html.Node) bool {
 }
 
 // cleanArticle removes the boilerplate readability left in its article.
-func cleanArticle(art *html.Node) {
-	total := statsOf(art).words
+func (cl *cleaner) cleanArticle(art *html.Node) {
+	total := cl.stats(art).words
 	if total == 0 {
 		return
 	}
@@ -136,47 +165,47 @@ func cleanArticle(art *html.Node) {
 			drop = append(drop, n)
 			return false
 		case atom.Ul, atom.Ol, atom.Div, atom.Section, atom.Aside, atom.Nav:
-			s := statsOf(n)
+			s := cl.stats(n)
 			if s.linkDensity() > 0.5 && s.words < total/2 {
 				drop = append(drop, n)
 				return false
 			}
 		}
-		if (n.DataAtom == atom.P || n.DataAtom == atom.Div && !hasBlockChild(n)) && isLinkLine(n) {
+		if (n.DataAtom == atom.P || n.DataAtom == atom.Div && !hasBlockChild(n)) && cl.isLinkLine(n) {
 			drop = append(drop, n)
 			return false
 		}
-		if hasBoilerHint(n) && statsOf(n).words < total/3 {
+		if hasBoilerHint(n) && cl.stats(n).words < total/3 {
 			drop = append(drop, n)
 			return false
 		}
 		return true
 	})
 	for _, n := range drop {
-		if l := labelBefore(n); l != nil {
-			l.Parent.RemoveChild(l)
+		if l := cl.labelBefore(n); l != nil {
+			cl.remove(l)
 		}
 		if n.Parent != nil {
-			n.Parent.RemoveChild(n)
+			cl.remove(n)
 		}
 	}
-	dropTeaserArticles(art)
-	trimEdges(art)
+	cl.dropTeaserArticles(art)
+	cl.trimEdges(art)
 }
 
 // trimEdges removes, from the start and from the end of the article, the
 // short lines that are not sentences: datelines, bylines, section labels,
 // "share"/"more" labels. It stops at the first real paragraph and never
 // takes more than a fifth of the article.
-func trimEdges(art *html.Node) {
-	total := statsOf(art).words
+func (cl *cleaner) trimEdges(art *html.Node) {
+	total := cl.stats(art).words
 	budget := total / 5
 	for _, fromEnd := range []bool{false, true} {
-		trimEdge(art, fromEnd, &budget)
+		cl.trimEdge(art, fromEnd, &budget)
 	}
 }
 
-func trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
+func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 	first := func(n *html.Node) *html.Node {
 		if fromEnd {
 			return n.LastChild
@@ -200,7 +229,7 @@ func trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			}
 			if isJunkLine(c.Data, w) && w <= *budget {
 				*budget -= w
-				n.RemoveChild(c)
+				cl.remove(c)
 				c = nx
 				continue
 			}
@@ -210,25 +239,25 @@ func trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			c = nx
 			continue
 		}
-		s := statsOf(c)
+		s := cl.stats(c)
 		if s.words == 0 {
 			c = nx
 			continue
 		}
 		if isContainer(c) && hasBlockChild(c) && s.words > 12 {
 			// A container: trim inside it, then stop if it kept text.
-			if trimEdge(c, fromEnd, budget) {
+			if cl.trimEdge(c, fromEnd, budget) {
 				return true
 			}
-			if statsOf(c).words == 0 {
-				n.RemoveChild(c)
+			if cl.stats(c).words == 0 {
+				cl.remove(c)
 			}
 			c = nx
 			continue
 		}
-		if s.words <= *budget && isEdgeJunk(c, s) {
+		if s.words <= *budget && cl.isEdgeJunk(c, s) {
 			*budget -= s.words
-			n.RemoveChild(c)
+			cl.remove(c)
 			c = nx
 			continue
 		}
@@ -241,8 +270,8 @@ func trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 // boilerplate: a short line that is no sentence, a short run of links, or a
 // list of links. Lists, tables and quotes are judged whole; their short
 // items are content.
-func isEdgeJunk(n *html.Node, s textStats) bool {
-	if ld := s.linkDensity(); ld > 0.5 && s.words < 25 || ld > 0.9 || isLinkList(n) {
+func (cl *cleaner) isEdgeJunk(n *html.Node, s textStats) bool {
+	if ld := s.linkDensity(); ld > 0.5 && s.words < 25 || ld > 0.9 || cl.isLinkList(n) {
 		return true
 	}
 	switch n.DataAtom {
@@ -297,7 +326,7 @@ func hasBlockChild(n *html.Node) bool {
 // dropTeaserArticles handles content holding several <article> elements:
 // the largest is the story, and the other small ones that link elsewhere are
 // cards for other stories (lists of recent or related posts).
-func dropTeaserArticles(art *html.Node) {
+func (cl *cleaner) dropTeaserArticles(art *html.Node) {
 	var leaves []*html.Node
 	walk(art, func(n *html.Node) bool {
 		if n.Type == html.ElementNode && n.DataAtom == atom.Article && !containsAtom(n, atom.Article) {
@@ -312,7 +341,7 @@ func dropTeaserArticles(art *html.Node) {
 	var main *html.Node
 	best := -1.0
 	for _, n := range leaves {
-		if w := statsOf(n).words; w > best {
+		if w := cl.stats(n).words; w > best {
 			main, best = n, w
 		}
 	}
@@ -320,9 +349,9 @@ func dropTeaserArticles(art *html.Node) {
 		if n == main {
 			continue
 		}
-		w := statsOf(n).words
+		w := cl.stats(n).words
 		if w == 0 || (w < 150 && w < best && linksElsewhere(n)) {
-			n.Parent.RemoveChild(n)
+			cl.remove(n)
 		}
 	}
 }
@@ -354,7 +383,7 @@ func linksElsewhere(n *html.Node) bool {
 
 // isLinkList reports whether n is a list of links: most of its items hold a
 // link and the items are short, as in "more stories" and "read next" lists.
-func isLinkList(n *html.Node) bool {
+func (cl *cleaner) isLinkList(n *html.Node) bool {
 	if n.DataAtom != atom.Ul && n.DataAtom != atom.Ol {
 		return false
 	}
@@ -365,7 +394,7 @@ func isLinkList(n *html.Node) bool {
 			continue
 		}
 		items++
-		words += statsOf(c).words
+		words += cl.stats(c).words
 		if linksElsewhere(c) {
 			linked++
 		}
@@ -377,8 +406,8 @@ func isLinkList(n *html.Node) bool {
 // a label ("Related: …", "READ MORE: …"): a pointer to another story set in
 // the text. Lines whose text is itself a URL or an address are kept; there
 // the link is the content.
-func isLinkLine(n *html.Node) bool {
-	s := statsOf(n)
+func (cl *cleaner) isLinkLine(n *html.Node) bool {
+	s := cl.stats(n)
 	if s.words == 0 || s.words >= 25 || s.linkDensity() < 0.75 {
 		return false
 	}
@@ -405,8 +434,8 @@ var layoutRoles = map[string]bool{
 // are chrome, and the boilerplate blocks cleanArticle also removes. A
 // container holding most of the page's text is kept whatever its name, so
 // a mislabelled wrapper cannot take the content with it.
-func stripBoilerplate(root *html.Node) *html.Node {
-	total := statsOf(root).words
+func (cl *cleaner) stripBoilerplate(root *html.Node) *html.Node {
+	total := cl.stats(root).words
 	var drop []*html.Node
 	walk(root, func(n *html.Node) bool {
 		if n.Type != html.ElementNode || n == root {
@@ -423,7 +452,7 @@ func stripBoilerplate(root *html.Node) *html.Node {
 		if !chrome && classWords(n, func(w string) bool { return layoutHints[w] || boilerHints[w] }) {
 			chrome = true
 		}
-		if chrome && statsOf(n).words <= total/2 {
+		if chrome && cl.stats(n).words <= total/2 {
 			drop = append(drop, n)
 			return false
 		}
@@ -431,7 +460,7 @@ func stripBoilerplate(root *html.Node) *html.Node {
 	})
 	for _, n := range drop {
 		if n.Parent != nil {
-			n.Parent.RemoveChild(n)
+			cl.remove(n)
 		}
 	}
 	return root
@@ -440,7 +469,7 @@ func stripBoilerplate(root *html.Node) *html.Node {
 // labelBefore returns the short label right before n ("More:", "Related
 // stories", "You may also like…") when n is removed: the label only
 // introduced it.
-func labelBefore(n *html.Node) *html.Node {
+func (cl *cleaner) labelBefore(n *html.Node) *html.Node {
 	prev := n.PrevSibling
 	for prev != nil && prev.Type == html.TextNode && strings.TrimSpace(prev.Data) == "" {
 		prev = prev.PrevSibling
@@ -453,7 +482,7 @@ func labelBefore(n *html.Node) *html.Node {
 	default:
 		return nil
 	}
-	s := statsOf(prev)
+	s := cl.stats(prev)
 	if s.words == 0 || s.words > 6 {
 		return nil
 	}

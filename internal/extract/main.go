@@ -18,19 +18,20 @@ const minArticleWords = 40
 // chose, and falls back to the body without its navigation, headers,
 // footers and asides when readability found too little.
 func (p *page) mainContent(body *html.Node) *html.Node {
+	cl := newCleaner()
 	if p.elements > MaxElements || body.DataAtom != atom.Body {
-		return stripBoilerplate(body)
+		return cl.stripBoilerplate(body)
 	}
 	art := p.readabilityContent()
 	if art != nil {
-		cleanArticle(art)
-		if statsOf(art).words >= minArticleWords {
+		cl.cleanArticle(art)
+		if cl.stats(art).words >= minArticleWords {
 			return art
 		}
 	}
-	fb := stripBoilerplate(body)
-	cleanArticle(fb)
-	if art != nil && statsOf(fb).words <= 2*statsOf(art).words {
+	fb := cl.stripBoilerplate(body)
+	cl.cleanArticle(fb)
+	if art != nil && cl.stats(fb).words <= 2*cl.stats(art).words {
 		return art
 	}
 	return fb
