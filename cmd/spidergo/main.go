@@ -23,6 +23,7 @@ const usage = `usage: spidergo <command> [flags]
 commands:
   serve     run the server (spidergo serve --help lists every setting)
   migrate   apply database migrations and exit
+  user      manage accounts: create, list, delete (spidergo user --help)
   version   print the version
 `
 
@@ -39,6 +40,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":   cmdServe,
 		"migrate": cmdMigrate,
+		"user":    cmdUser,
 		"version": cmdVersion,
 	}
 }
