@@ -23,6 +23,7 @@ const usage = `usage: spidergo <command> [flags]
 commands:
   serve     run the server (spidergo serve --help lists every setting)
   migrate   apply database migrations and exit
+  key       manage API keys: create, list, revoke (spidergo key --help)
   user      manage accounts: create, list, delete (spidergo user --help)
   version   print the version
 `
@@ -40,6 +41,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":   cmdServe,
 		"migrate": cmdMigrate,
+		"key":     cmdKey,
 		"user":    cmdUser,
 		"version": cmdVersion,
 	}
