@@ -98,6 +98,12 @@ type apiEnv struct {
 // entries), over the SQLite file at dbPath (a fresh one when empty).
 func newAPIEnv(t testing.TB, dbPath string, allow ...string) *apiEnv {
 	t.Helper()
+	return newAPIEnvWith(t, dbPath, nil, allow...)
+}
+
+// newAPIEnvWith is newAPIEnv with extra configuration.
+func newAPIEnvWith(t testing.TB, dbPath string, extra map[string]string, allow ...string) *apiEnv {
+	t.Helper()
 	if dbPath == "" {
 		dbPath = filepath.Join(t.TempDir(), "api.db")
 	}
@@ -106,6 +112,9 @@ func newAPIEnv(t testing.TB, dbPath string, allow ...string) *apiEnv {
 		t.Fatal(err)
 	}
 	env := map[string]string{"SPIDERGO_FETCH_ALLOW": strings.Join(allow, ",")}
+	for k, v := range extra {
+		env[k] = v
+	}
 	srv, err := New(testConfig(t, env), db, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{WebhookBackoff: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -738,5 +747,117 @@ func TestWebhooks(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"started", "page", "page", "completed"}, events); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
+
+func TestDashboardJobRoutes(t *testing.T) {
+	s := newSite(t, map[string]string{"/": htmlPage("Home", "/a"), "/a": htmlPage("A")})
+	e := newAPIEnv(t, "", hostOf(s.Server))
+	ctx := context.Background()
+	login := func(email string) []*http.Cookie {
+		u := &spidergo.User{Email: email, IsVerified: true}
+		if err := e.store.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		rec := httptest.NewRecorder()
+		if err := e.srv.startSession(rec, httptest.NewRequest("POST", "/auth/login", nil), u); err != nil {
+			t.Fatal(err)
+		}
+		return rec.Result().Cookies()
+	}
+	alice, bob := login("alice@example.com"), login("bob@example.com")
+	send := func(cookies []*http.Cookie, method, path, body string, header http.Header) (*http.Response, map[string]any) {
+		req, _ := http.NewRequest(method, e.http.URL+path, strings.NewReader(body))
+		for _, c := range cookies {
+			req.AddCookie(c)
+		}
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		for k, v := range header {
+			req.Header[k] = v
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m map[string]any
+		json.NewDecoder(res.Body).Decode(&m)
+		return res, m
+	}
+
+	if res, _ := send(nil, "POST", "/scrape", `{"url":"`+s.URL+`"}`, nil); res.StatusCode != 401 {
+		t.Errorf("scrape without a session = %d, want 401", res.StatusCode)
+	}
+	crossSite := http.Header{"Origin": {"https://evil.example"}, "Sec-Fetch-Site": {"cross-site"}}
+	if res, _ := send(alice, "POST", "/crawl", `{"url":"`+s.URL+`"}`, crossSite); res.StatusCode != 403 {
+		t.Errorf("cross-origin crawl = %d, want 403", res.StatusCode)
+	}
+	res, body := send(alice, "POST", "/crawl", `{"url":"`+s.URL+`","sitemap":"skip"}`, nil)
+	if res.StatusCode != 200 || msg(body)["TotalPages"] != 2.0 {
+		t.Fatalf("dashboard crawl = %d %v", res.StatusCode, body)
+	}
+	crid := msg(body)["CRID"].(string)
+	if res, body := send(alice, "POST", "/scrape", `{"url":"`+s.URL+`/a"}`, nil); res.StatusCode != 200 || msg(body)["TotalPages"] != 1.0 {
+		t.Fatalf("dashboard scrape = %d %v", res.StatusCode, body)
+	}
+
+	_, hist := send(alice, "GET", "/history", "", nil)
+	jobs := hist["jobs"].([]any)
+	if len(jobs) != 2 || jobs[0].(map[string]any)["Kind"] != "scrape" || jobs[1].(map[string]any)["CRID"] != crid {
+		t.Errorf("history (newest first) = %v", jobs)
+	}
+	if res, body := send(alice, "GET", "/history/"+crid, "", nil); res.StatusCode != 200 || len(pagesOf(body)) != 2 {
+		t.Errorf("GET /history/{id} = %d %v", res.StatusCode, body)
+	}
+	for _, tt := range []struct{ method, path string }{{"GET", "/history/" + crid}, {"DELETE", "/history/" + crid}} {
+		if res, _ := send(bob, tt.method, tt.path, "", nil); res.StatusCode != 404 {
+			t.Errorf("bob %s %s = %d, want 404", tt.method, tt.path, res.StatusCode)
+		}
+	}
+	if res, _ := send(alice, "DELETE", "/history/"+crid, "", crossSite); res.StatusCode != 403 {
+		t.Errorf("cross-origin delete = %d, want 403", res.StatusCode)
+	}
+	if res, _ := send(alice, "DELETE", "/history/"+crid, "", nil); res.StatusCode != 200 {
+		t.Errorf("delete = %d", res.StatusCode)
+	}
+	if res, _ := send(alice, "GET", "/history/"+crid, "", nil); res.StatusCode != 404 {
+		t.Errorf("deleted job = %d, want 404", res.StatusCode)
+	}
+}
+
+func TestPerUserJobCap(t *testing.T) {
+	s := newSite(t, map[string]string{"/slow/1": htmlPage("Slow"), "/": htmlPage("Home")})
+	s.gate = make(chan struct{})
+	e := newAPIEnvWith(t, "", map[string]string{"SPIDERGO_MAX_JOBS_PER_USER": "1"}, hostOf(s.Server))
+	_, keyA := e.addUser(t, "a@example.com")
+	_, keyB := e.addUser(t, "b@example.com")
+	start := func(key, path string) string {
+		res, body := e.callAs(t, key, "POST", "/v1/crawl", `{"url":"`+s.URL+path+`","async":true,"sitemap":"skip"}`)
+		if res.StatusCode != 202 {
+			t.Fatalf("crawl = %d %v", res.StatusCode, body)
+		}
+		return msg(body)["CRID"].(string)
+	}
+	first := start(keyA, "/slow/1")
+	<-s.started // A's first job holds its only slot
+	second := start(keyA, "/")
+	other := start(keyB, "/")
+
+	// B is not held up by A's queue.
+	e.key = keyB
+	if st := msg(e.waitJob(t, other))["Status"]; st != "completed" {
+		t.Fatalf("other user's job = %v", st)
+	}
+	e.key = keyA
+	if _, body := e.call(t, "GET", "/v1/crawl/"+second, ""); msg(body)["Status"] != "queued" {
+		t.Errorf("A's second job = %v while the first runs, want queued", msg(body)["Status"])
+	}
+	close(s.gate)
+	for _, id := range []string{first, second} {
+		if st := msg(e.waitJob(t, id))["Status"]; st != "completed" {
+			t.Errorf("job %s = %v", id, st)
+		}
 	}
 }
