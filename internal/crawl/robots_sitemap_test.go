@@ -18,9 +18,9 @@ import (
 
 func TestRobotsMeta(t *testing.T) {
 	site := newTestSite(t, map[string]string{
-		"/":         page("home", "/noindex", "/nofollow"),
-		"/noindex":  `<html><head><meta name="robots" content="noindex"></head><body><p>secret text</p><a href="/from-noindex">x</a></body></html>`,
-		"/nofollow": `<html><head><meta name="robots" content="nofollow"></head><body><p>text</p><a href="/from-nofollow">x</a></body></html>`,
+		"/":              page("home", "/noindex", "/nofollow"),
+		"/noindex":       `<html><head><meta name="robots" content="noindex"></head><body><p>secret text</p><a href="/from-noindex">x</a></body></html>`,
+		"/nofollow":      `<html><head><meta name="robots" content="nofollow"></head><body><p>text</p><a href="/from-nofollow">x</a></body></html>`,
 		"/from-noindex":  page("from noindex"),
 		"/from-nofollow": page("from nofollow"),
 	})
