@@ -79,8 +79,21 @@ type acctEnv struct {
 
 func newAcctEnv(t *testing.T, env map[string]string) *acctEnv {
 	t.Helper()
+	return newAcctEnvOn(t, env, storetest.SQLite(t))
+}
+
+// eachStore runs f on a server over each backend: SQLite always,
+// PostgreSQL when SPIDERGO_TEST_DATABASE_URL is set.
+func eachStore(t *testing.T, env map[string]string, f func(t *testing.T, e *acctEnv)) {
+	for name, open := range storetest.Each() {
+		t.Run(name, func(t *testing.T) { f(t, newAcctEnvOn(t, env, open(t))) })
+	}
+}
+
+func newAcctEnvOn(t *testing.T, env map[string]string, store spidergo.Store) *acctEnv {
+	t.Helper()
 	e := &acctEnv{mail: &mailbox{}, clock: &testClock{t: time.Now().UTC().Truncate(time.Millisecond)}, logs: &logBuffer{}}
-	s, err := New(testConfig(t, env), storetest.SQLite(t), slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	s, err := New(testConfig(t, env), store, slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Options{Now: e.clock.Now, PasswordParams: auth.TestParams, Mailer: e.mail})
 	if err != nil {
 		t.Fatal(err)
@@ -202,8 +215,9 @@ func (e *acctEnv) login(t *testing.T, email, password string) *browser {
 
 const goodPassword = "correct horse battery staple"
 
-func TestAccountLifecycle(t *testing.T) {
-	e := newAcctEnv(t, nil)
+func TestAccountLifecycle(t *testing.T) { eachStore(t, nil, testAccountLifecycle) }
+
+func testAccountLifecycle(t *testing.T, e *acctEnv) {
 	b := e.browser(t)
 
 	res, body := b.call("POST", "/auth/register", map[string]string{"first_name": "Ada", "last_name": "Lovelace", "email": "Ada@Example.com", "password": goodPassword})
@@ -689,4 +703,82 @@ func TestOutdatedHashIsReplaced(t *testing.T) {
 		t.Errorf("hash not upgraded: %q", u.PasswordHash)
 	}
 	e.login(t, "ada@example.com", goodPassword)
+}
+
+func TestDeleteAccountTakesEverything(t *testing.T) {
+	eachStore(t, nil, func(t *testing.T, e *acctEnv) {
+		ctx := context.Background()
+		e.register(t, "ada@example.com", goodPassword)
+		e.register(t, "bob@example.com", goodPassword)
+		ada := e.login(t, "ada@example.com", goodPassword)
+		owned := map[string]*spidergo.APIKey{}
+		jobs := map[string]*spidergo.Job{}
+		for _, email := range []string{"ada@example.com", "bob@example.com"} {
+			u, _ := e.s.store.UserByEmail(ctx, email)
+			k, _, err := spidergo.NewAPIKey(u.ID, "key", 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.s.store.CreateAPIKey(ctx, k, 3); err != nil {
+				t.Fatal(err)
+			}
+			j := &spidergo.Job{UserID: u.ID, Kind: spidergo.KindScrape, URL: "https://example.com/"}
+			if err := e.s.store.CreateJob(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+			owned[email], jobs[email] = k, j
+		}
+		res, body := ada.call("DELETE", "/auth/me", nil)
+		want(t, res, body, http.StatusOK)
+		adaID := owned["ada@example.com"].UserID
+		if _, err := e.s.store.APIKeyByID(ctx, owned["ada@example.com"].ID); err == nil {
+			t.Error("API key outlived its account")
+		}
+		if _, err := e.s.store.Job(ctx, adaID, jobs["ada@example.com"].ID); err == nil {
+			t.Error("history outlived its account")
+		}
+		if _, err := e.s.store.APIKeyByID(ctx, owned["bob@example.com"].ID); err != nil {
+			t.Errorf("another account's key: %v", err)
+		}
+		if _, err := e.s.store.Job(ctx, owned["bob@example.com"].UserID, jobs["bob@example.com"].ID); err != nil {
+			t.Errorf("another account's history: %v", err)
+		}
+	})
+}
+
+func TestConcurrentRefresh(t *testing.T) {
+	eachStore(t, nil, func(t *testing.T, e *acctEnv) {
+		e.register(t, "ada@example.com", goodPassword)
+		b := e.login(t, "ada@example.com", goodPassword)
+		refresh := b.cookie(refreshCookie, refreshPath)
+		const n = 6
+		codes := make([]int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				req, _ := http.NewRequest("GET", e.ts.URL+"/auth/refresh", nil)
+				req.AddCookie(&http.Cookie{Name: refreshCookie, Value: refresh})
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					return
+				}
+				res.Body.Close()
+				codes[i] = res.StatusCode
+			})
+		}
+		wg.Wait()
+		ok := 0
+		for _, c := range codes {
+			switch c {
+			case http.StatusOK:
+				ok++
+			case http.StatusUnauthorized:
+			default:
+				t.Errorf("refresh answered %d", c)
+			}
+		}
+		if ok != 1 {
+			t.Errorf("%d of %d racing refreshes with one token succeeded, want 1 (%v)", ok, n, codes)
+		}
+	})
 }

@@ -153,7 +153,10 @@ func googleProfile(sub, email string, verified bool) map[string]any {
 
 func TestOAuthSignIn(t *testing.T) {
 	f := newFakeProvider(t)
-	e := newAcctEnv(t, f.env())
+	eachStore(t, f.env(), func(t *testing.T, e *acctEnv) { testOAuthSignIn(t, f, e) })
+}
+
+func testOAuthSignIn(t *testing.T, f *fakeProvider, e *acctEnv) {
 
 	t.Run("google creates an account", func(t *testing.T) {
 		f.set(googleProfile("g-1", "Grace@Example.com", true), nil)

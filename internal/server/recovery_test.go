@@ -154,8 +154,9 @@ func TestCodesExpireAndBurn(t *testing.T) {
 	}
 }
 
-func TestPasswordReset(t *testing.T) {
-	e := newAcctEnv(t, nil)
+func TestPasswordReset(t *testing.T) { eachStore(t, nil, testPasswordReset) }
+
+func testPasswordReset(t *testing.T, e *acctEnv) {
 	e.register(t, "ada@example.com", goodPassword)
 	signedIn := e.login(t, "ada@example.com", goodPassword)
 	b := e.browser(t)
