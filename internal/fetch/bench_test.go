@@ -1,0 +1,97 @@
+package fetch
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// benchPage is an ordinary 16 KiB HTML page.
+var benchPage = []byte("<!doctype html><html><head><meta charset=utf-8><title>SpiderGo bench</title></head><body>" +
+	strings.Repeat("<p>SpiderGo fetches pages safely and politely, one host at a time.</p>\n", 220) +
+	"</body></html>")
+
+func benchServer(b *testing.B) (string, string) {
+	b.Helper()
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(benchPage)
+	w.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/robots.txt", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("User-agent: *\nDisallow: /private\n"))
+	})
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(benchPage)
+	})
+	mux.HandleFunc("/gzip", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(gz.Bytes())
+	})
+	srv, allow := server(b, mux)
+	return srv.URL, allow
+}
+
+// BenchmarkFetch measures whole fetches (URL check, robots.txt decision
+// from the cache, per-host limiter, HTTP exchange over a kept-alive
+// connection, body read, charset handling) against a local server. It
+// reports fetches per second and, through ReportAllocs, allocations per
+// fetch.
+func BenchmarkFetch(b *testing.B) {
+	base, allow := benchServer(b)
+	for _, bc := range []struct {
+		name     string
+		path     string
+		parallel bool
+	}{
+		{"sequential", "/page", false},
+		{"sequential-gzip", "/gzip", false},
+		{"parallel", "/page", true},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			f, err := New(Config{
+				Allow:              []string{allow},
+				PerHostConcurrency: 64,
+				Resolver:           newFakeResolver(),
+				UserAgent:          "SpiderGo/bench",
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.CloseIdleConnections()
+			req := Request{URL: base + bc.path, RespectRobots: true}
+			// Warm the connection pool and the robots.txt cache.
+			if _, err := f.Fetch(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(benchPage)))
+			start := time.Now()
+			b.ResetTimer()
+			if bc.parallel {
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if _, err := f.Fetch(context.Background(), req); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			} else {
+				for b.Loop() {
+					if _, err := f.Fetch(context.Background(), req); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "fetches/s")
+		})
+	}
+}
