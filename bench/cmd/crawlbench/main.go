@@ -75,6 +75,8 @@ func main() {
 		conc    = flag.Int("c", 0, "internal: the concurrency for -run-one")
 		profile = flag.String("profile", "", "write CPU and block profiles of each run to this directory")
 		memq    = flag.Bool("memqueue", false, "diagnosis: keep SpiderGo's frontier and pages in memory (crawl.MemQueue) instead of SQLite")
+		conns   = flag.Int("sqlite-conns", 0, "diagnosis: cap SpiderGo's SQLite pool at this many connections (0: the store's default)")
+		ahead   = flag.Int("claim-ahead", 0, "diagnosis: claim frontier entries from the store this many at a time and hand them out one by one")
 	)
 	flag.Parse()
 	if *runOne {
@@ -86,7 +88,8 @@ func main() {
 			}
 			defer stop()
 		}
-		if err := child(*siteURL, *crawler, *mode, *conc, *limit, *memq); err != nil {
+		diag := diagnosis{memQueue: *memq, sqliteConns: *conns, claimAhead: *ahead}
+		if err := child(*siteURL, *crawler, *mode, *conc, *limit, diag); err != nil {
 			fmt.Fprintln(os.Stderr, "crawlbench:", err)
 			os.Exit(1)
 		}
@@ -99,13 +102,19 @@ func main() {
 	if *memq {
 		extra = append(extra, "-memqueue")
 	}
+	if *conns > 0 {
+		extra = append(extra, "-sqlite-conns", strconv.Itoa(*conns))
+	}
+	if *ahead > 0 {
+		extra = append(extra, "-claim-ahead", strconv.Itoa(*ahead))
+	}
 	if err := parent(*pages, *limit, *seed, *concs, *modeList, *crawlers, extra); err != nil {
 		fmt.Fprintln(os.Stderr, "crawlbench:", err)
 		os.Exit(1)
 	}
 }
 
-func child(siteURL, crawler, mode string, conc, limit int, memQueue bool) error {
+func child(siteURL, crawler, mode string, conc, limit int, diag diagnosis) error {
 	formats, ok := modes[mode]
 	if !ok {
 		return fmt.Errorf("unknown mode %q", mode)
@@ -120,7 +129,7 @@ func child(siteURL, crawler, mode string, conc, limit int, memQueue bool) error 
 	)
 	switch crawler {
 	case "spidergo":
-		r, err = runSpiderGo(ctx, siteURL, formats, conc, limit, memQueue)
+		r, err = runSpiderGo(ctx, siteURL, formats, conc, limit, diag)
 	case "colly":
 		r, err = runColly(siteURL, mode == "full", conc, limit)
 	default:
@@ -184,7 +193,10 @@ func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, 
 				}
 				r.CPUSeconds = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 				r.Site = srv.Stats()
-				fmt.Fprintf(os.Stderr, "%-8s %-5s c=%-2d %5d pages in %6.1fs, %4d MiB peak, %d requests\n", cr, m, c, r.Pages, r.Seconds, r.PeakRSSKB>>10, r.Site.Requests)
+				fmt.Fprintf(os.Stderr, "%-8s %-5s c=%-2d %5d pages in %6.1fs, %4d MiB peak, %d requests, %d failed\n", cr, m, c, r.Pages, r.Seconds, r.PeakRSSKB>>10, r.Site.Requests, r.Errors)
+				if r.Note != "" {
+					fmt.Fprintf(os.Stderr, "    %s\n", r.Note)
+				}
 				results = append(results, r)
 			}
 		}

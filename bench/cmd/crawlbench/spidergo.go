@@ -17,7 +17,15 @@ import (
 
 // runSpiderGo crawls siteURL as an asynchronous API crawl would: a job row
 // of a user, its frontier and pages in SQLite.
-func runSpiderGo(ctx context.Context, siteURL string, formats []string, conc, limit int, memQueue bool) (result, error) {
+// diagnosis holds the switches that take SpiderGo away from its production
+// setup to find where time goes. All off is the production setup.
+type diagnosis struct {
+	memQueue    bool // crawl.MemQueue instead of the SQLite store
+	sqliteConns int  // cap on the SQLite pool (0: the store's own)
+	claimAhead  int  // claim this many frontier entries per store call
+}
+
+func runSpiderGo(ctx context.Context, siteURL string, formats []string, conc, limit int, diag diagnosis) (result, error) {
 	var r result
 	u, err := url.Parse(siteURL)
 	if err != nil {
@@ -43,6 +51,9 @@ func runSpiderGo(ctx context.Context, siteURL string, formats []string, conc, li
 		return r, err
 	}
 	defer db.Close()
+	if diag.sqliteConns > 0 {
+		db.SQL().SetMaxOpenConns(diag.sqliteConns)
+	}
 
 	depth := crawl.MaxDepthCap
 	req := crawl.Request{URL: siteURL + "/", Formats: formats, Limit: limit, MaxDepth: &depth, MaxConcurrency: conc, Async: true}
@@ -69,10 +80,14 @@ func runSpiderGo(ctx context.Context, siteURL string, formats []string, conc, li
 		return r, err
 	}
 
-	var queue crawl.Queue = crawl.StoreQueue{Store: db, JobID: job.ID}
-	if memQueue {
-		queue = &countingMemQueue{MemQueue: crawl.NewMemQueue()}
+	var q crawl.Queue = crawl.StoreQueue{Store: db, JobID: job.ID}
+	if diag.memQueue {
+		q = &countingMemQueue{MemQueue: crawl.NewMemQueue()}
 	}
+	if diag.claimAhead > 0 {
+		q = &claimAheadQueue{Queue: q, n: diag.claimAhead}
+	}
+	queue := newTimedQueue(q)
 	engine := crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: db})
 	start := time.Now()
 	err = engine.Run(ctx, &crawl.Job{
@@ -95,8 +110,9 @@ func runSpiderGo(ctx context.Context, siteURL string, formats []string, conc, li
 		return r, err
 	}
 	r.Pages, r.Errors, r.Links = int(pagesDone.Load()), int(pagesFailed.Load()), int(linksFound.Load())
-	if memQueue {
-		r.Note = "in-memory queue"
+	r.Note = queue.summary()
+	if diag.memQueue {
+		r.Note = "in-memory queue; " + r.Note
 		return r, nil
 	}
 	if err := db.SetJobStatus(ctx, job.ID, spidergo.StatusCompleted, "", time.Now()); err != nil {
@@ -109,7 +125,7 @@ func runSpiderGo(ctx context.Context, siteURL string, formats []string, conc, li
 	if stored.TotalPages != r.Pages+r.Errors {
 		return r, fmt.Errorf("the store holds %d pages, the engine reported %d", stored.TotalPages, r.Pages+r.Errors)
 	}
-	r.Note = fmt.Sprintf("skipped %v", stored.Skipped)
+	r.Note += fmt.Sprintf("; skipped %v", stored.Skipped)
 	return r, nil
 }
 

@@ -4,7 +4,7 @@
 // main content) and, run the same way, two baselines: readeck's
 // go-readability v2 and go-trafilatura.
 //
-//	go run ./cmd/extracteval -data ../../shared/datasets/article-extraction
+//	cd bench && go run ./cmd/extracteval -data ../../shared/datasets/article-extraction
 package main
 
 import (
@@ -58,7 +58,7 @@ var extractors = []extractor{
 	{"go-trafilatura", func(body []byte, u *url.URL) (string, error) {
 		res, err := trafilatura.Extract(bytes.NewReader(body), trafilatura.Options{
 			OriginalURL:    u,
-			EnableFallback: true,
+			EnableFallback: *trafilaturaFallback,
 		})
 		if err != nil {
 			return "", err
@@ -67,8 +67,10 @@ var extractors = []extractor{
 	}},
 }
 
+var trafilaturaFallback = flag.Bool("trafilatura-fallback", true, "let go-trafilatura fall back to its readability and DOM distiller candidates")
+
 func main() {
-	data := flag.String("data", "../shared/datasets/article-extraction", "data set directory (ground-truth.json and html/)")
+	data := flag.String("data", "../../shared/datasets/article-extraction", "data set directory (ground-truth.json and html/)")
 	verbose := flag.Bool("v", false, "print per-page scores")
 	only := flag.String("only", "", "comma-separated extractors to run (default all: spidergo,readeck-v2,go-trafilatura)")
 	dump := flag.String("dump", "", "directory to write each extractor's text per page into")
