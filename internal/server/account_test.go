@@ -178,8 +178,8 @@ func (b *browser) call(method, path string, body any, hdr ...string) (*http.Resp
 	return res, m
 }
 
-// want fails unless res has status.
-func want(t *testing.T, res *http.Response, body map[string]any, status int) {
+// wantStatus fails unless res has status.
+func wantStatus(t *testing.T, res *http.Response, body map[string]any, status int) {
 	t.Helper()
 	if res.StatusCode != status {
 		t.Fatalf("%s %s = %d %v, want %d", res.Request.Method, res.Request.URL.Path, res.StatusCode, body, status)
@@ -201,7 +201,7 @@ func (b *browser) cookie(name, path string) string {
 func (e *acctEnv) register(t *testing.T, email, password string) {
 	t.Helper()
 	res, body := e.browser(t).call("POST", "/auth/register", map[string]string{"first_name": "Ada", "last_name": "Lovelace", "email": email, "password": password})
-	want(t, res, body, http.StatusCreated)
+	wantStatus(t, res, body, http.StatusCreated)
 }
 
 // login registers nothing; it signs a new browser in.
@@ -209,7 +209,7 @@ func (e *acctEnv) login(t *testing.T, email, password string) *browser {
 	t.Helper()
 	b := e.browser(t)
 	res, body := b.call("POST", "/auth/login", map[string]string{"email": email, "password": password})
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 	return b
 }
 
@@ -221,13 +221,13 @@ func testAccountLifecycle(t *testing.T, e *acctEnv) {
 	b := e.browser(t)
 
 	res, body := b.call("POST", "/auth/register", map[string]string{"first_name": "Ada", "last_name": "Lovelace", "email": "Ada@Example.com", "password": goodPassword})
-	want(t, res, body, http.StatusCreated)
+	wantStatus(t, res, body, http.StatusCreated)
 	if msg, _ := body["message"].(string); msg == "" {
 		t.Errorf("register answer has no message: %v", body)
 	}
 
 	res, body = b.call("POST", "/auth/login", map[string]string{"email": "ada@example.COM", "password": goodPassword})
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 	user, _ := body["user"].(map[string]any)
 	if user["email"] != "ada@example.com" || user["first_name"] != "Ada" || user["user_id"] == "" {
 		t.Errorf("login user = %v", user)
@@ -237,7 +237,7 @@ func testAccountLifecycle(t *testing.T, e *acctEnv) {
 	}
 
 	res, me := b.call("GET", "/auth/me", nil)
-	want(t, res, me, http.StatusOK)
+	wantStatus(t, res, me, http.StatusOK)
 	for _, k := range []string{"user_id", "first_name", "last_name", "email", "is_verified", "avatar_url", "created_at"} {
 		if _, ok := me[k]; !ok {
 			t.Errorf("/auth/me lacks %q: %v", k, me)
@@ -262,17 +262,17 @@ func testAccountLifecycle(t *testing.T, e *acctEnv) {
 		t.Fatal("refresh cookie missing, or sent beyond /auth/refresh")
 	}
 	res, body = b.call("GET", "/auth/refresh", nil)
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 	newAccess, newRefresh := b.cookie(accessCookie, "/"), b.cookie(refreshCookie, refreshPath)
 	if newAccess == oldAccess || newRefresh == oldRefresh {
 		t.Fatal("refresh did not rotate the tokens")
 	}
 	res, body = b.call("GET", "/auth/me", nil)
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 
 	stale := e.browser(t)
 	res, body = stale.call("GET", "/auth/me", nil, "Cookie", accessCookie+"="+oldAccess)
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 	if body["code"] != spidergo.EUNAUTHORIZED {
 		t.Errorf("stale token code = %v", body["code"])
 	}
@@ -280,34 +280,34 @@ func testAccountLifecycle(t *testing.T, e *acctEnv) {
 	// Replaying the old refresh token is a theft signal: the whole session
 	// ends, including the tokens the rightful browser holds now.
 	res, body = stale.call("GET", "/auth/refresh", nil, "Cookie", refreshCookie+"="+oldRefresh)
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 	res, body = b.call("GET", "/auth/me", nil)
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 	res, body = b.call("GET", "/auth/refresh", nil)
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 
 	// Sign in again, then out: the session ends server-side.
 	b = e.login(t, "ada@example.com", goodPassword)
 	access := b.cookie(accessCookie, "/")
 	res, body = b.call("POST", "/auth/logout", nil)
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 	if b.cookie(accessCookie, "/") != "" || b.cookie(refreshCookie, refreshPath) != "" {
 		t.Error("logout left cookies in the browser")
 	}
 	res, body = e.browser(t).call("GET", "/auth/me", nil, "Cookie", accessCookie+"="+access)
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 	res, body = b.call("POST", "/auth/logout", nil)
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 
 	// Deleting the account ends its sessions and frees the address.
 	b = e.login(t, "ada@example.com", goodPassword)
 	other := e.login(t, "ada@example.com", goodPassword)
 	res, body = b.call("DELETE", "/auth/me", nil)
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 	res, body = other.call("GET", "/auth/me", nil)
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 	res, body = e.browser(t).call("POST", "/auth/login", map[string]string{"email": "ada@example.com", "password": goodPassword})
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 	e.register(t, "ada@example.com", goodPassword)
 }
 
@@ -336,7 +336,7 @@ func TestRegisterValidation(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			res, body := e.browser(t).call("POST", "/auth/register", tt.body)
-			want(t, res, body, tt.status)
+			wantStatus(t, res, body, tt.status)
 			if msg, _ := body["message"].(string); !strings.Contains(msg, tt.msg) {
 				t.Errorf("message %q does not contain %q", msg, tt.msg)
 			}
@@ -364,7 +364,7 @@ func TestRegisterValidation(t *testing.T) {
 			email := strings.ReplaceAll(tt.name, " ", "-") + "@example.com"
 			tt.body["email"], tt.body["password"] = email, goodPassword
 			res, body := e.browser(t).call("POST", "/auth/register", tt.body)
-			want(t, res, body, http.StatusCreated)
+			wantStatus(t, res, body, http.StatusCreated)
 			u, err := e.s.store.UserByEmail(context.Background(), email)
 			if err != nil {
 				t.Fatal(err)
@@ -396,7 +396,7 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := e.browser(t)
 			res, body := b.call("POST", "/auth/login", map[string]string{"email": tt.email, "password": tt.password})
-			want(t, res, body, http.StatusUnauthorized)
+			wantStatus(t, res, body, http.StatusUnauthorized)
 			if first == nil {
 				first = body
 			}
@@ -409,7 +409,7 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 		})
 	}
 	res, body := e.browser(t).call("POST", "/auth/login", `{"email":"ada@example.com","password":"x","remember":true}`)
-	want(t, res, body, http.StatusBadRequest)
+	wantStatus(t, res, body, http.StatusBadRequest)
 }
 
 func TestOneUserCannotTouchAnother(t *testing.T) {
@@ -427,23 +427,23 @@ func TestOneUserCannotTouchAnother(t *testing.T) {
 	// Only the session decides whose account a request touches: there is
 	// no id to swap, and query strings or bodies are ignored.
 	res, body := ada.call("GET", "/auth/me?user_id="+bobMe["user_id"].(string), nil)
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 	if body["email"] != "ada@example.com" {
 		t.Errorf("ada read %v", body)
 	}
 	res, body = ada.call("DELETE", "/auth/me?user_id="+bobMe["user_id"].(string), nil)
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 	if _, err := e.s.store.UserByID(context.Background(), adaMe["user_id"].(string)); err == nil {
 		t.Error("ada's account survived her deletion")
 	}
 	res, body = bob.call("GET", "/auth/me", nil)
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 	if body["email"] != "bob@example.com" {
 		t.Errorf("bob sees %v", body)
 	}
 	// A forged cookie is just unknown.
 	res, body = e.browser(t).call("GET", "/auth/me", nil, "Cookie", accessCookie+"="+auth.NewToken())
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 }
 
 func TestCookieAttributes(t *testing.T) {
@@ -543,7 +543,7 @@ func TestCrossOriginRefused(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			res, body := b.call(tt.method, tt.path, tt.body, tt.hdr...)
-			want(t, res, body, tt.status)
+			wantStatus(t, res, body, tt.status)
 			if tt.status == 403 {
 				if body["code"] != spidergo.EFORBIDDEN || !strings.Contains(body["message"].(string), "Cross-origin") {
 					t.Errorf("refusal body = %v", body)
@@ -556,7 +556,7 @@ func TestCrossOriginRefused(t *testing.T) {
 	}
 	// The refused logout and delete changed nothing.
 	res, body := b.call("GET", "/auth/me", nil)
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 }
 
 func TestThrottling(t *testing.T) {
@@ -573,7 +573,7 @@ func TestThrottling(t *testing.T) {
 		if res.StatusCode == http.StatusTooManyRequests {
 			break
 		}
-		want(t, res, body, http.StatusUnauthorized)
+		wantStatus(t, res, body, http.StatusUnauthorized)
 		if i > 50 {
 			t.Fatal("50 wrong passwords and no throttling")
 		}
@@ -583,10 +583,10 @@ func TestThrottling(t *testing.T) {
 	}
 	// Even the right password waits: otherwise the throttle would leak it.
 	res, body = b.call("POST", "/auth/login", map[string]string{"email": "ada@example.com", "password": goodPassword})
-	want(t, res, body, http.StatusTooManyRequests)
+	wantStatus(t, res, body, http.StatusTooManyRequests)
 	e.clock.Advance(time.Minute)
 	res, body = b.call("POST", "/auth/login", map[string]string{"email": "ada@example.com", "password": goodPassword})
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 
 	// Per address: one client spraying many accounts runs out too.
 	for i := 0; ; i++ {
@@ -605,7 +605,7 @@ func TestThrottling(t *testing.T) {
 		if res.StatusCode == http.StatusTooManyRequests {
 			break
 		}
-		want(t, res, body, http.StatusOK)
+		wantStatus(t, res, body, http.StatusOK)
 		if i > 20 {
 			t.Fatal("20 reset mails to one address and no throttling")
 		}
@@ -616,7 +616,7 @@ func TestThrottling(t *testing.T) {
 		if res.StatusCode == http.StatusTooManyRequests {
 			break
 		}
-		want(t, res, body, http.StatusOK)
+		wantStatus(t, res, body, http.StatusOK)
 		if i > 20 {
 			t.Fatal("20 verification mails and no throttling")
 		}
@@ -627,7 +627,7 @@ func TestThrottling(t *testing.T) {
 		if res.StatusCode == http.StatusTooManyRequests {
 			break
 		}
-		want(t, res, body, http.StatusCreated)
+		wantStatus(t, res, body, http.StatusCreated)
 		if i > 50 {
 			t.Fatal("50 sign-ups from one address and no throttling")
 		}
@@ -642,30 +642,30 @@ func TestSessionExpiry(t *testing.T) {
 	// The access token lasts 15 minutes; a refresh brings a new one.
 	e.clock.Advance(accessTTL + time.Second)
 	res, body := b.call("GET", "/auth/me", nil)
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 	res, body = b.call("GET", "/auth/refresh", nil)
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 	res, body = b.call("GET", "/auth/me", nil)
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 
 	// The refresh token slides: used every 6 days it keeps the session,
 	// but never past 30 days from sign-in.
 	for day := 6; day < 30; day += 6 {
 		e.clock.Advance(6 * 24 * time.Hour)
 		res, body = b.call("GET", "/auth/refresh", nil)
-		want(t, res, body, http.StatusOK)
+		wantStatus(t, res, body, http.StatusOK)
 	}
 	e.clock.Advance(7 * 24 * time.Hour)
 	res, body = b.call("GET", "/auth/refresh", nil)
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 
 	// Unused for more than 7 days, the refresh token is dead.
 	b = e.login(t, "ada@example.com", goodPassword)
 	e.clock.Advance(refreshTTL + time.Second)
 	res, body = b.call("GET", "/auth/refresh", nil)
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 	res, body = e.browser(t).call("GET", "/auth/refresh", nil)
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 }
 
 func TestChangePassword(t *testing.T) {
@@ -675,18 +675,18 @@ func TestChangePassword(t *testing.T) {
 	other := e.login(t, "ada@example.com", goodPassword)
 
 	res, body := b.call("POST", "/auth/change-password", map[string]string{"current_password": "not it at all", "new_password": "a brand new passphrase"})
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 	res, body = b.call("POST", "/auth/change-password", map[string]string{"current_password": goodPassword, "new_password": "password1"})
-	want(t, res, body, http.StatusBadRequest)
+	wantStatus(t, res, body, http.StatusBadRequest)
 	res, body = b.call("POST", "/auth/change-password", map[string]string{"current_password": goodPassword, "new_password": "a brand new passphrase"})
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 
 	res, body = other.call("GET", "/auth/me", nil)
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 	res, body = b.call("GET", "/auth/me", nil)
-	want(t, res, body, http.StatusOK)
+	wantStatus(t, res, body, http.StatusOK)
 	res, body = e.browser(t).call("POST", "/auth/login", map[string]string{"email": "ada@example.com", "password": goodPassword})
-	want(t, res, body, http.StatusUnauthorized)
+	wantStatus(t, res, body, http.StatusUnauthorized)
 	e.login(t, "ada@example.com", "a brand new passphrase")
 }
 
@@ -729,7 +729,7 @@ func TestDeleteAccountTakesEverything(t *testing.T) {
 			owned[email], jobs[email] = k, j
 		}
 		res, body := ada.call("DELETE", "/auth/me", nil)
-		want(t, res, body, http.StatusOK)
+		wantStatus(t, res, body, http.StatusOK)
 		adaID := owned["ada@example.com"].UserID
 		if _, err := e.s.store.APIKeyByID(ctx, owned["ada@example.com"].ID); err == nil {
 			t.Error("API key outlived its account")

@@ -103,7 +103,7 @@ func (f *fakeProvider) env() map[string]string {
 func (f *fakeProvider) start(t *testing.T, b *browser, provider string) url.Values {
 	t.Helper()
 	res, body := b.call("GET", "/auth/oauth?provider="+provider, nil)
-	want(t, res, body, http.StatusFound)
+	wantStatus(t, res, body, http.StatusFound)
 	loc, err := url.Parse(res.Header.Get("Location"))
 	if err != nil || !strings.HasPrefix(loc.String(), f.srv.URL+"/authorize?") {
 		t.Fatalf("redirect to %q", res.Header.Get("Location"))
@@ -129,11 +129,11 @@ func (f *fakeProvider) start(t *testing.T, b *browser, provider string) url.Valu
 	return url.Values{"code": {code}, "state": {q.Get("state")}}
 }
 
-// finish calls the callback and, on success, checks the redirect home.
-func finish(t *testing.T, b *browser, provider string, q url.Values, status int) map[string]any {
+// finishOAuth calls the callback and, on success, checks the redirect home.
+func finishOAuth(t *testing.T, b *browser, provider string, q url.Values, status int) map[string]any {
 	t.Helper()
 	res, body := b.call("GET", "/auth/oauth/"+provider+"?"+q.Encode(), nil)
-	want(t, res, body, status)
+	wantStatus(t, res, body, status)
 	if status == http.StatusFound && res.Header.Get("Location") != "/" {
 		t.Errorf("callback redirects to %q, want /", res.Header.Get("Location"))
 	}
@@ -161,9 +161,9 @@ func testOAuthSignIn(t *testing.T, f *fakeProvider, e *acctEnv) {
 	t.Run("google creates an account", func(t *testing.T) {
 		f.set(googleProfile("g-1", "Grace@Example.com", true), nil)
 		b := e.browser(t)
-		finish(t, b, "google", f.start(t, b, "google"), http.StatusFound)
+		finishOAuth(t, b, "google", f.start(t, b, "google"), http.StatusFound)
 		res, me := b.call("GET", "/auth/me", nil)
-		want(t, res, me, http.StatusOK)
+		wantStatus(t, res, me, http.StatusOK)
 		if me["email"] != "grace@example.com" || me["first_name"] != "Grace" || me["last_name"] != "Hopper" || me["is_verified"] != true || me["avatar_url"] != "https://pics.example/g.png" {
 			t.Errorf("profile = %v", me)
 		}
@@ -182,7 +182,7 @@ func testOAuthSignIn(t *testing.T, f *fakeProvider, e *acctEnv) {
 		// even after the address changed there.
 		f.set(googleProfile("g-1", "grace.hopper@example.com", true), nil)
 		b2 := e.browser(t)
-		finish(t, b2, "google", f.start(t, b2, "google"), http.StatusFound)
+		finishOAuth(t, b2, "google", f.start(t, b2, "google"), http.StatusFound)
 		_, me2 := b2.call("GET", "/auth/me", nil)
 		if me2["user_id"] != me["user_id"] {
 			t.Errorf("second sign-in reached %v, want %v", me2["user_id"], me["user_id"])
@@ -196,7 +196,7 @@ func testOAuthSignIn(t *testing.T, f *fakeProvider, e *acctEnv) {
 				{"email": "mona@example.com", "primary": true, "verified": true},
 			})
 		b := e.browser(t)
-		finish(t, b, "github", f.start(t, b, "github"), http.StatusFound)
+		finishOAuth(t, b, "github", f.start(t, b, "github"), http.StatusFound)
 		_, me := b.call("GET", "/auth/me", nil)
 		if me["email"] != "mona@example.com" || me["first_name"] != "Mona" || me["last_name"] != "Lisa Octocat" || me["is_verified"] != true {
 			t.Errorf("profile = %v", me)
@@ -212,7 +212,7 @@ func testOAuthSignIn(t *testing.T, f *fakeProvider, e *acctEnv) {
 		e.browser(t).call("POST", "/auth/verify-email", map[string]string{"email": "ada@example.com", "code": e.lastCode(t, "ada@example.com")})
 		f.set(googleProfile("g-ada", "ada@example.com", true), nil)
 		b := e.browser(t)
-		finish(t, b, "google", f.start(t, b, "google"), http.StatusFound)
+		finishOAuth(t, b, "google", f.start(t, b, "google"), http.StatusFound)
 		_, me := b.call("GET", "/auth/me", nil)
 		u, _ := e.s.store.UserByEmail(context.Background(), "ada@example.com")
 		if me["user_id"] != u.ID {
@@ -236,7 +236,7 @@ func testOAuthSignIn(t *testing.T, f *fakeProvider, e *acctEnv) {
 		} {
 			f.set(tt.profile, tt.emails)
 			b := e.browser(t)
-			body := finish(t, b, tt.provider, f.start(t, b, tt.provider), http.StatusForbidden)
+			body := finishOAuth(t, b, tt.provider, f.start(t, b, tt.provider), http.StatusForbidden)
 			if !strings.Contains(body["message"].(string), "verified") {
 				t.Errorf("refusal = %v", body)
 			}
@@ -254,13 +254,13 @@ func testOAuthSignIn(t *testing.T, f *fakeProvider, e *acctEnv) {
 		squatter := e.login(t, "victim@example.com", "squatter's passphrase")
 		f.set(googleProfile("g-victim", "victim@example.com", true), nil)
 		b := e.browser(t)
-		finish(t, b, "google", f.start(t, b, "google"), http.StatusFound)
+		finishOAuth(t, b, "google", f.start(t, b, "google"), http.StatusFound)
 		res, body := squatter.call("GET", "/auth/me", nil)
-		want(t, res, body, http.StatusUnauthorized)
+		wantStatus(t, res, body, http.StatusUnauthorized)
 		res, body = e.browser(t).call("POST", "/auth/login", map[string]string{"email": "victim@example.com", "password": "squatter's passphrase"})
-		want(t, res, body, http.StatusUnauthorized)
+		wantStatus(t, res, body, http.StatusUnauthorized)
 		res, body = b.call("GET", "/auth/me", nil)
-		want(t, res, body, http.StatusOK)
+		wantStatus(t, res, body, http.StatusOK)
 	})
 }
 
@@ -288,21 +288,21 @@ func TestOAuthStateChecks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			b := e.browser(t)
 			q := f.start(t, b, "google")
-			finish(t, tt.mangle(q, b), "google", q, tt.status)
+			finishOAuth(t, tt.mangle(q, b), "google", q, tt.status)
 		})
 	}
 
 	t.Run("state from the other provider", func(t *testing.T) {
 		b := e.browser(t)
 		q := f.start(t, b, "github")
-		finish(t, b, "google", q, http.StatusForbidden)
+		finishOAuth(t, b, "google", q, http.StatusForbidden)
 	})
 
 	t.Run("state is single use", func(t *testing.T) {
 		b := e.browser(t)
 		q := f.start(t, b, "google")
-		finish(t, b, "google", q, http.StatusFound)
-		finish(t, b, "google", q, http.StatusForbidden)
+		finishOAuth(t, b, "google", q, http.StatusFound)
+		finishOAuth(t, b, "google", q, http.StatusForbidden)
 	})
 
 	t.Run("a code cannot be used without its PKCE verifier", func(t *testing.T) {
@@ -312,7 +312,7 @@ func TestOAuthStateChecks(t *testing.T) {
 		stolen := f.start(t, victim, "google")
 		own := f.start(t, attacker, "google")
 		own.Set("code", stolen.Get("code"))
-		finish(t, attacker, "google", own, http.StatusForbidden)
+		finishOAuth(t, attacker, "google", own, http.StatusForbidden)
 	})
 
 	for _, tt := range []struct {
@@ -323,14 +323,14 @@ func TestOAuthStateChecks(t *testing.T) {
 		{"", http.StatusBadRequest},
 	} {
 		res, body := e.browser(t).call("GET", "/auth/oauth?"+tt.query, nil)
-		want(t, res, body, tt.status)
+		wantStatus(t, res, body, tt.status)
 	}
 	// A known provider without configuration.
 	plain := newAcctEnv(t, nil)
 	res, body := plain.browser(t).call("GET", "/auth/oauth?provider=github", nil)
-	want(t, res, body, http.StatusNotFound)
+	wantStatus(t, res, body, http.StatusNotFound)
 	res, body = e.browser(t).call("GET", "/auth/oauth/myspace?code=x&state=y", nil)
-	want(t, res, body, http.StatusBadRequest)
+	wantStatus(t, res, body, http.StatusBadRequest)
 	if body["code"] != spidergo.EINVALID {
 		t.Errorf("unknown provider callback = %v", body)
 	}
@@ -342,7 +342,7 @@ func TestOAuthProviderDown(t *testing.T) {
 	b := e.browser(t)
 	q := f.start(t, b, "google")
 	f.srv.Close()
-	body := finish(t, b, "google", q, http.StatusServiceUnavailable)
+	body := finishOAuth(t, b, "google", q, http.StatusServiceUnavailable)
 	if strings.Contains(body["message"].(string), "127.0.0.1") {
 		t.Errorf("internal detail leaked: %v", body)
 	}

@@ -25,11 +25,11 @@ const (
 var mailText = map[string][2]string{
 	spidergo.CodeVerifyEmail: {
 		"Your SpiderGo verification code",
-		"Hello %s,\n\nyour SpiderGo verification code is %s. It expires in %d minutes.\n\nIf you did not create a SpiderGo account, ignore this mail.\n",
+		"Hello %s,\n\nYour SpiderGo verification code is %s. It expires in %d minutes.\n\nIf you did not create a SpiderGo account, ignore this mail.\n",
 	},
 	spidergo.CodeResetPassword: {
 		"Your SpiderGo password reset code",
-		"Hello %s,\n\nyour SpiderGo password reset code is %s. It expires in %d minutes.\n\nIf you did not ask to reset your password, ignore this mail; your password stays as it is.\n",
+		"Hello %s,\n\nYour SpiderGo password reset code is %s. It expires in %d minutes.\n\nIf you did not ask to reset your password, ignore this mail; your password stays as it is.\n",
 	},
 }
 

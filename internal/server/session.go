@@ -201,7 +201,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *spiderg
 		RefreshExpiresAt: now.Add(refreshTTL),
 		ExpiresAt:        now.Add(sessionMaxAge),
 		CreatedAt:        now,
-		UserAgent:        truncate(r.UserAgent(), 256),
+		UserAgent:        truncateUTF8(r.UserAgent(), 256),
 		IP:               s.clientIP(r).String(),
 	}
 	if err := s.store.CreateSession(r.Context(), sess); err != nil {
@@ -231,16 +231,16 @@ func (s *Server) rotateSession(w http.ResponseWriter, r *http.Request, refresh s
 func (s *Server) setSessionCookies(w http.ResponseWriter, r *http.Request, sess *spidergo.Session, access, refresh string) {
 	now := s.now()
 	secure := s.secureCookies(r)
-	accessEnd := earliest(sess.AccessExpiresAt, sess.ExpiresAt)
-	refreshEnd := earliest(sess.RefreshExpiresAt, sess.ExpiresAt)
+	accessEnd := earlier(sess.AccessExpiresAt, sess.ExpiresAt)
+	refreshEnd := earlier(sess.RefreshExpiresAt, sess.ExpiresAt)
 	http.SetCookie(w, &http.Cookie{
 		Name: accessCookie, Value: access, Path: "/",
-		MaxAge: seconds(accessEnd.Sub(now)), Expires: accessEnd,
+		MaxAge: cookieSeconds(accessEnd.Sub(now)), Expires: accessEnd,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
 	})
 	http.SetCookie(w, &http.Cookie{
 		Name: refreshCookie, Value: refresh, Path: refreshPath,
-		MaxAge: seconds(refreshEnd.Sub(now)), Expires: refreshEnd,
+		MaxAge: cookieSeconds(refreshEnd.Sub(now)), Expires: refreshEnd,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
 	})
 }
@@ -278,21 +278,21 @@ func (s *Server) secureCookies(r *http.Request) bool {
 	return err == nil && s.trusted(peer.Unmap()) && strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https")
 }
 
-func earliest(a, b time.Time) time.Time {
+func earlier(a, b time.Time) time.Time {
 	if b.Before(a) {
 		return b
 	}
 	return a
 }
 
-func seconds(d time.Duration) int {
+func cookieSeconds(d time.Duration) int {
 	if d < time.Second {
 		return 1
 	}
 	return int(d / time.Second)
 }
 
-func truncate(s string, n int) string {
+func truncateUTF8(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
