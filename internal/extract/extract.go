@@ -9,10 +9,11 @@
 //
 // The HTML is parsed once. Links, robots directives, metadata and structured
 // data are read from that tree first; the content stage then works on the same
-// tree (main-content detection gets a copy of the body so that it can fall back
-// to the whole page when detection finds too little). Links, NoIndex and
-// NoFollow are always filled because the crawler needs them; every other output
-// is computed only when its format is asked for.
+// tree and may change it (readability scores copies it makes itself and
+// leaves the tree usable for the fallback to the whole body). Links, NoIndex
+// and NoFollow are always filled because the crawler needs them; every other
+// output is computed only when its format is asked for, and the content
+// formats share one content selection.
 //
 // Main-content detection (Options.OnlyMainContent) runs readeck's readability
 // port and then removes the boilerplate readability tends to keep: share and
@@ -70,9 +71,6 @@ const (
 	// skipped: the content falls back to the page body without boilerplate
 	// containers, which costs one linear pass.
 	MaxElements = 150_000
-	// maxDepth is how deep the tree may nest after parsing; deeper subtrees
-	// are lifted up so that the recursive passes stay shallow.
-	maxDepth = 400
 	// maxAttrLen caps attribute values kept in the tree; longer values (inline
 	// images as data: URIs, hostile megabyte attributes) are cut.
 	maxAttrLen = 64 << 10

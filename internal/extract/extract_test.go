@@ -488,3 +488,30 @@ func TestIsFormat(t *testing.T) {
 		t.Error("IsFormat accepts formats this package does not make")
 	}
 }
+
+// TestConcurrentExtract runs extractions side by side, as the crawler does,
+// so that the race detector sees any state they share.
+func TestConcurrentExtract(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := mustURL(t, "https://example.com/page")
+	errs := make(chan error, len(files)*4)
+	for i := 0; i < 4; i++ {
+		for _, f := range files {
+			go func() {
+				body, err := os.ReadFile(f)
+				if err == nil {
+					_, err = Extract(body, u, Options{Formats: allFormats, OnlyMainContent: i%2 == 0})
+				}
+				errs <- err
+			}()
+		}
+	}
+	for range len(files) * 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
