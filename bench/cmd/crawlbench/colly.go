@@ -15,8 +15,14 @@ import (
 	"github.com/gocolly/colly/v2"
 )
 
-// Counters of the running configuration; one configuration runs per process.
+// Counters of the running configuration.
 var pagesDone, pagesFailed, linksFound, markdownBytes atomic.Int64
+
+func resetCounters() {
+	for _, c := range []*atomic.Int64{&pagesDone, &pagesFailed, &linksFound, &markdownBytes} {
+		c.Store(0)
+	}
+}
 
 // runColly crawls siteURL with Colly v2 the way its documentation suggests
 // for a parallel crawl: an async collector, a LimitRule whose Parallelism
@@ -60,6 +66,7 @@ func runColly(siteURL string, markdown bool, conc, limit int) (result, error) {
 		return r, err
 	}
 
+	resetCounters()
 	c.OnResponse(func(resp *colly.Response) {
 		if resp.StatusCode == 200 && strings.HasPrefix(resp.Headers.Get("Content-Type"), "text/html") {
 			pagesDone.Add(1)

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/spidergo/spidergo"
@@ -80,6 +83,9 @@ func runSpiderGo(ctx context.Context, siteURL string, formats []string, conc, li
 		return r, err
 	}
 
+	resetCounters()
+	var kindsMu sync.Mutex
+	kinds := map[string]int{}
 	var q crawl.Queue = crawl.StoreQueue{Store: db, JobID: job.ID}
 	if diag.memQueue {
 		q = &countingMemQueue{MemQueue: crawl.NewMemQueue()}
@@ -99,6 +105,9 @@ func runSpiderGo(ctx context.Context, siteURL string, formats []string, conc, li
 				pagesDone.Add(1)
 			} else {
 				pagesFailed.Add(1)
+				kindsMu.Lock()
+				kinds[cmp.Or(p.Error, strconv.Itoa(p.StatusCode))]++
+				kindsMu.Unlock()
 			}
 			if p.Links != nil {
 				linksFound.Add(int64(len(p.Links.Internal) + len(p.Links.External)))
@@ -111,6 +120,9 @@ func runSpiderGo(ctx context.Context, siteURL string, formats []string, conc, li
 	}
 	r.Pages, r.Errors, r.Links = int(pagesDone.Load()), int(pagesFailed.Load()), int(linksFound.Load())
 	r.Note = queue.summary()
+	if len(kinds) > 0 {
+		r.Note += fmt.Sprintf("; failed %v", kinds)
+	}
 	if diag.memQueue {
 		r.Note = "in-memory queue; " + r.Note
 		return r, nil

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"testing"
+
+	"github.com/spidergo/spidergo/bench/site"
+)
+
+// TestCrawlers crawls a small site with both crawlers, as the benchmark
+// does, and checks that they reach it all and that SpiderGo fetches nothing
+// twice.
+func TestCrawlers(t *testing.T) {
+	srv, err := site.Start(site.Config{Pages: site.MinPages, Seed: 3, MinBytes: 4 << 10, MaxBytes: 12 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, tc := range []struct {
+		crawler string
+		full    bool
+	}{{"spidergo", false}, {"spidergo", true}, {"colly", false}, {"colly", true}} {
+		srv.Reset()
+		var r result
+		if tc.crawler == "spidergo" {
+			var formats []string
+			if !tc.full {
+				formats = []string{"links"}
+			}
+			r, err = runSpiderGo(context.Background(), srv.URL, formats, 4, 1000, diagnosis{})
+		} else {
+			r, err = runColly(srv.URL, tc.full, 4, 1000)
+		}
+		if err != nil {
+			t.Fatalf("%s (full %v): %v", tc.crawler, tc.full, err)
+		}
+		st := srv.Stats()
+		reached := map[int]bool{}
+		for uri := range srv.Hits() {
+			if i, ok := srv.Lookup(uri); ok {
+				reached[i] = true
+			}
+		}
+		if len(reached) != srv.Crawlable() || r.Pages < srv.Crawlable() || st.NotFound != 0 {
+			t.Errorf("%s (full %v): reached %d pages in %d fetches, %d not found; want %d pages, none not found",
+				tc.crawler, tc.full, len(reached), r.Pages, st.NotFound, srv.Crawlable())
+		}
+		if tc.crawler == "spidergo" && st.RepeatedURLs() != 0 {
+			t.Errorf("spidergo (full %v) fetched %d URLs again: %v", tc.full, st.Requests-st.URLs, srv.Hits())
+		}
+	}
+}
