@@ -11,7 +11,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 	"unicode/utf8"
 
@@ -189,7 +188,7 @@ func readRaw(hr *http.Response, max int64) (bodyResult, error) {
 // readContent reads a page body under the cap and converts text to UTF-8.
 // Binary answers are identified from the header, or from a sniff of at most
 // sniffLen bytes, and left unread.
-func readContent(hr *http.Response, u *url.URL, max int64, acceptGzip bool) (bodyResult, error) {
+func readContent(hr *http.Response, max int64, acceptGzip bool) (bodyResult, error) {
 	header := hr.Header.Get("Content-Type")
 	mt := mediaType(header)
 	class := classOf(mt)

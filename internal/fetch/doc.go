@@ -69,6 +69,10 @@
 // Config.MaxRetryAfter (a longer Retry-After ends the retries and returns the
 // answer). A failed connection is retried once. Nothing else is retried.
 //
+// [Fetcher.Post] sends a request body (webhook deliveries) through the same
+// guard, port rules and deadline; it follows no redirects and retries
+// nothing, since POST is not idempotent.
+//
 // # Errors
 //
 // Every failure that concerns the target is an [*Error] whose Kind is one of

@@ -319,7 +319,7 @@ func (f *Fetcher) do(ctx context.Context, u *url.URL, o doOptions) (*Response, e
 		}
 		switch {
 		case ex.status >= 400 && ex.status < 500:
-			return resp, &Error{Kind: KindHTTP4xx, URL: cur.String(), StatusCode: ex.status, Err: fmt.Errorf("server answered %s", http.StatusText(ex.status))}
+			return resp, &Error{Kind: KindHTTP4xx, URL: cur.String(), StatusCode: ex.status, Err: fmt.Errorf("server answered %d %s", ex.status, http.StatusText(ex.status))}
 		case ex.status >= 500 && ex.status < 600:
 			return resp, &Error{Kind: KindHTTP5xx, URL: cur.String(), StatusCode: ex.status, Err: fmt.Errorf("server answered %d %s", ex.status, http.StatusText(ex.status))}
 		case ex.body.err != nil:
@@ -434,7 +434,7 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, o doOptions, attempt int
 	if o.raw {
 		ex.body, err = readRaw(hr, o.maxBody)
 	} else {
-		ex.body, err = readContent(hr, u, o.maxBody, o.acceptGzip)
+		ex.body, err = readContent(hr, o.maxBody, o.acceptGzip)
 	}
 	if err != nil {
 		return nil, -1, classify(ctx, u.String(), err)

@@ -361,3 +361,36 @@ func TestNewValidatesConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestDialGuardLiterals bypasses Check and hands refused literal addresses
+// straight to the dialer, proving the Control function alone refuses them
+// (before connect, so no packet is sent) should a pre-check ever miss one.
+func TestDialGuardLiterals(t *testing.T) {
+	c4 := newCanary(t, "tcp4", "127.0.0.1:0")
+	f := testFetcher(t, Config{Ports: []int{80, 443, c4.port}})
+	for _, addr := range []string{
+		fmtPort("127.0.0.1:%d", c4.port),
+		fmtPort("[::ffff:127.0.0.1]:%d", c4.port),
+		"10.0.0.1:80", "172.16.0.1:443", "192.168.0.1:80", "100.64.0.1:80",
+		"169.254.169.254:80", "[::ffff:169.254.169.254]:80", "[64:ff9b::a9fe:a9fe]:80",
+		"[fc00::1]:80", "[fe80::1]:80", "224.0.0.1:80", "[ff02::1]:80",
+		"255.255.255.255:80", "0.0.0.0:80", "[::]:80", "192.0.2.1:80", "[2001:db8::1]:443",
+		"8.8.8.8:22",
+	} {
+		t.Run(addr, func(t *testing.T) {
+			conn, err := f.guard.dialContext(context.Background(), "tcp", addr)
+			if conn != nil {
+				conn.Close()
+				t.Fatal("dial succeeded")
+			}
+			wantKind(t, err, KindBlockedAddress)
+			var op *net.OpError
+			if !errors.As(err, &op) || op.Op != "dial" {
+				t.Fatalf("refusal did not come from the dialer's Control: %v", err)
+			}
+		})
+	}
+	if n := c4.accepted.Load(); n != 0 {
+		t.Fatalf("canary accepted %d connections", n)
+	}
+}
