@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -147,7 +148,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	cfg.RobotsAgent = strings.ToLower(cfg.RobotsAgent)
 	if cfg.Ports == nil {
-		cfg.Ports = DefaultPorts
+		cfg.Ports = slices.Clone(DefaultPorts)
 	}
 	for _, p := range cfg.Ports {
 		if p < 1 || p > 65535 {

@@ -8,6 +8,29 @@
 // job and tenant, because the per-host limits, the robots.txt cache and the
 // connection pool are only meaningful when shared.
 //
+// Typical use:
+//
+//	f, err := fetch.New(fetch.Config{UserAgent: ua, Allow: allow, Ports: ports})
+//	...
+//	u, err := f.Check(seed) // before queueing: 400 blocked_address / invalid_url
+//	...
+//	resp, err := f.Fetch(ctx, fetch.Request{URL: u.String(), RespectRobots: true, Delay: delay})
+//	switch fetch.KindOf(err) {
+//	case "":
+//		// resp is the page
+//	case fetch.KindHTTP4xx, fetch.KindHTTP5xx, fetch.KindUnsupportedContent:
+//		// resp is the page too; record the kind as the page's error
+//	default:
+//		// no page; record the kind
+//	}
+//
+// Compared with the first sketch of this API, Request has Method (GET or
+// HEAD) and AcceptGzip (sitemaps), Response has Proto and Charset, and two
+// kinds describe the request rather than the target: [KindInvalidRequest]
+// and [KindCanceled]. Timeouts bound each exchange rather than the whole
+// call, so that waiting for the per-host limiter is never reported as a
+// slow site; the caller's context bounds the whole call.
+//
 // # Safety
 //
 // The address guard runs as the dialer's Control function, that is on the
