@@ -106,38 +106,46 @@ func tidy(root *html.Node) {
 			if lang != "" {
 				n.Attr = append(n.Attr, html.Attribute{Key: "class", Val: "language-" + lang})
 			}
-		case atom.A:
-			href := strings.TrimSpace(attr(n, "href"))
-			if href == "" || href[0] == '#' || hasScheme(href, "javascript:") {
-				removeAttr(n, "href")
-			}
-			if !hasContent(n) {
-				drop = append(drop, n)
-				return false
-			}
-			if attr(n, "href") == "" {
-				unwrap = append(unwrap, n)
-			}
 		case atom.Img:
-			src := attr(n, "src")
-			if src == "" || strings.HasPrefix(src, "data:") {
+			if src := attr(n, "src"); src == "" || strings.HasPrefix(src, "data:") {
 				drop = append(drop, n)
-				return false
 			}
 		}
 		return true
 	})
 	for _, n := range drop {
-		if n.Parent != nil {
-			n.Parent.RemoveChild(n)
+		n.Parent.RemoveChild(n)
+	}
+	// Links are judged once the unusable images are gone, so that a link
+	// around a placeholder image counts as empty.
+	drop = drop[:0]
+	walk(root, func(n *html.Node) bool {
+		if n.Type != html.ElementNode || n.DataAtom != atom.A {
+			return true
 		}
+		href := strings.TrimSpace(attr(n, "href"))
+		if href == "" || href[0] == '#' || hasScheme(href, "javascript:") {
+			removeAttr(n, "href")
+		}
+		if !hasContent(n) {
+			drop = append(drop, n)
+			return false
+		}
+		if attr(n, "href") == "" {
+			unwrap = append(unwrap, n)
+		}
+		return true
+	})
+	for _, n := range drop {
+		n.Parent.RemoveChild(n)
 	}
 	for _, n := range unwrap {
 		unwrapNode(n)
 	}
 }
 
-// hasContent reports whether n holds text or an image.
+// hasContent reports whether n holds text or an image, the things a
+// link can show.
 func hasContent(n *html.Node) bool {
 	found := false
 	walk(n, func(c *html.Node) bool {
@@ -147,7 +155,7 @@ func hasContent(n *html.Node) bool {
 		switch {
 		case c.Type == html.TextNode && strings.TrimSpace(c.Data) != "":
 			found = true
-		case c.Type == html.ElementNode && (c.DataAtom == atom.Img || c.DataAtom == atom.Picture || c.DataAtom == atom.Video):
+		case c.Type == html.ElementNode && c.DataAtom == atom.Img:
 			found = true
 		}
 		return !found
