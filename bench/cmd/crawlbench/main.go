@@ -208,7 +208,7 @@ func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, 
 }
 
 func printTable(w io.Writer, rs []result) {
-	fmt.Fprintln(w, "| crawler | formats | concurrency | pages | requests | pages/s | peak RSS | CPU | repeated: same URI | same URL | same page |")
+	fmt.Fprintln(w, "| crawler | formats | concurrency | pages | requests | pages/s | peak RSS | CPU/page | repeated: same URI | same URL | same page |")
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, r := range rs {
 		name := map[string]string{"spidergo": "SpiderGo", "colly": "Colly v2"}[r.Crawler]
@@ -216,12 +216,15 @@ func printTable(w io.Writer, rs []result) {
 		if r.Crawler == "colly" && r.Mode == "full" {
 			formats = "links + Markdown"
 		}
-		pps := 0.0
+		pps, cpu := 0.0, 0.0
 		if r.Seconds > 0 {
 			pps = float64(r.Pages) / r.Seconds
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %.0f | %d MiB | %.1f s | %.1f %% | %.1f %% | %.1f %% |\n",
-			name, formats, r.Concurrency, r.Pages, r.Site.Requests, pps, r.PeakRSSKB>>10, r.CPUSeconds,
+		if r.Pages > 0 {
+			cpu = 1000 * r.CPUSeconds / float64(r.Pages)
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %.0f | %d MiB | %.1f ms | %.1f %% | %.1f %% | %.1f %% |\n",
+			name, formats, r.Concurrency, r.Pages, r.Site.Requests, pps, r.PeakRSSKB>>10, cpu,
 			100*r.Site.RepeatedURIs(), 100*r.Site.RepeatedURLs(), 100*r.Site.RepeatedPages())
 	}
 }
