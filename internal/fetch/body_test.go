@@ -154,9 +154,23 @@ func TestDeadlines(t *testing.T) {
 		}
 		w.Write([]byte("x"))
 	})
+	mux.HandleFunc("/slow-hop", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(120 * time.Millisecond):
+		}
+		http.Redirect(w, r, "/slow-hop?"+r.URL.RawQuery+"x", http.StatusFound)
+	})
 	srv, allow := server(t, mux)
 
-	t.Run("slow drip hits the exchange deadline", func(t *testing.T) {
+	t.Run("the deadline covers all redirect hops together", func(t *testing.T) {
+		// Each hop alone is well within the deadline; ten of them are not.
+		f := testFetcher(t, Config{Allow: []string{allow}, Timeout: 400 * time.Millisecond})
+		_, err := f.Fetch(context.Background(), Request{URL: srv.URL + "/slow-hop"})
+		wantKind(t, err, KindTimeout)
+	})
+	t.Run("slow drip hits the deadline", func(t *testing.T) {
 		f := testFetcher(t, Config{Allow: []string{allow}, Timeout: 300 * time.Millisecond})
 		_, err := f.Fetch(context.Background(), Request{URL: srv.URL + "/drip"})
 		wantKind(t, err, KindTimeout)

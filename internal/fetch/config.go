@@ -82,10 +82,11 @@ type Config struct {
 	// negative means redirects are not followed at all).
 	MaxRedirects int
 
-	// Timeout bounds one exchange, from the first dial to the last body
-	// byte (DefaultTimeout). Waiting for the per-host limiter is bounded by
-	// the caller's context instead, so politeness never looks like a slow
-	// site.
+	// Timeout bounds the network time of one fetch: every exchange, from
+	// its first dial to its last body byte, over all redirect hops and
+	// retries (DefaultTimeout). Waiting for the per-host limiter and
+	// between retries is bounded by the caller's context instead, so
+	// politeness never looks like a slow site.
 	Timeout time.Duration
 	// ConnectTimeout bounds one TCP connect (DefaultConnectTimeout).
 	ConnectTimeout time.Duration

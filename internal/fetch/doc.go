@@ -27,9 +27,10 @@
 // Compared with the first sketch of this API, Request has Method (GET or
 // HEAD) and AcceptGzip (sitemaps), Response has Proto and Charset, and two
 // kinds describe the request rather than the target: [KindInvalidRequest]
-// and [KindCanceled]. Timeouts bound each exchange rather than the whole
-// call, so that waiting for the per-host limiter is never reported as a
-// slow site; the caller's context bounds the whole call.
+// and [KindCanceled]. The fetch timeout bounds the time spent talking to
+// servers (all hops and retries together) but not the time spent waiting
+// for the per-host limiter, so politeness is never reported as a slow site;
+// the caller's context bounds the whole call.
 //
 // # Safety
 //
@@ -57,7 +58,7 @@
 // Only http and https are fetched, userinfo is refused, redirects are
 // followed by hand (at most Config.MaxRedirects, each hop re-checked for
 // scheme, port, robots.txt and, at dial time, address), ports are limited
-// to Config.Ports, and connect, TLS, response-header and per-exchange
+// to Config.Ports, and connect, TLS, response-header and whole-fetch
 // deadlines bound the time. Bodies are capped after decompression
 // (Config.MaxBodyBytes), so gzip and brotli bombs stop at the cap with
 // [KindTooLarge]; response headers are capped by Config.MaxHeaderBytes.

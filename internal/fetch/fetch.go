@@ -54,8 +54,8 @@ type Request struct {
 	// the gap used is the largest of Delay, Config.PerHostDelay and the
 	// robots.txt Crawl-delay.
 	Delay time.Duration
-	// Timeout, when positive and shorter than Config.Timeout, bounds each
-	// exchange of this fetch instead.
+	// Timeout, when positive and shorter than Config.Timeout, replaces it
+	// for this fetch.
 	Timeout time.Duration
 	// AcceptGzip makes gzip payloads (application/gzip, or
 	// application/octet-stream starting with the gzip magic, as .xml.gz
@@ -283,7 +283,11 @@ func (f *Fetcher) do(ctx context.Context, u *url.URL, o doOptions) (*Response, e
 			o.header.Del("Cookie")
 		}
 		delay := max(f.cfg.PerHostDelay, o.delay, crawlDelay)
-		ex, err := f.exchange(ctx, cur, o, delay)
+		budget := o.timeout - resp.Duration
+		if budget <= 0 {
+			return nil, &Error{Kind: KindTimeout, URL: cur.String(), Err: fmt.Errorf("fetch took longer than %s", o.timeout)}
+		}
+		ex, err := f.exchange(ctx, cur, o, delay, budget)
 		if ex != nil {
 			resp.Duration += ex.duration
 		}
@@ -343,10 +347,15 @@ type exchangeResult struct {
 // exchange performs one hop with the per-host limiter and the bounded
 // retries: 429/503 (Retry-After honoured up to MaxRetryAfter) and one retry
 // of a failed connection. Only GET and HEAD reach here, so both are safe.
-func (f *Fetcher) exchange(ctx context.Context, u *url.URL, o doOptions, delay time.Duration) (*exchangeResult, error) {
+// budget is what is left of the fetch's network time; waits for the limiter
+// and between retries do not consume it.
+func (f *Fetcher) exchange(ctx context.Context, u *url.URL, o doOptions, delay, budget time.Duration) (*exchangeResult, error) {
 	var spent time.Duration
 	connRetried := false
 	for attempt := 0; ; attempt++ {
+		if spent >= budget {
+			return &exchangeResult{duration: spent}, &Error{Kind: KindTimeout, URL: u.String(), Err: fmt.Errorf("fetch took longer than %s", o.timeout)}
+		}
 		release, err := f.limiter.Acquire(ctx, limiterKey(u), delay)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -355,7 +364,7 @@ func (f *Fetcher) exchange(ctx context.Context, u *url.URL, o doOptions, delay t
 			return nil, fmt.Errorf("fetch: per-host limiter: %w", err)
 		}
 		start := time.Now()
-		ex, retryAfter, ferr := f.once(ctx, u, o, attempt)
+		ex, retryAfter, ferr := f.once(ctx, u, o, attempt, budget-spent)
 		release()
 		spent += time.Since(start)
 		if ferr != nil {
@@ -381,8 +390,8 @@ func (f *Fetcher) exchange(ctx context.Context, u *url.URL, o doOptions, delay t
 // once is a single HTTP exchange under the exchange deadline. When the
 // answer is a 429/503 worth retrying (retries left and a usable wait) it
 // returns the wait instead of a result; otherwise retryAfter is negative.
-func (f *Fetcher) once(ctx context.Context, u *url.URL, o doOptions, attempt int) (_ *exchangeResult, retryAfter time.Duration, _ *Error) {
-	ectx, cancel := context.WithTimeout(ctx, o.timeout)
+func (f *Fetcher) once(ctx context.Context, u *url.URL, o doOptions, attempt int, timeout time.Duration) (_ *exchangeResult, retryAfter time.Duration, _ *Error) {
+	ectx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ectx, o.method, u.String(), nil)
 	if err != nil {
