@@ -52,7 +52,13 @@ func (p *page) content(res *Result, opts Options, sel *selectors) error {
 	dropNonContent(root)
 	for _, s := range sel.exclude {
 		for _, n := range s.MatchAll(root) {
-			if n.Parent != nil {
+			switch {
+			case n == root:
+				// Excluding the body itself leaves no content.
+				for root.FirstChild != nil {
+					root.RemoveChild(root.FirstChild)
+				}
+			case n.Parent != nil:
 				n.Parent.RemoveChild(n)
 			}
 		}
@@ -159,6 +165,9 @@ func includeOnly(root *html.Node, sels []cascadia.Selector) *html.Node {
 		return true
 	})
 	for _, n := range found {
+		if n == root {
+			return root
+		}
 		n.Parent.RemoveChild(n)
 		box.AppendChild(n)
 	}

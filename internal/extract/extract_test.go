@@ -140,6 +140,16 @@ func TestIncludeExcludeTags(t *testing.T) {
 			notWant: []string{"Eleven otters recorded"},
 		},
 		{
+			name:    "excluding the body leaves no content",
+			exclude: []string{"body"},
+			notWant: []string{"Otters", "News"},
+		},
+		{
+			name:    "include matching the body keeps it all",
+			include: []string{"*"},
+			want:    []string{"Otters are breeding again", "Most read"},
+		},
+		{
 			name:    "include wins over main content",
 			include: []string{".comments"},
 			main:    true,
