@@ -26,7 +26,7 @@
 // Hostile input is bounded: bodies above [MaxInputBytes] are refused, trees
 // nested deeper than the HTML parser accepts are flattened, documents with more
 // than [MaxElements] elements skip main-content scoring, and any panic inside
-// the package is turned into an error wrapping [ErrInternal].
+// the package is returned as a [*PanicError] wrapping [ErrInternal].
 package extract
 
 import (
@@ -35,7 +35,6 @@ import (
 	"net/url"
 	"runtime/debug"
 	"slices"
-	"strings"
 )
 
 // Format names, as the API spells them in the request's "formats" list.
@@ -187,8 +186,7 @@ type Product struct {
 func Extract(body []byte, pageURL *url.URL, opts Options) (res *Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			res = nil
-			err = fmt.Errorf("%w: %v\n%s", ErrInternal, r, firstLines(debug.Stack(), 12))
+			res, err = nil, &PanicError{Value: r, Stack: debug.Stack()}
 		}
 	}()
 	if len(body) > MaxInputBytes {
@@ -217,10 +215,13 @@ func Extract(body []byte, pageURL *url.URL, opts Options) (res *Result, err erro
 	return res, nil
 }
 
-func firstLines(b []byte, n int) string {
-	lines := strings.SplitN(string(b), "\n", n+1)
-	if len(lines) > n {
-		lines = lines[:n]
-	}
-	return strings.Join(lines, "\n")
+// PanicError is the error Extract returns when extraction panicked. It wraps
+// ErrInternal; Stack is for the log, not for the user.
+type PanicError struct {
+	Value any
+	Stack []byte
 }
+
+func (e *PanicError) Error() string { return fmt.Sprintf("%v: %v", ErrInternal, e.Value) }
+
+func (e *PanicError) Unwrap() error { return ErrInternal }

@@ -525,3 +525,13 @@ func TestConcurrentExtract(t *testing.T) {
 		}
 	}
 }
+
+func TestPanicError(t *testing.T) {
+	err := error(&PanicError{Value: "boom", Stack: []byte("stack")})
+	if !errors.Is(err, ErrInternal) {
+		t.Error("PanicError does not wrap ErrInternal")
+	}
+	if got := err.Error(); got != "extraction failed: boom" || strings.Contains(got, "stack") {
+		t.Errorf("Error() = %q; the stack belongs in the log only", got)
+	}
+}
