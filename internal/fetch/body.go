@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/andybalholm/brotli"
@@ -121,11 +122,57 @@ func (c *capReader) Read(p []byte) (int, error) {
 // maxEncodings bounds Content-Encoding chains; real servers use one.
 const maxEncodings = 3
 
+// Decompressors are pooled: most pages arrive compressed, and a fresh gzip
+// or brotli reader costs tens of kilobytes of garbage per page.
+var (
+	gzipPool   sync.Pool // of *gzip.Reader
+	brotliPool sync.Pool // of *brotli.Reader
+)
+
+func getGzip(r io.Reader) (*gzip.Reader, error) {
+	if zr, ok := gzipPool.Get().(*gzip.Reader); ok {
+		if err := zr.Reset(r); err != nil {
+			gzipPool.Put(zr)
+			return nil, err
+		}
+		return zr, nil
+	}
+	return gzip.NewReader(r)
+}
+
+func getBrotli(r io.Reader) *brotli.Reader {
+	if br, ok := brotliPool.Get().(*brotli.Reader); ok {
+		if br.Reset(r) == nil {
+			return br
+		}
+	}
+	return brotli.NewReader(r)
+}
+
+// decoders remembers the pooled decompressors of one body so they can be
+// handed back once the body is read.
+type decoders struct {
+	gz []*gzip.Reader
+	br []*brotli.Reader
+}
+
+// release returns the decompressors to their pools; the body must not be
+// read afterwards.
+func (d *decoders) release() {
+	for _, zr := range d.gz {
+		gzipPool.Put(zr)
+	}
+	for _, br := range d.br {
+		brotliPool.Put(br)
+	}
+	d.gz, d.br = nil, nil
+}
+
 // decodeContent wraps body in the decoders its Content-Encoding names.
 // The raw bytes are capped too, since no encoding shrinks data by design
 // and an endless stream of empty deflate blocks would otherwise only meet
-// the deadline.
-func decodeContent(body io.Reader, contentEncoding string, max int64) (io.Reader, error) {
+// the deadline. The caller releases d once done with the reader.
+func decodeContent(body io.Reader, contentEncoding string, max int64, d *decoders) (io.Reader, error) {
 	r := io.Reader(newCapReader(body, max))
 	if contentEncoding == "" {
 		return r, nil
@@ -144,13 +191,16 @@ func decodeContent(body io.Reader, contentEncoding string, max int64) (io.Reader
 	for i := len(codings) - 1; i >= 0; i-- {
 		switch codings[i] {
 		case "gzip", "x-gzip":
-			zr, err := gzip.NewReader(r)
+			zr, err := getGzip(r)
 			if err != nil {
 				return nil, fmt.Errorf("gzip body: %w", err)
 			}
+			d.gz = append(d.gz, zr)
 			r = zr
 		case "br":
-			r = brotli.NewReader(r)
+			br := getBrotli(r)
+			d.br = append(d.br, br)
+			r = br
 		case "deflate":
 			// "deflate" is meant to be zlib, but some servers send raw
 			// deflate; the zlib header tells them apart.
@@ -174,7 +224,9 @@ func decodeContent(body io.Reader, contentEncoding string, max int64) (io.Reader
 // readRaw reads up to max decoded bytes and silently ignores the rest
 // (robots.txt: RFC 9309 lets crawlers stop parsing after 500 KiB).
 func readRaw(hr *http.Response, max int64) (bodyResult, error) {
-	r, err := decodeContent(hr.Body, hr.Header.Get("Content-Encoding"), max*4+sniffLen)
+	var d decoders
+	defer d.release()
+	r, err := decodeContent(hr.Body, hr.Header.Get("Content-Encoding"), max*4+sniffLen, &d)
 	if err != nil {
 		return bodyResult{}, &Error{Kind: KindUnsupportedContent, Err: err}
 	}
@@ -202,7 +254,9 @@ func readContent(hr *http.Response, max int64, acceptGzip bool) (bodyResult, err
 		return unsupported(mt, nil)
 	}
 
-	decoded, err := decodeContent(hr.Body, hr.Header.Get("Content-Encoding"), max)
+	var d decoders
+	defer d.release()
+	decoded, err := decodeContent(hr.Body, hr.Header.Get("Content-Encoding"), max, &d)
 	if err != nil {
 		if errors.Is(err, errBodyTooLarge) {
 			return bodyResult{}, tooLarge(max)
@@ -241,7 +295,7 @@ func readContent(hr *http.Response, max int64, acceptGzip bool) (bodyResult, err
 	if class == classGzip {
 		// The payload is a gzip file (a .xml.gz sitemap): unpack it under
 		// the same cap, then treat what is inside as text.
-		zr, err := gzip.NewReader(r)
+		zr, err := getGzip(r)
 		if err != nil {
 			if errors.Is(err, errBodyTooLarge) {
 				return bodyResult{}, tooLarge(max)
@@ -251,6 +305,7 @@ func readContent(hr *http.Response, max int64, acceptGzip bool) (bodyResult, err
 			}
 			return bodyResult{}, bodyError(err, max)
 		}
+		d.gz = append(d.gz, zr)
 		inner := newCapReader(zr, max)
 		data, err := readAllSized(inner, 0)
 		if err != nil {
