@@ -457,3 +457,17 @@ func TestLastUsedAt(t *testing.T) {
 		t.Errorf("last_used_at after close = %v, want %v", got.LastUsedAt, later)
 	}
 }
+
+// TestRealWorkRouteRefundsBadInput: the crawl engine's own /v1/scrape,
+// behind the gate, gives the unit of a request it refuses back.
+func TestRealWorkRouteRefundsBadInput(t *testing.T) {
+	e := newKeyEnv(t, storetest.SQLite(t), nil, nil)
+	k, secret := e.key(t, e.user(t).ID, 10)
+	res, got := do(t, e.h, "POST", "/v1/scrape", body(`{"url":"https://example.com","max_dept":2}`), bearer(secret))
+	if res.StatusCode != 400 {
+		t.Fatalf("status %d, want 400: %v", res.StatusCode, got)
+	}
+	if n := e.used(t, k.ID); n != 0 || res.Header.Get("X-RateLimit-Remaining") != "10" {
+		t.Errorf("after a refused scrape: %d used, X-RateLimit-Remaining %s; want 0 and 10", n, res.Header.Get("X-RateLimit-Remaining"))
+	}
+}
