@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	htmltomarkdown "github.com/JohannesKaufmann/html-to-markdown/v2"
 	"github.com/JohannesKaufmann/html-to-markdown/v2/converter"
@@ -76,12 +77,13 @@ func BenchmarkExtract(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(page)))
 			b.ReportAllocs()
+			cpu := processCPUTime()
 			for b.Loop() {
 				if _, err := Extract(page, u, c.opts); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pages/s")
+			reportPages(b, processCPUTime()-cpu)
 		})
 	}
 }
@@ -92,10 +94,20 @@ func BenchmarkHTMLToMarkdown(b *testing.B) {
 	page := string(benchPage())
 	b.SetBytes(int64(len(page)))
 	b.ReportAllocs()
+	cpu := processCPUTime()
 	for b.Loop() {
 		if _, err := htmltomarkdown.ConvertString(page, converter.WithDomain("https://news.example.com/")); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportPages(b, processCPUTime()-cpu)
+}
+
+// reportPages adds pages per second of wall time and milliseconds of CPU
+// time (all threads, garbage collection included) per page.
+func reportPages(b *testing.B, cpu time.Duration) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pages/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/page")
+	}
 }
