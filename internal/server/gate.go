@@ -128,13 +128,17 @@ func (s *Server) requireAPIKey(work bool, h handlerFunc) handlerFunc {
 			}
 			w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(max(0, k.DailyLimit-used+1)))
 		}
+		// A panic unwinds past the return below: refund on the way out
+		// without recovering, so withRecover still sees the panic as it was.
+		returned := false
 		defer func() {
-			if v := recover(); v != nil {
+			if !returned {
 				qw.refundOnce()
-				panic(v)
 			}
 		}()
-		if err := h(qw, r); err != nil {
+		err = h(qw, r)
+		returned = true
+		if err != nil {
 			if qw.wrote {
 				// The answer has started; the outer wrapper only notes
 				// the failure.

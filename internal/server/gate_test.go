@@ -269,6 +269,10 @@ func TestGateRefunds(t *testing.T) {
 			t.Errorf("%s (%d): X-RateLimit-Remaining = %s, want %d", tt.path, tt.status, rem, 10-want)
 		}
 	}
+	// The refund on panic leaves the panic to withRecover, stack and all.
+	if logs := e.logs.String(); !strings.Contains(logs, "crawler exploded") || !strings.Contains(logs, "gate_test.go") {
+		t.Errorf("the handler's panic was not logged with its stack:\n%s", logs)
+	}
 }
 
 // TestQuotaResetsAtUTCMidnight moves the clock across midnight.
