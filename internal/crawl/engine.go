@@ -416,10 +416,7 @@ func fillPage(p *spidergo.Page, r *extract.Result, o *Options) {
 	}
 	p.Images = r.Images
 	p.Metadata = r.Metadata
-	for _, pr := range r.Products {
-		p.Products = append(p.Products, spidergo.Product{Name: pr.Name, Price: pr.Price, Currency: pr.Currency, ImageURL: pr.ImageURL,
-			Description: pr.Description, URL: pr.URL, Availability: pr.Availability, SKU: pr.SKU, Brand: pr.Brand})
-	}
+	p.Products = r.Products
 	p.StructuredData = r.StructuredData
 }
 

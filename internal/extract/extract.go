@@ -35,6 +35,8 @@ import (
 	"net/url"
 	"runtime/debug"
 	"slices"
+
+	"github.com/spidergo/spidergo"
 )
 
 // Format names, as the API spells them in the request's "formats" list.
@@ -166,18 +168,8 @@ type Links struct {
 }
 
 // Product is one product found in the page's JSON-LD, microdata or
-// OpenGraph tags.
-type Product struct {
-	Name         string `json:"name"`
-	Price        string `json:"price,omitempty"`
-	Currency     string `json:"currency,omitempty"`
-	ImageURL     string `json:"image_url,omitempty"`
-	Description  string `json:"description,omitempty"`
-	URL          string `json:"url,omitempty"`
-	Availability string `json:"availability,omitempty"`
-	SKU          string `json:"sku,omitempty"`
-	Brand        string `json:"brand,omitempty"`
-}
+// OpenGraph tags: the domain's product, as the API returns it.
+type Product = spidergo.Product
 
 // Extract parses body, the page fetched from pageURL, and returns what opts
 // ask for. body should be UTF-8 (the fetcher decodes pages); bytes that are

@@ -198,25 +198,7 @@ func (s *Server) handleV1Usage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // handleV1NoRoute answers /v1 paths no route matches, behind the gate so
-// that these answers too carry the X-RateLimit headers: 405 with Allow
-// when the path exists for other methods, else 404.
+// that these answers too carry the X-RateLimit headers.
 func (s *Server) handleV1NoRoute(w http.ResponseWriter, r *http.Request) error {
-	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
-		if m == r.Method {
-			continue
-		}
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "/v1/" && pattern != "" {
-			allow = append(allow, m)
-		}
-	}
-	if len(allow) > 0 {
-		for _, m := range allow {
-			w.Header().Add("Allow", m)
-		}
-		return spidergo.Errorf(spidergo.EMETHOD, "Method %s is not allowed here.", r.Method)
-	}
-	return spidergo.Errorf(spidergo.ENOTFOUND, "No such route: %s %s.", r.Method, r.URL.Path)
+	return s.noRoute(w, r)
 }

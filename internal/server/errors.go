@@ -74,9 +74,17 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, status, body)
 }
 
-// handleNoRoute answers paths no route matches: 405 with Allow when the
-// path exists for other methods, else 404.
+// handleNoRoute answers paths no route matches.
 func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) error {
+	return s.noRoute(w, r)
+}
+
+// catchAll are the patterns that only exist to answer unknown paths.
+var catchAll = map[string]bool{"": true, "/": true, "/v1/": true}
+
+// noRoute answers 405 with Allow when the path exists for other methods,
+// else 404.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
 	var allow []string
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		if m == r.Method {
@@ -84,7 +92,7 @@ func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) error {
 		}
 		probe := r.Clone(r.Context())
 		probe.Method = m
-		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+		if _, pattern := s.mux.Handler(probe); !catchAll[pattern] {
 			allow = append(allow, m)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -12,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/quota"
@@ -37,14 +34,8 @@ func (s *Server) initAPIKeys(opts Options) error {
 	s.keys = &apiKeys{quota: opts.Quota}
 	if s.keys.quota == nil {
 		s.keys.quota = s.store
-		if s.cfg.RedisURL != "" {
-			ro, err := redis.ParseURL(s.cfg.RedisURL)
-			if err != nil {
-				return fmt.Errorf("SPIDERGO_REDIS_URL: %w", err)
-			}
-			rdb := redis.NewClient(ro)
-			s.onClose(func() { rdb.Close() })
-			s.keys.quota = quota.NewRedis(rdb, "spidergo:")
+		if s.redis != nil {
+			s.keys.quota = quota.NewRedis(s.redis, "spidergo:")
 		}
 	}
 	s.keys.touch = newKeyToucher(s.store, s.log, s.now)

@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/spidergo/spidergo/internal/crawl"
 	"github.com/spidergo/spidergo/internal/fetch"
 )
@@ -31,14 +29,8 @@ func (s *Server) initJobs(opts Options) error {
 		Ports:        s.cfg.FetchPorts,
 		MaxBodyBytes: s.cfg.FetchMaxBody,
 	}
-	if s.cfg.RedisURL != "" {
-		ro, err := redis.ParseURL(s.cfg.RedisURL)
-		if err != nil {
-			return fmt.Errorf("SPIDERGO_REDIS_URL: %w", err)
-		}
-		rdb := redis.NewClient(ro)
-		s.onClose(func() { rdb.Close() })
-		fc.Limiter = fetch.NewRedisLimiter(rdb, fetch.RedisLimiterOptions{})
+	if s.redis != nil {
+		fc.Limiter = fetch.NewRedisLimiter(s.redis, fetch.RedisLimiterOptions{})
 	}
 	f, err := fetch.New(fc)
 	if err != nil {

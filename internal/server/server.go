@@ -6,11 +6,14 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/auth"
@@ -27,6 +30,9 @@ type Server struct {
 	acct  *accounts
 	keys  *apiKeys
 	jobs  *jobRuntime
+	// redis is the client of SPIDERGO_REDIS_URL, shared by the quota
+	// counters and the per-host fetch limiter; nil without Redis.
+	redis *redis.Client
 
 	mux     *http.ServeMux
 	handler http.Handler
@@ -55,6 +61,14 @@ func New(cfg *config.Config, store spidergo.Store, log *slog.Logger, opts Option
 	s := &Server{cfg: cfg, store: store, log: log, now: opts.Now, mux: http.NewServeMux()}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if cfg.RedisURL != "" {
+		ro, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("SPIDERGO_REDIS_URL: %w", err)
+		}
+		s.redis = redis.NewClient(ro)
+		s.onClose(func() { s.redis.Close() })
 	}
 	if err := s.initAccounts(opts); err != nil {
 		return nil, err
