@@ -9,21 +9,23 @@ import (
 // Envelope is the head of every scrape and crawl answer, PascalCase as in
 // the integration guide: {"message": Envelope}.
 type Envelope struct {
-	CRID                string           `json:"CRID"`
-	UserID              string           `json:"UserID"`
-	Kind                string           `json:"Kind,omitempty"`
-	Status              string           `json:"Status"`
-	URL                 string           `json:"URL"`
-	TotalPages          int              `json:"TotalPages"`
-	TotalResponseTimeMS int64            `json:"TotalResponseTimeMS"`
-	TotalPayloadSize    int64            `json:"TotalPayloadSize"`
-	CreatedAt           *time.Time       `json:"CreatedAt,omitempty"`
-	StartedAt           *time.Time       `json:"StartedAt,omitempty"`
-	FinishedAt          *time.Time       `json:"FinishedAt,omitempty"`
-	Skipped             map[string]int   `json:"Skipped,omitempty"`
-	Error               string           `json:"Error,omitempty"`
-	Next                string           `json:"Next"`
-	Pages               []*spidergo.Page `json:"Pages"`
+	CRID                string         `json:"CRID"`
+	UserID              string         `json:"UserID"`
+	Kind                string         `json:"Kind,omitempty"`
+	Status              string         `json:"Status"`
+	URL                 string         `json:"URL"`
+	TotalPages          int            `json:"TotalPages"`
+	TotalResponseTimeMS int64          `json:"TotalResponseTimeMS"`
+	TotalPayloadSize    int64          `json:"TotalPayloadSize"`
+	CreatedAt           *time.Time     `json:"CreatedAt,omitempty"`
+	StartedAt           *time.Time     `json:"StartedAt,omitempty"`
+	FinishedAt          *time.Time     `json:"FinishedAt,omitempty"`
+	Skipped             map[string]int `json:"Skipped,omitempty"`
+	Error               string         `json:"Error,omitempty"`
+	Next                string         `json:"Next"`
+	// Pages is always present in answers that carry results ([] when
+	// empty) and left out of job heads (history, events), where it is nil.
+	Pages []*spidergo.Page `json:"Pages,omitzero"`
 	// URLs is the answer of /v1/map.
 	URLs []string `json:"URLs,omitempty"`
 }

@@ -185,7 +185,7 @@ func (s *Server) handleTrial(kind string) handlerFunc {
 			return err
 		}
 		finished := s.now().UTC()
-		env := &crawl.Envelope{CRID: crid, Kind: kind, Status: spidergo.StatusCompleted, URL: o.Seeds[0], StartedAt: &started, FinishedAt: &finished, Pages: q.Pages}
+		env := &crawl.Envelope{CRID: crid, Kind: kind, Status: spidergo.StatusCompleted, URL: o.Seeds[0], StartedAt: &started, FinishedAt: &finished, Pages: append([]*spidergo.Page{}, q.Pages...)}
 		if len(q.Skipped) > 0 {
 			env.Skipped = q.Skipped
 		}
