@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -13,9 +11,7 @@ import (
 
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/auth"
-	"github.com/spidergo/spidergo/internal/config"
 	"github.com/spidergo/spidergo/internal/oauth"
-	"github.com/spidergo/spidergo/internal/sqlstore"
 )
 
 const userUsage = `usage: spidergo user <command> [flags]
@@ -35,55 +31,18 @@ sqlite:spidergo.db). Flags may come before or after arguments.
 // cmdUser manages accounts directly in the database, for operators: the
 // first admin account, accounts on a server without mail, clean-ups.
 func cmdUser(ctx context.Context, args []string, env func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, userUsage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	sub, ok := map[string]func(*userCmd, context.Context, []string) error{
-		"create": (*userCmd).create,
-		"list":   (*userCmd).list,
-		"delete": (*userCmd).delete,
-	}[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "spidergo user: unknown command %q\n\n%s", args[0], userUsage)
-		return 2
-	}
-	c := &userCmd{env: env, stdin: stdin, stdout: stdout, stderr: stderr}
-	if err := sub(c, ctx, args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		if errors.Is(err, errFlags) {
-			return 2 // the flag package has said what is wrong
-		}
-		var u usageError
-		if errors.As(err, &u) {
-			fmt.Fprintf(stderr, "spidergo user %s: %v\n", args[0], err)
-			return 2
-		}
-		fmt.Fprintf(stderr, "spidergo user %s: %s\n", args[0], userError(err))
-		return 1
-	}
-	return 0
+	c := &userCmd{adminCmd: adminCmd{name: "user", env: env, stdout: stdout, stderr: stderr}, stdin: stdin}
+	return c.run(ctx, args, userUsage, map[string]func(context.Context, []string) error{
+		"create": c.create,
+		"list":   c.list,
+		"delete": c.delete,
+	}, userError)
 }
 
 type userCmd struct {
-	env            func(string) string
-	stdin          io.Reader
-	stdout, stderr io.Writer
-	databaseURL    string
+	adminCmd
+	stdin io.Reader
 }
-
-// errFlags reports a flag error the flag package already printed.
-var errFlags = errors.New("bad flags")
-
-// usageError is a mistake in the command line (exit status 2).
-type usageError string
-
-func (e usageError) Error() string { return string(e) }
 
 // userError shows domain errors by their client message and anything else
 // as is: the operator is on the machine and may see causes.
@@ -98,56 +57,6 @@ func userError(err error) string {
 	return err.Error()
 }
 
-func (c *userCmd) flags(name string) *flag.FlagSet {
-	fs := flag.NewFlagSet("spidergo user "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
-	fs.StringVar(&c.databaseURL, "database-url", "", "sqlite:PATH or postgres://… (default SPIDERGO_DATABASE_URL)")
-	return fs
-}
-
-// parse parses flags wherever they stand among the arguments (std flag
-// stops at the first argument) and returns the arguments. Everything after
-// "--" is an argument.
-func parse(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest []string
-	for i, a := range args {
-		if a == "--" {
-			args, rest = args[:i], args[i+1:]
-			break
-		}
-	}
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil, err
-			}
-			return nil, errFlags
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
-	return append(pos, rest...), nil
-}
-
-// open connects to the configured database and migrates it, so that the
-// first command on a fresh install works.
-func (c *userCmd) open(ctx context.Context) (*sqlstore.DB, error) {
-	u := c.databaseURL
-	if u == "" {
-		cfg, err := config.Load(nil, c.env, io.Discard)
-		if err != nil {
-			return nil, err
-		}
-		u = cfg.DatabaseURL
-	}
-	return sqlstore.Open(ctx, u)
-}
-
 func (c *userCmd) create(ctx context.Context, args []string) error {
 	fs := c.flags("create")
 	email := fs.String("email", "", "the account's email address (required)")
@@ -156,12 +65,8 @@ func (c *userCmd) create(ctx context.Context, args []string) error {
 	last := fs.String("last-name", "", "last name (wins over --name)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin (required)")
 	verified := fs.Bool("verified", false, "mark the email address as verified")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError(fmt.Sprintf("unexpected argument %q", pos[0]))
 	}
 	if *email == "" || !*fromStdin {
 		return usageError("--email and --password-stdin are required")
@@ -215,12 +120,8 @@ func readPassword(r io.Reader) (string, error) {
 func (c *userCmd) list(ctx context.Context, args []string) error {
 	fs := c.flags("list")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
-	pos, err := parse(fs, args)
-	if err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageError(fmt.Sprintf("unexpected argument %q", pos[0]))
 	}
 	db, err := c.open(ctx)
 	if err != nil {
@@ -245,9 +146,7 @@ func (c *userCmd) list(ctx context.Context, args []string) error {
 		for _, u := range users {
 			rows = append(rows, row{u.ID, u.Email, u.FirstName, u.LastName, u.IsVerified, u.PasswordHash != "", u.CreatedAt.UTC().Format(time.RFC3339)})
 		}
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rows)
+		return c.printJSON(rows)
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tEMAIL\tNAME\tVERIFIED\tCREATED")

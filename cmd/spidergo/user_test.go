@@ -114,13 +114,3 @@ func TestUserCommands(t *testing.T) {
 		t.Errorf("after deleting everyone: %s", out)
 	}
 }
-
-func TestParseInterspersed(t *testing.T) {
-	c := &userCmd{stderr: &strings.Builder{}}
-	fs := c.flags("x")
-	v := fs.Bool("v", false, "")
-	pos, err := parse(fs, []string{"a", "-v", "b", "--", "-c", "--database-url", "x"})
-	if err != nil || !*v || strings.Join(pos, ",") != "a,b,-c,--database-url,x" || c.databaseURL != "" {
-		t.Errorf("parse = %q, %v, v=%v db=%q", pos, err, *v, c.databaseURL)
-	}
-}
