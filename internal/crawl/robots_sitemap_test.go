@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/fetch"
 )
 
 func TestRobotsMeta(t *testing.T) {
@@ -145,4 +146,35 @@ func FuzzParseSitemap(f *testing.F) {
 			t.Fatalf("%d URLs from %d bytes", len(pages)+len(children), len(b))
 		}
 	})
+}
+
+func TestAllowExternal(t *testing.T) {
+	other := newTestSite(t, map[string]string{"/": page("other")})
+	site := newTestSite(t, map[string]string{"/": page("home", other.URL+"/")})
+	for _, external := range []bool{false, true} {
+		o, err := (&Request{URL: site.URL, Sitemap: "skip", AllowExternal: external}).Validate(spidergo.KindCrawl, false, func(s string) (string, error) { n, _ := Normalize(s, false); return n, nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		su, _ := url.Parse(site.URL)
+		ou, _ := url.Parse(other.URL)
+		f, err := fetch.New(fetch.Config{Allow: []string{su.Host, ou.Host}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := NewMemQueue()
+		if err := NewEngine(EngineConfig{Fetcher: f}).Run(context.Background(), &Job{ID: "j", Options: o, Queue: q}); err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if external {
+			want = 2
+		}
+		if len(q.Pages) != want {
+			t.Errorf("allow_external=%v: %d pages, want %d (skipped %v)", external, len(q.Pages), want, q.Skipped)
+		}
+		if !external && q.Skipped["out_of_scope"] != 1 {
+			t.Errorf("the other port was not counted out of scope: %v", q.Skipped)
+		}
+	}
 }
