@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,6 +68,7 @@ func main() {
 		concs    = flag.String("concurrency", "8,32", "comma-separated concurrencies to measure")
 		modeList = flag.String("modes", "links,full", "comma-separated workloads: links, full")
 		crawlers = flag.String("crawlers", "spidergo,colly", "comma-separated crawlers: spidergo, colly")
+		runs     = flag.Int("runs", 1, "runs of every configuration; the table shows medians and ranges")
 
 		runOne  = flag.Bool("run-one", false, "internal: run one configuration against -site and print JSON")
 		siteURL = flag.String("site", "", "internal: the site's base URL for -run-one")
@@ -108,7 +110,7 @@ func main() {
 	if *ahead > 0 {
 		extra = append(extra, "-claim-ahead", strconv.Itoa(*ahead))
 	}
-	if err := parent(*pages, *limit, *seed, *concs, *modeList, *crawlers, extra); err != nil {
+	if err := parent(*pages, *limit, *seed, *concs, *modeList, *crawlers, max(*runs, 1), extra); err != nil {
 		fmt.Fprintln(os.Stderr, "crawlbench:", err)
 		os.Exit(1)
 	}
@@ -146,7 +148,7 @@ func child(siteURL, crawler, mode string, conc, limit int, diag diagnosis) error
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
-func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, extra []string) error {
+func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, runs int, extra []string) error {
 	var cs []int
 	for _, s := range split(concs) {
 		n, err := strconv.Atoi(s)
@@ -175,58 +177,106 @@ func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, 
 	srv.Prebuild()
 	fmt.Fprintf(os.Stderr, "site: %d pages (%d crawlable) at %s, built in %s\n", srv.Config().Pages, srv.Crawlable(), srv.URL, time.Since(start).Round(time.Millisecond))
 
-	var results []result
+	type config struct {
+		crawler, mode string
+		conc          int
+	}
+	var configs []config
 	for _, m := range ms {
 		for _, c := range cs {
 			for _, cr := range crs {
-				srv.Reset()
-				args := []string{"-run-one", "-site", srv.URL, "-crawler", cr, "-mode", m, "-c", strconv.Itoa(c), "-limit", strconv.Itoa(limit)}
-				cmd := exec.Command(exe, append(args, extra...)...)
-				var out bytes.Buffer
-				cmd.Stdout, cmd.Stderr = &out, os.Stderr
-				if err := cmd.Run(); err != nil {
-					return fmt.Errorf("%s %s c=%d: %w", cr, m, c, err)
-				}
-				var r result
-				if err := json.NewDecoder(io.LimitReader(&out, 1<<20)).Decode(&r); err != nil {
-					return fmt.Errorf("%s %s c=%d: reading the child's result: %w", cr, m, c, err)
-				}
-				r.CPUSeconds = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
-				r.Site = srv.Stats()
-				fmt.Fprintf(os.Stderr, "%-8s %-5s c=%-2d %5d pages in %6.1fs, %4d MiB peak, %d requests, %d failed\n", cr, m, c, r.Pages, r.Seconds, r.PeakRSSKB>>10, r.Site.Requests, r.Errors)
-				if r.Note != "" {
-					fmt.Fprintf(os.Stderr, "    %s\n", r.Note)
-				}
-				results = append(results, r)
+				configs = append(configs, config{cr, m, c})
 			}
 		}
 	}
+	// Rounds go through every configuration once, so that a change in the
+	// machine's load touches all configurations alike.
+	results := make([][]result, len(configs))
+	for round := range runs {
+		for k, cf := range configs {
+			srv.Reset()
+			args := []string{"-run-one", "-site", srv.URL, "-crawler", cf.crawler, "-mode", cf.mode, "-c", strconv.Itoa(cf.conc), "-limit", strconv.Itoa(limit)}
+			cmd := exec.Command(exe, append(args, extra...)...)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, os.Stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("%s %s c=%d: %w", cf.crawler, cf.mode, cf.conc, err)
+			}
+			var r result
+			if err := json.NewDecoder(io.LimitReader(&out, 1<<20)).Decode(&r); err != nil {
+				return fmt.Errorf("%s %s c=%d: reading the child's result: %w", cf.crawler, cf.mode, cf.conc, err)
+			}
+			r.CPUSeconds = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+			r.Site = srv.Stats()
+			fmt.Fprintf(os.Stderr, "run %d: %-8s %-5s c=%-2d %5d pages in %6.1fs, %4d MiB peak, %d requests, %d failed, load %s\n",
+				round+1, cf.crawler, cf.mode, cf.conc, r.Pages, r.Seconds, r.PeakRSSKB>>10, r.Site.Requests, r.Errors, loadAverage())
+			if r.Note != "" {
+				fmt.Fprintf(os.Stderr, "    %s\n", r.Note)
+			}
+			results[k] = append(results[k], r)
+		}
+	}
 	printTable(os.Stdout, results)
-	fmt.Printf("\nSite: %d pages (%d allowed by robots.txt), seed %d; limit %d; %s, GOMAXPROCS %d; total %s.\n",
-		srv.Config().Pages, srv.Crawlable(), seed, limit, runtime.Version(), runtime.GOMAXPROCS(0), time.Since(start).Round(time.Second))
+	fmt.Printf("\nSite: %d pages (%d allowed by robots.txt), seed %d; limit %d; %d run(s) per row", srv.Config().Pages, srv.Crawlable(), seed, limit, runs)
+	if runs > 1 {
+		fmt.Print(", medians with the range in brackets")
+	}
+	fmt.Printf("; %s, GOMAXPROCS %d; total %s.\n", runtime.Version(), runtime.GOMAXPROCS(0), time.Since(start).Round(time.Second))
 	return nil
 }
 
-func printTable(w io.Writer, rs []result) {
+// printTable prints one row per configuration: each figure is the median of
+// its runs, with the range when there was more than one.
+func printTable(w io.Writer, rows [][]result) {
 	fmt.Fprintln(w, "| crawler | formats | concurrency | pages | requests | pages/s | peak RSS | CPU/page | repeated: same URI | same URL | same page |")
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-	for _, r := range rs {
+	for _, rs := range rows {
+		r := rs[0]
 		name := map[string]string{"spidergo": "SpiderGo", "colly": "Colly v2"}[r.Crawler]
 		formats := map[string]string{"links": "links", "full": "default (markdown, text, links, metadata)"}[r.Mode]
 		if r.Crawler == "colly" && r.Mode == "full" {
 			formats = "links + Markdown"
 		}
-		pps, cpu := 0.0, 0.0
-		if r.Seconds > 0 {
-			pps = float64(r.Pages) / r.Seconds
+		fig := func(format string, f func(r result) float64) string {
+			vs := make([]float64, len(rs))
+			for i, r := range rs {
+				vs[i] = f(r)
+			}
+			slices.Sort(vs)
+			med := vs[len(vs)/2]
+			if len(vs)%2 == 0 {
+				med = (vs[len(vs)/2-1] + vs[len(vs)/2]) / 2
+			}
+			out := fmt.Sprintf(format, med)
+			if len(vs) > 1 && fmt.Sprintf(format, vs[0]) != fmt.Sprintf(format, vs[len(vs)-1]) {
+				out += " (" + fmt.Sprintf(format, vs[0]) + "–" + fmt.Sprintf(format, vs[len(vs)-1]) + ")"
+			}
+			return out
 		}
-		if r.Pages > 0 {
-			cpu = 1000 * r.CPUSeconds / float64(r.Pages)
-		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %d | %.0f | %d MiB | %.1f ms | %.1f %% | %.1f %% | %.1f %% |\n",
-			name, formats, r.Concurrency, r.Pages, r.Site.Requests, pps, r.PeakRSSKB>>10, cpu,
-			100*r.Site.RepeatedURIs(), 100*r.Site.RepeatedURLs(), 100*r.Site.RepeatedPages())
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s MiB | %s ms | %s %% | %s %% | %s %% |\n",
+			name, formats, r.Concurrency,
+			fig("%.0f", func(r result) float64 { return float64(r.Pages) }),
+			fig("%.0f", func(r result) float64 { return float64(r.Site.Requests) }),
+			fig("%.0f", func(r result) float64 { return float64(r.Pages) / max(r.Seconds, 1e-9) }),
+			fig("%.0f", func(r result) float64 { return float64(r.PeakRSSKB) / 1024 }),
+			fig("%.1f", func(r result) float64 { return 1000 * r.CPUSeconds / max(float64(r.Pages), 1) }),
+			fig("%.1f", func(r result) float64 { return 100 * r.Site.RepeatedURIs() }),
+			fig("%.1f", func(r result) float64 { return 100 * r.Site.RepeatedURLs() }),
+			fig("%.1f", func(r result) float64 { return 100 * r.Site.RepeatedPages() }))
 	}
+}
+
+// loadAverage is the machine's one-minute load average, for the log.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return "?"
+	}
+	return f[0]
 }
 
 func split(s string) []string {
