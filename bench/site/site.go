@@ -257,6 +257,7 @@ type Stats struct {
 	URIs     int // distinct request URIs, exactly as sent
 	URLs     int // distinct URIs once query parameters are sorted
 	Pages    int // distinct pages (and other resources) under any spelling
+	HTML     int // distinct HTML pages of the site among Pages
 	NotFound int // requests answered 404
 }
 
@@ -287,7 +288,7 @@ func (s *Site) Stats() Stats {
 	}
 	s.mu.Unlock()
 	var st Stats
-	urls, pages := map[string]bool{}, map[string]bool{}
+	urls, pages, html := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for uri, n := range hits {
 		st.Requests += n
 		st.URIs++
@@ -295,6 +296,7 @@ func (s *Site) Stats() Stats {
 		key := uri
 		if i, ok := s.Lookup(uri); ok {
 			key = s.Path(i)
+			html[key] = true
 		} else if p, _, _ := strings.Cut(uri, "?"); p == "/robots.txt" || p == "/sitemap.xml" {
 			key = p
 		} else {
@@ -302,7 +304,7 @@ func (s *Site) Stats() Stats {
 		}
 		pages[key] = true
 	}
-	st.URLs, st.Pages = len(urls), len(pages)
+	st.URLs, st.Pages, st.HTML = len(urls), len(pages), len(html)
 	return st
 }
 

@@ -141,7 +141,7 @@ func TestServerCounts(t *testing.T) {
 		get(uri)
 	}
 	got := s.Stats()
-	want := Stats{Requests: 10, URIs: 9, URLs: 8, Pages: 7, NotFound: 1}
+	want := Stats{Requests: 10, URIs: 9, URLs: 8, Pages: 7, HTML: 4, NotFound: 1}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Stats (-want +got):\n%s", diff)
 	}

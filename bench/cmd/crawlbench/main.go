@@ -228,8 +228,8 @@ func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, 
 // printTable prints one row per configuration: each figure is the median of
 // its runs, with the range when there was more than one.
 func printTable(w io.Writer, rows [][]result) {
-	fmt.Fprintln(w, "| crawler | formats | concurrency | pages | requests | pages/s | peak RSS | CPU/page | repeated: same URI | same URL | same page |")
-	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+	fmt.Fprintln(w, "| crawler | formats | concurrency | pages | distinct pages | requests | pages/s | peak RSS | CPU/page | repeated: same URI | same URL | same page |")
+	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, rs := range rows {
 		r := rs[0]
 		name := map[string]string{"spidergo": "SpiderGo", "colly": "Colly v2"}[r.Crawler]
@@ -253,9 +253,10 @@ func printTable(w io.Writer, rows [][]result) {
 			}
 			return out
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s MiB | %s ms | %s %% | %s %% | %s %% |\n",
+		fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s MiB | %s ms | %s %% | %s %% | %s %% |\n",
 			name, formats, r.Concurrency,
 			fig("%.0f", func(r result) float64 { return float64(r.Pages) }),
+			fig("%.0f", func(r result) float64 { return float64(r.Site.HTML) }),
 			fig("%.0f", func(r result) float64 { return float64(r.Site.Requests) }),
 			fig("%.0f", func(r result) float64 { return float64(r.Pages) / max(r.Seconds, 1e-9) }),
 			fig("%.0f", func(r result) float64 { return float64(r.PeakRSSKB) / 1024 }),
