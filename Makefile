@@ -18,6 +18,14 @@ test:
 	$(GO) test -race -count=1 ./...
 	@if [ -f bench/go.mod ]; then cd bench && $(GO) test -count=1 ./...; fi
 
+## bench: Go benchmarks, the extraction evaluator and the crawl benchmark
+## (figures and how to read them: docs/benchmarks.md)
+DATASET ?= $(abspath ../shared/datasets/article-extraction)
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/...
+	cd bench && $(GO) run ./cmd/extracteval -data $(DATASET)
+	cd bench && $(GO) run ./cmd/crawlbench
+
 ## lint: gofmt check and go vet
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
