@@ -1,14 +1,20 @@
 // Command crawlbench crawls a deterministic synthetic site on loopback with
 // SpiderGo's crawl engine and, run the same way as a baseline, with Colly v2,
-// and prints a Markdown table: pages per second, peak RSS and the share of
-// requests that fetched something already fetched.
+// and prints a Markdown table: pages per second, peak RSS, CPU per page and
+// the share of requests that fetched something already fetched.
 //
-//	cd bench && go run ./cmd/crawlbench -pages 5000 -limit 5000
+//	cd bench && go run ./cmd/crawlbench -runs 3
 //
 // The site (package bench/site) runs in this process. Every configuration —
 // crawler × formats × concurrency — runs in a fresh child process of this
 // binary (-run-one), so that each peak RSS (VmHWM) is that configuration's
-// alone and no run inherits another's heap or connections.
+// alone and no run inherits another's heap or connections. With -runs N the
+// configurations run in N rounds and the table shows medians and ranges.
+//
+// -profile DIR writes CPU, block and mutex profiles of every run, and
+// -memqueue, -sqlite-conns and -claim-ahead change SpiderGo's setup to find
+// where its time goes. docs/benchmarks.md explains the columns and holds
+// the figures.
 //
 // SpiderGo runs as in production: the real fetcher (address guard with the
 // site's host:port allowed, robots.txt, per-host limiter raised to the
@@ -75,7 +81,7 @@ func main() {
 		crawler = flag.String("crawler", "", "internal: the crawler for -run-one")
 		mode    = flag.String("mode", "", "internal: the workload for -run-one")
 		conc    = flag.Int("c", 0, "internal: the concurrency for -run-one")
-		profile = flag.String("profile", "", "write CPU and block profiles of each run to this directory")
+		profile = flag.String("profile", "", "write CPU, block and mutex profiles of each run to this directory")
 		memq    = flag.Bool("memqueue", false, "diagnosis: keep SpiderGo's frontier and pages in memory (crawl.MemQueue) instead of SQLite")
 		conns   = flag.Int("sqlite-conns", 0, "diagnosis: cap SpiderGo's SQLite pool at this many connections (0: the store's default)")
 		ahead   = flag.Int("claim-ahead", 0, "diagnosis: claim frontier entries from the store this many at a time and hand them out one by one")
