@@ -105,23 +105,31 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 	results := make(chan result)
 	inflight := 0
 	var runErr error
+	// Entries are claimed a few at a time ahead of need: one claim per
+	// finished page would put a store transaction on the loop's critical
+	// path for every page. Claimed entries not yet started when the run
+	// stops are put back by the next run's RequeueFrontier.
+	var ahead []spidergo.FrontierEntry
 	for {
 		for runErr == nil && ctx.Err() == nil && inflight < o.Concurrency {
-			entries, err := j.Queue.Claim(ctx, o.Concurrency-inflight)
-			if err != nil {
-				runErr = err
-				break
+			if len(ahead) == 0 {
+				entries, err := j.Queue.Claim(ctx, 2*o.Concurrency)
+				if err != nil {
+					runErr = err
+					break
+				}
+				if len(entries) == 0 {
+					break
+				}
+				ahead = entries
 			}
-			if len(entries) == 0 {
-				break
-			}
-			for _, en := range entries {
-				inflight++
-				go func(en spidergo.FrontierEntry) {
-					links, err := e.page(ctx, j, en)
-					results <- result{entry: en, links: links, err: err}
-				}(en)
-			}
+			en := ahead[0]
+			ahead = ahead[1:]
+			inflight++
+			go func(en spidergo.FrontierEntry) {
+				links, err := e.page(ctx, j, en)
+				results <- result{entry: en, links: links, err: err}
+			}(en)
 		}
 		if inflight == 0 {
 			break
