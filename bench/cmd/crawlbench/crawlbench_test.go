@@ -17,22 +17,18 @@ func TestCrawlers(t *testing.T) {
 	}
 	defer srv.Close()
 	for _, tc := range []struct {
-		crawler string
-		full    bool
-	}{{"spidergo", false}, {"spidergo", true}, {"colly", false}, {"colly", true}} {
+		crawler, mode string
+	}{{"spidergo", "links"}, {"spidergo", "full"}, {"spidergo", "markdown"}, {"colly", "links"}, {"colly", "full"}} {
 		srv.Reset()
 		var r result
+		wl := modes[tc.mode]
 		if tc.crawler == "spidergo" {
-			var formats []string
-			if !tc.full {
-				formats = []string{"links"}
-			}
-			r, err = runSpiderGo(context.Background(), srv.URL, formats, 4, 1000, diagnosis{})
+			r, err = runSpiderGo(context.Background(), srv.URL, wl, 4, 1000, diagnosis{})
 		} else {
-			r, err = runColly(srv.URL, tc.full, 4, 1000)
+			r, err = runColly(srv.URL, wl.markdown, 4, 1000)
 		}
 		if err != nil {
-			t.Fatalf("%s (full %v): %v", tc.crawler, tc.full, err)
+			t.Fatalf("%s (%s): %v", tc.crawler, tc.mode, err)
 		}
 		st := srv.Stats()
 		reached := map[int]bool{}
@@ -42,11 +38,11 @@ func TestCrawlers(t *testing.T) {
 			}
 		}
 		if len(reached) != srv.Crawlable() || r.Pages < srv.Crawlable() || st.NotFound != 0 {
-			t.Errorf("%s (full %v): reached %d pages in %d fetches, %d not found; want %d pages, none not found",
-				tc.crawler, tc.full, len(reached), r.Pages, st.NotFound, srv.Crawlable())
+			t.Errorf("%s (%s): reached %d pages in %d fetches, %d not found; want %d pages, none not found",
+				tc.crawler, tc.mode, len(reached), r.Pages, st.NotFound, srv.Crawlable())
 		}
 		if tc.crawler == "spidergo" && st.RepeatedURLs() != 0 {
-			t.Errorf("spidergo (full %v) fetched %d URLs again: %v", tc.full, st.Requests-st.URLs, srv.Hits())
+			t.Errorf("spidergo (%s) fetched %d URLs again: %v", tc.mode, st.Requests-st.URLs, srv.Hits())
 		}
 	}
 }

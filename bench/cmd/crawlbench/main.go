@@ -12,7 +12,7 @@
 // configurations run in N rounds and the table shows medians and ranges.
 //
 // -profile DIR writes CPU, block and mutex profiles of every run, and
-// -memqueue, -sqlite-conns and -claim-ahead change SpiderGo's setup to find
+// -memqueue and -claim-ahead change SpiderGo's setup to find
 // where its time goes. docs/benchmarks.md explains the columns and holds
 // the figures.
 //
@@ -41,12 +41,21 @@ import (
 	"github.com/spidergo/spidergo/bench/site"
 )
 
-// modes are the two workloads: links only, and the API's default formats
-// (Markdown, text, links, metadata) for SpiderGo with Markdown conversion
-// for Colly.
-var modes = map[string][]string{
-	"links": {"links"},
-	"full":  nil, // the default formats
+// workload is what each crawled page is turned into.
+type workload struct {
+	formats  []string // SpiderGo's formats; nil is the API's default
+	fullPage bool     // SpiderGo: only_main_content false
+	markdown bool     // Colly: convert each page to Markdown
+}
+
+// modes are the workloads: links only; the API's default formats
+// (Markdown of the main content, text, links, metadata) for SpiderGo; and
+// "markdown", the same work for both: links plus the whole page as
+// Markdown. Colly does links plus Markdown in both "full" and "markdown".
+var modes = map[string]workload{
+	"links":    {formats: []string{"links"}},
+	"full":     {markdown: true},
+	"markdown": {formats: []string{"links", "markdown"}, fullPage: true, markdown: true},
 }
 
 // result is what a child reports on its standard output.
@@ -72,7 +81,7 @@ func main() {
 		limit    = flag.Int("limit", 5000, "pages a crawl may admit (SpiderGo's limit, Colly's MaxRequests)")
 		seed     = flag.Uint64("seed", 1, "seed of the synthetic site")
 		concs    = flag.String("concurrency", "8,32", "comma-separated concurrencies to measure")
-		modeList = flag.String("modes", "links,full", "comma-separated workloads: links, full")
+		modeList = flag.String("modes", "links,full", "comma-separated workloads: links, full, markdown")
 		crawlers = flag.String("crawlers", "spidergo,colly", "comma-separated crawlers: spidergo, colly")
 		runs     = flag.Int("runs", 1, "runs of every configuration; the table shows medians and ranges")
 
@@ -83,7 +92,6 @@ func main() {
 		conc    = flag.Int("c", 0, "internal: the concurrency for -run-one")
 		profile = flag.String("profile", "", "write CPU, block and mutex profiles of each run to this directory")
 		memq    = flag.Bool("memqueue", false, "diagnosis: keep SpiderGo's frontier and pages in memory (crawl.MemQueue) instead of SQLite")
-		conns   = flag.Int("sqlite-conns", 0, "diagnosis: cap SpiderGo's SQLite pool at this many connections (0: the store's default)")
 		ahead   = flag.Int("claim-ahead", 0, "diagnosis: claim frontier entries from the store this many at a time and hand them out one by one")
 	)
 	flag.Parse()
@@ -96,7 +104,7 @@ func main() {
 			}
 			defer stop()
 		}
-		diag := diagnosis{memQueue: *memq, sqliteConns: *conns, claimAhead: *ahead}
+		diag := diagnosis{memQueue: *memq, claimAhead: *ahead}
 		if err := child(*siteURL, *crawler, *mode, *conc, *limit, diag); err != nil {
 			fmt.Fprintln(os.Stderr, "crawlbench:", err)
 			os.Exit(1)
@@ -110,9 +118,6 @@ func main() {
 	if *memq {
 		extra = append(extra, "-memqueue")
 	}
-	if *conns > 0 {
-		extra = append(extra, "-sqlite-conns", strconv.Itoa(*conns))
-	}
 	if *ahead > 0 {
 		extra = append(extra, "-claim-ahead", strconv.Itoa(*ahead))
 	}
@@ -123,7 +128,7 @@ func main() {
 }
 
 func child(siteURL, crawler, mode string, conc, limit int, diag diagnosis) error {
-	formats, ok := modes[mode]
+	wl, ok := modes[mode]
 	if !ok {
 		return fmt.Errorf("unknown mode %q", mode)
 	}
@@ -137,9 +142,9 @@ func child(siteURL, crawler, mode string, conc, limit int, diag diagnosis) error
 	)
 	switch crawler {
 	case "spidergo":
-		r, err = runSpiderGo(ctx, siteURL, formats, conc, limit, diag)
+		r, err = runSpiderGo(ctx, siteURL, wl, conc, limit, diag)
 	case "colly":
-		r, err = runColly(siteURL, mode == "full", conc, limit)
+		r, err = runColly(siteURL, wl.markdown, conc, limit)
 	default:
 		return fmt.Errorf("unknown crawler %q", crawler)
 	}
@@ -239,9 +244,9 @@ func printTable(w io.Writer, rows [][]result) {
 	for _, rs := range rows {
 		r := rs[0]
 		name := map[string]string{"spidergo": "SpiderGo", "colly": "Colly v2"}[r.Crawler]
-		formats := map[string]string{"links": "links", "full": "default (markdown, text, links, metadata)"}[r.Mode]
-		if r.Crawler == "colly" && r.Mode == "full" {
-			formats = "links + Markdown"
+		formats := map[string]string{"links": "links", "full": "default (markdown, text, links, metadata)", "markdown": "links + Markdown of the whole page"}[r.Mode]
+		if r.Crawler == "colly" && r.Mode != "links" {
+			formats = "links + Markdown of the whole page"
 		}
 		fig := func(format string, f func(r result) float64) string {
 			vs := make([]float64, len(rs))

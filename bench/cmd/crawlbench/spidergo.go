@@ -23,12 +23,11 @@ import (
 // diagnosis holds the switches that take SpiderGo away from its production
 // setup to find where time goes. All off is the production setup.
 type diagnosis struct {
-	memQueue    bool // crawl.MemQueue instead of the SQLite store
-	sqliteConns int  // cap on the SQLite pool (0: the store's own)
-	claimAhead  int  // claim this many frontier entries per store call
+	memQueue   bool // crawl.MemQueue instead of the SQLite store
+	claimAhead int  // claim this many frontier entries per store call
 }
 
-func runSpiderGo(ctx context.Context, siteURL string, formats []string, conc, limit int, diag diagnosis) (result, error) {
+func runSpiderGo(ctx context.Context, siteURL string, wl workload, conc, limit int, diag diagnosis) (result, error) {
 	var r result
 	u, err := url.Parse(siteURL)
 	if err != nil {
@@ -54,12 +53,13 @@ func runSpiderGo(ctx context.Context, siteURL string, formats []string, conc, li
 		return r, err
 	}
 	defer db.Close()
-	if diag.sqliteConns > 0 {
-		db.SQL().SetMaxOpenConns(diag.sqliteConns)
-	}
 
 	depth := crawl.MaxDepthCap
-	req := crawl.Request{URL: siteURL + "/", Formats: formats, Limit: limit, MaxDepth: &depth, MaxConcurrency: conc, Async: true}
+	req := crawl.Request{URL: siteURL + "/", Formats: wl.formats, Limit: limit, MaxDepth: &depth, MaxConcurrency: conc, Async: true}
+	if wl.fullPage {
+		mainOnly := false
+		req.OnlyMainContent = &mainOnly
+	}
 	opts, err := req.Validate(spidergo.KindCrawl, false, func(s string) (string, error) {
 		u, err := f.Check(s)
 		if err != nil {
