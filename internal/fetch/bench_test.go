@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -86,6 +87,54 @@ func BenchmarkFetch(b *testing.B) {
 			} else {
 				for b.Loop() {
 					if _, err := f.Fetch(context.Background(), req); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "fetches/s")
+		})
+	}
+}
+
+// BenchmarkPlainClient is the baseline for BenchmarkFetch: the same page
+// fetched with a bare net/http client and io.ReadAll, with none of the
+// fetcher's checks, caps, robots.txt or politeness. The gap between the two
+// is what safety costs per fetch.
+func BenchmarkPlainClient(b *testing.B) {
+	base, _ := benchServer(b)
+	for _, bc := range []struct {
+		name     string
+		parallel bool
+	}{{"sequential", false}, {"parallel", true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+			defer client.CloseIdleConnections()
+			get := func() error {
+				res, err := client.Get(base + "/page")
+				if err != nil {
+					return err
+				}
+				defer res.Body.Close()
+				_, err = io.ReadAll(res.Body)
+				return err
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(benchPage)))
+			start := time.Now()
+			b.ResetTimer()
+			if bc.parallel {
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := get(); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			} else {
+				for b.Loop() {
+					if err := get(); err != nil {
 						b.Fatal(err)
 					}
 				}
