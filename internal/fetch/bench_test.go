@@ -71,28 +71,10 @@ func BenchmarkFetch(b *testing.B) {
 			if _, err := f.Fetch(context.Background(), req); err != nil {
 				b.Fatal(err)
 			}
-			b.ReportAllocs()
-			b.SetBytes(int64(len(benchPage)))
-			start := time.Now()
-			b.ResetTimer()
-			if bc.parallel {
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						if _, err := f.Fetch(context.Background(), req); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			} else {
-				for b.Loop() {
-					if _, err := f.Fetch(context.Background(), req); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "fetches/s")
+			measureFetches(b, bc.parallel, func() error {
+				_, err := f.Fetch(context.Background(), req)
+				return err
+			})
 		})
 	}
 }
@@ -119,28 +101,34 @@ func BenchmarkPlainClient(b *testing.B) {
 				_, err = io.ReadAll(res.Body)
 				return err
 			}
-			b.ReportAllocs()
-			b.SetBytes(int64(len(benchPage)))
-			start := time.Now()
-			b.ResetTimer()
-			if bc.parallel {
-				b.RunParallel(func(pb *testing.PB) {
-					for pb.Next() {
-						if err := get(); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			} else {
-				for b.Loop() {
-					if err := get(); err != nil {
-						b.Fatal(err)
-					}
-				}
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "fetches/s")
+			measureFetches(b, bc.parallel, get)
 		})
 	}
+}
+
+// measureFetches runs fetch b.N times, from one goroutine or in parallel,
+// and reports allocations and fetches per second.
+func measureFetches(b *testing.B, parallel bool, fetch func() error) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(benchPage)))
+	start := time.Now()
+	b.ResetTimer()
+	if parallel {
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := fetch(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	} else {
+		for b.Loop() {
+			if err := fetch(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "fetches/s")
 }

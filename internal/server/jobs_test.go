@@ -162,15 +162,21 @@ func (e *apiEnv) callAs(t testing.TB, key, method, path, body string) (*http.Res
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return roundTrip(t, req)
+}
+
+// roundTrip sends req and decodes its JSON answer.
+func roundTrip(t testing.TB, req *http.Request) (*http.Response, map[string]any) {
+	t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var m map[string]any
 	raw, _ := io.ReadAll(res.Body)
+	var m map[string]any
 	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatalf("%s %s: answer is not JSON: %q", method, path, raw)
+		t.Fatalf("%s %s: answer is not JSON: %q", req.Method, req.URL.Path, raw)
 	}
 	return res, m
 }
@@ -587,14 +593,9 @@ func TestTrial(t *testing.T) {
 	s := newSite(t, map[string]string{"/": htmlPage("Home", "/a"), "/a": htmlPage("A")})
 	e := newAPIEnv(t, "", hostOf(s.Server))
 	post := func(path, body string) (*http.Response, map[string]any) {
-		res, err := http.Post(e.http.URL+path, "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var m map[string]any
-		json.NewDecoder(res.Body).Decode(&m)
-		return res, m
+		req, _ := http.NewRequest("POST", e.http.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		return roundTrip(t, req)
 	}
 	if res, body := post("/trial/crawl", `{"url":"`+s.URL+`","limit":6}`); res.StatusCode != 400 {
 		t.Errorf("trial crawl over 5 pages = %d %v", res.StatusCode, body)
@@ -777,14 +778,7 @@ func TestDashboardJobRoutes(t *testing.T) {
 		for k, v := range header {
 			req.Header[k] = v
 		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var m map[string]any
-		json.NewDecoder(res.Body).Decode(&m)
-		return res, m
+		return roundTrip(t, req)
 	}
 
 	if res, _ := send(nil, "POST", "/scrape", `{"url":"`+s.URL+`"}`, nil); res.StatusCode != 401 {
