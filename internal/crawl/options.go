@@ -1,6 +1,7 @@
 package crawl
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/textproto"
@@ -97,6 +98,18 @@ func invalid(format string, args ...any) error {
 	return spidergo.Errorf(spidergo.EINVALID, format, args...)
 }
 
+// within names the field an error is about in the message the client sees.
+func within(field string, err error) error {
+	var e *spidergo.Error
+	if !errors.As(err, &e) {
+		return fmt.Errorf("%s: %w", field, err)
+	}
+	named := *e
+	named.Message = field + ": " + e.Message
+	named.Err = err
+	return &named
+}
+
 // hopByHop are the headers a caller may not set: the fetcher owns them.
 var hopByHop = map[string]bool{
 	"Host": true, "Connection": true, "Keep-Alive": true, "Proxy-Connection": true,
@@ -124,7 +137,7 @@ func (r *Request) Validate(kind string, trial bool, normalize func(string) (stri
 		for i, raw := range r.URLs {
 			u, err := normalize(raw)
 			if err != nil {
-				return nil, fmt.Errorf("urls[%d]: %w", i, err)
+				return nil, within(fmt.Sprintf("urls[%d]", i), err)
 			}
 			if !seen[u] {
 				seen[u] = true
@@ -312,7 +325,7 @@ var webhookEvents = map[string]bool{"started": true, "page": true, "completed": 
 func (w *Webhook) validate(normalize func(string) (string, error)) error {
 	u, err := normalize(w.URL)
 	if err != nil {
-		return fmt.Errorf("webhook.url: %w", err)
+		return within("webhook.url", err)
 	}
 	w.URL = u
 	if len(w.Events) == 0 {

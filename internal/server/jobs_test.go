@@ -574,6 +574,10 @@ func TestBatchAndMap(t *testing.T) {
 	if res, body := e.call(t, "POST", "/v1/batch/scrape", `{"urls":[]}`); res.StatusCode != 400 {
 		t.Errorf("empty batch = %d %v", res.StatusCode, body)
 	}
+	res, body = e.call(t, "POST", "/v1/batch/scrape", `{"urls":["`+s.URL+`/a","http://10.0.0.7/"]}`)
+	if res.StatusCode != 400 || body["code"] != "blocked_address" || !strings.HasPrefix(body["message"].(string), "urls[1]: ") {
+		t.Errorf("batch with a private URL = %d %v", res.StatusCode, body)
+	}
 
 	res, body = e.call(t, "POST", "/v1/map", `{"url":"`+s.URL+`"}`)
 	if res.StatusCode != 200 {
