@@ -61,6 +61,11 @@ func keyIDFrom(ctx context.Context) string {
 	return ""
 }
 
+// maxTrialAddrs bounds the addresses a day's trial counts remember, so a
+// flood from rotating addresses cannot grow memory without end; past it,
+// new addresses are refused until the next day.
+const maxTrialAddrs = 100_000
+
 // trialCounter counts trial requests per client address per UTC day, in
 // memory: trials are a taste, not an account, and a restart forgiving a
 // few is acceptable.
@@ -86,7 +91,8 @@ func (t *trialCounter) take(addr string, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.roll(now)
-	if t.used[addr] >= t.limit {
+	n, known := t.used[addr]
+	if n >= t.limit || (!known && len(t.used) >= maxTrialAddrs) {
 		return false
 	}
 	t.used[addr]++

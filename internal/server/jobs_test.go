@@ -859,3 +859,29 @@ func TestPerUserJobCap(t *testing.T) {
 		}
 	}
 }
+
+func TestTrialCounter(t *testing.T) {
+	day := time.Date(2026, 3, 23, 23, 59, 0, 0, time.UTC)
+	c := newTrialCounter(2)
+	for i, want := range []bool{true, true, false} {
+		if got := c.take("a", day); got != want {
+			t.Errorf("take %d = %v, want %v", i, got, want)
+		}
+	}
+	c.give("a", day)
+	if !c.take("a", day) {
+		t.Error("a refunded request was not available again")
+	}
+	if !c.take("a", day.Add(2*time.Minute)) {
+		t.Error("the count did not reset at UTC midnight")
+	}
+	for i := len(c.used); i < maxTrialAddrs; i++ {
+		c.used[fmt.Sprint("addr", i)] = 1
+	}
+	if c.take("newcomer", day.Add(2*time.Minute)) {
+		t.Error("a new address was admitted past the memory bound")
+	}
+	if !c.take("a", day.Add(2*time.Minute)) {
+		t.Error("a known address was refused by the memory bound")
+	}
+}
