@@ -87,9 +87,9 @@ type Job struct {
 
 // result is what a worker hands back to the job's loop.
 type result struct {
-	entry spidergo.FrontierEntry
-	links []string
-	err   error
+	entries []spidergo.FrontierEntry // links to admit, filtered and normalized
+	skipped map[string]int           // links left out, by reason
+	err     error
 }
 
 // Run runs the job until its frontier is empty, ctx ends, or the store
@@ -128,7 +128,8 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 			inflight++
 			go func(en spidergo.FrontierEntry) {
 				links, err := e.page(ctx, j, en)
-				results <- result{entry: en, links: links, err: err}
+				entries, skipped := st.candidates(en, links)
+				results <- result{entries: entries, skipped: skipped, err: err}
 			}(en)
 		}
 		if inflight == 0 {
@@ -142,8 +143,11 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 			}
 			continue
 		}
-		if runErr == nil && ctx.Err() == nil && len(r.links) > 0 {
-			if err := st.admit(ctx, r.entry, r.links); err != nil {
+		for reason, n := range r.skipped {
+			st.skipped[reason] += n
+		}
+		if runErr == nil && ctx.Err() == nil && len(r.entries) > 0 {
+			if err := st.add(ctx, r.entries); err != nil {
 				runErr = err
 			}
 		}
@@ -246,39 +250,43 @@ func (st *runState) pathAllowed(u *url.URL) bool {
 	return true
 }
 
-// admit filters a page's links by scope, depth and paths, then adds them.
-func (st *runState) admit(ctx context.Context, parent spidergo.FrontierEntry, links []string) error {
+// candidates filters a page's links by kind, depth, scope and paths and
+// normalizes them, counting what it leaves out. It only reads the job's
+// fixed settings, so the page's worker runs it, in parallel, rather than the
+// job's one loop goroutine.
+func (st *runState) candidates(parent spidergo.FrontierEntry, links []string) ([]spidergo.FrontierEntry, map[string]int) {
 	o := st.job.Options
-	if o.Kind != spidergo.KindCrawl || o.Sitemap == "only" && parent.Depth > 0 {
-		return nil
+	if len(links) == 0 || o.Kind != spidergo.KindCrawl || o.Sitemap == "only" && parent.Depth > 0 {
+		return nil, nil
 	}
+	skipped := map[string]int{}
 	if parent.Depth+1 > o.MaxDepth {
-		st.skipped["max_depth"] += len(links)
-		return nil
+		skipped["max_depth"] = len(links)
+		return nil, skipped
 	}
 	var entries []spidergo.FrontierEntry
 	for _, l := range links {
 		key, ok := Normalize(l, o.IgnoreQuery)
 		if !ok {
-			st.skipped["invalid_url"]++
+			skipped["invalid_url"]++
 			continue
 		}
 		u, err := url.Parse(key)
 		if err != nil {
-			st.skipped["invalid_url"]++
+			skipped["invalid_url"]++
 			continue
 		}
 		if !st.scope.contains(u) {
-			st.skipped["out_of_scope"]++
+			skipped["out_of_scope"]++
 			continue
 		}
 		if !st.pathAllowed(u) {
-			st.skipped["path_filtered"]++
+			skipped["path_filtered"]++
 			continue
 		}
 		entries = append(entries, spidergo.FrontierEntry{URL: key, Depth: parent.Depth + 1, ParentURL: parent.URL})
 	}
-	return st.add(ctx, entries)
+	return entries, skipped
 }
 
 // page fetches, extracts and saves one entry, and returns the links to
