@@ -107,14 +107,11 @@ var errBadLogin = spidergo.Errorf(spidergo.EUNAUTHORIZED, "Invalid email or pass
 // handleLogin checks a password and starts a session. An unknown email and
 // a wrong password get the same answer after the same argon2 work.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
-	if err := s.throttleIP(w, r, s.acct.limits.loginIP); err != nil {
-		return err
-	}
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
 	}
-	if err := decodeJSON(w, r, &in); err != nil {
+	if err := s.decodeThrottled(w, r, s.acct.limits.loginIP, &in); err != nil {
 		return err
 	}
 	email, err := auth.NormalizeEmail(in.Email)
@@ -241,14 +238,11 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) error {
 // session ends, since one of them may be why the password is changing, and
 // the caller gets a fresh one.
 func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request) error {
-	if err := s.throttleIP(w, r, s.acct.limits.loginIP); err != nil {
-		return err
-	}
 	var in struct {
 		CurrentPassword string `json:"current_password"`
 		NewPassword     string `json:"new_password"`
 	}
-	if err := decodeJSON(w, r, &in); err != nil {
+	if err := s.decodeThrottled(w, r, s.acct.limits.loginIP, &in); err != nil {
 		return err
 	}
 	u := userFrom(r.Context())

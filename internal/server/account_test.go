@@ -21,7 +21,7 @@ import (
 	"github.com/spidergo/spidergo/internal/storetest"
 )
 
-// testClock is a settable clock for the server.
+// testClock is a settable clock shared by a test's server and store.
 type testClock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -36,6 +36,12 @@ func (c *testClock) Now() time.Time {
 func (c *testClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+func (c *testClock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
 	c.mu.Unlock()
 }
 

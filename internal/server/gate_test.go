@@ -20,31 +20,13 @@ import (
 	"github.com/spidergo/spidergo/internal/storetest"
 )
 
-// gateClock is a settable clock shared by a test's server and store.
-type gateClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *gateClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *gateClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
 // keyEnv is a server with API keys, a settable clock, a debug log and a few
 // test-only /v1 routes that go through the gate.
 type keyEnv struct {
 	s     *Server
 	h     http.Handler
 	store *sqlstore.DB
-	clock *gateClock
+	clock *testClock
 	logs  *logBuffer
 }
 
@@ -54,7 +36,7 @@ var gateTestStart = time.Date(2026, 3, 23, 12, 0, 0, 0, time.UTC)
 // not nil.
 func newKeyEnv(t testing.TB, store *sqlstore.DB, q spidergo.QuotaCounter, env map[string]string) *keyEnv {
 	t.Helper()
-	clock := &gateClock{t: gateTestStart}
+	clock := &testClock{t: gateTestStart}
 	store.SetClock(clock.Now)
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

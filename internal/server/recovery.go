@@ -96,11 +96,8 @@ func (s *Server) useSecret(ctx context.Context, email, purpose, secret string) (
 
 // handleVerifyEmail marks an account verified with the code mailed to it.
 func (s *Server) handleVerifyEmail(w http.ResponseWriter, r *http.Request) error {
-	if err := s.throttleIP(w, r, s.acct.limits.codeIP); err != nil {
-		return err
-	}
 	var in emailAndCode
-	if err := decodeJSON(w, r, &in); err != nil {
+	if err := s.decodeThrottled(w, r, s.acct.limits.codeIP, &in); err != nil {
 		return err
 	}
 	u, err := s.useCode(r.Context(), in.Email, spidergo.CodeVerifyEmail, in.Code)
@@ -131,13 +128,10 @@ func (s *Server) handleForgotPassword(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) mailCode(w http.ResponseWriter, r *http.Request, purpose, answer string) error {
-	if err := s.throttleIP(w, r, s.acct.limits.mailIP); err != nil {
-		return err
-	}
 	var in struct {
 		Email string `json:"email"`
 	}
-	if err := decodeJSON(w, r, &in); err != nil {
+	if err := s.decodeThrottled(w, r, s.acct.limits.mailIP, &in); err != nil {
 		return err
 	}
 	email, err := auth.NormalizeEmail(in.Email)
@@ -166,11 +160,8 @@ func (s *Server) mailCode(w http.ResponseWriter, r *http.Request, purpose, answe
 // handleVerifyResetCode trades a reset code for a short-lived reset token,
 // so that a form can check the code before asking for the new password.
 func (s *Server) handleVerifyResetCode(w http.ResponseWriter, r *http.Request) error {
-	if err := s.throttleIP(w, r, s.acct.limits.codeIP); err != nil {
-		return err
-	}
 	var in emailAndCode
-	if err := decodeJSON(w, r, &in); err != nil {
+	if err := s.decodeThrottled(w, r, s.acct.limits.codeIP, &in); err != nil {
 		return err
 	}
 	u, err := s.useCode(r.Context(), in.Email, spidergo.CodeResetPassword, in.Code)
@@ -193,16 +184,13 @@ func (s *Server) handleVerifyResetCode(w http.ResponseWriter, r *http.Request) e
 // step, a reset code. It ends every session of the account. Having read
 // the mail also proves the address, so the account counts as verified.
 func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request) error {
-	if err := s.throttleIP(w, r, s.acct.limits.codeIP); err != nil {
-		return err
-	}
 	var in struct {
 		Email      string `json:"email"`
 		ResetToken string `json:"reset_token"`
 		Code       string `json:"code"`
 		Password   string `json:"password"`
 	}
-	if err := decodeJSON(w, r, &in); err != nil {
+	if err := s.decodeThrottled(w, r, s.acct.limits.codeIP, &in); err != nil {
 		return err
 	}
 	email, err := auth.NormalizeEmail(in.Email)

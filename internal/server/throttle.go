@@ -51,3 +51,12 @@ func (s *Server) throttle(w http.ResponseWriter, l *auth.Limiter, key string) er
 func (s *Server) throttleIP(w http.ResponseWriter, r *http.Request, l *auth.Limiter) error {
 	return s.throttle(w, l, auth.AddrKey(s.clientIP(r)))
 }
+
+// decodeThrottled counts the request against the client address's limiter,
+// before any work is spent on it, then decodes its JSON body into dst.
+func (s *Server) decodeThrottled(w http.ResponseWriter, r *http.Request, l *auth.Limiter, dst any) error {
+	if err := s.throttleIP(w, r, l); err != nil {
+		return err
+	}
+	return decodeJSON(w, r, dst)
+}
