@@ -135,6 +135,17 @@ type Config struct {
 	TLSConfig *tls.Config
 }
 
+// orDefault refuses a negative *v and replaces a zero one with def.
+func orDefault[T int | int64 | time.Duration](name string, v *T, def T) error {
+	if *v < 0 {
+		return fmt.Errorf("fetch: %s must not be negative (got %v)", name, *v)
+	}
+	if *v == 0 {
+		*v = def
+	}
+	return nil
+}
+
 // withDefaults returns cfg with every zero field replaced by its default and
 // every field checked; errors name the offending field or entry.
 func (cfg Config) withDefaults() (Config, error) {
@@ -156,42 +167,24 @@ func (cfg Config) withDefaults() (Config, error) {
 			return cfg, fmt.Errorf("fetch: port %d in Ports is outside 1-65535", p)
 		}
 	}
-	type defDur struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}
-	for _, d := range []defDur{
-		{"Timeout", &cfg.Timeout, DefaultTimeout},
-		{"ConnectTimeout", &cfg.ConnectTimeout, DefaultConnectTimeout},
-		{"TLSTimeout", &cfg.TLSTimeout, DefaultTLSTimeout},
-		{"HeaderTimeout", &cfg.HeaderTimeout, DefaultHeaderTimeout},
-		{"RetryBaseDelay", &cfg.RetryBaseDelay, DefaultRetryBaseDelay},
-		{"MaxRetryAfter", &cfg.MaxRetryAfter, DefaultMaxRetryAfter},
-		{"RobotsTTL", &cfg.RobotsTTL, DefaultRobotsTTL},
-		{"RobotsErrorTTL", &cfg.RobotsErrorTTL, DefaultRobotsErrorTTL},
+	for _, err := range []error{
+		orDefault("Timeout", &cfg.Timeout, DefaultTimeout),
+		orDefault("ConnectTimeout", &cfg.ConnectTimeout, DefaultConnectTimeout),
+		orDefault("TLSTimeout", &cfg.TLSTimeout, DefaultTLSTimeout),
+		orDefault("HeaderTimeout", &cfg.HeaderTimeout, DefaultHeaderTimeout),
+		orDefault("RetryBaseDelay", &cfg.RetryBaseDelay, DefaultRetryBaseDelay),
+		orDefault("MaxRetryAfter", &cfg.MaxRetryAfter, DefaultMaxRetryAfter),
+		orDefault("RobotsTTL", &cfg.RobotsTTL, DefaultRobotsTTL),
+		orDefault("RobotsErrorTTL", &cfg.RobotsErrorTTL, DefaultRobotsErrorTTL),
+		orDefault("PerHostDelay", &cfg.PerHostDelay, 0),
+		orDefault("MaxBodyBytes", &cfg.MaxBodyBytes, DefaultMaxBodyBytes),
+		orDefault("MaxHeaderBytes", &cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
+		orDefault("PerHostConcurrency", &cfg.PerHostConcurrency, DefaultPerHostConcurrency),
+		orDefault("RobotsCacheSize", &cfg.RobotsCacheSize, DefaultRobotsCacheSize),
 	} {
-		if *d.v < 0 {
-			return cfg, fmt.Errorf("fetch: %s must not be negative (got %s)", d.name, *d.v)
+		if err != nil {
+			return cfg, err
 		}
-		if *d.v == 0 {
-			*d.v = d.def
-		}
-	}
-	if cfg.PerHostDelay < 0 {
-		return cfg, fmt.Errorf("fetch: PerHostDelay must not be negative (got %s)", cfg.PerHostDelay)
-	}
-	if cfg.MaxBodyBytes < 0 {
-		return cfg, fmt.Errorf("fetch: MaxBodyBytes must not be negative (got %d)", cfg.MaxBodyBytes)
-	}
-	if cfg.MaxBodyBytes == 0 {
-		cfg.MaxBodyBytes = DefaultMaxBodyBytes
-	}
-	if cfg.MaxHeaderBytes < 0 {
-		return cfg, fmt.Errorf("fetch: MaxHeaderBytes must not be negative (got %d)", cfg.MaxHeaderBytes)
-	}
-	if cfg.MaxHeaderBytes == 0 {
-		cfg.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
 	if cfg.MaxRedirects == 0 {
 		cfg.MaxRedirects = DefaultMaxRedirects
@@ -203,18 +196,6 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.MaxRetries = DefaultMaxRetries
 	case cfg.MaxRetries < 0:
 		cfg.MaxRetries = 0
-	}
-	if cfg.PerHostConcurrency < 0 {
-		return cfg, fmt.Errorf("fetch: PerHostConcurrency must not be negative (got %d)", cfg.PerHostConcurrency)
-	}
-	if cfg.PerHostConcurrency == 0 {
-		cfg.PerHostConcurrency = DefaultPerHostConcurrency
-	}
-	if cfg.RobotsCacheSize < 0 {
-		return cfg, fmt.Errorf("fetch: RobotsCacheSize must not be negative (got %d)", cfg.RobotsCacheSize)
-	}
-	if cfg.RobotsCacheSize == 0 {
-		cfg.RobotsCacheSize = DefaultRobotsCacheSize
 	}
 	if cfg.Resolver == nil {
 		cfg.Resolver = net.DefaultResolver
