@@ -176,6 +176,14 @@ func TestMemoryLimiterForgetsIdleHosts(t *testing.T) {
 // TestFetcherSharesLimiter sends concurrent fetches to one host through
 // one Fetcher and checks the server never sees more than the limit.
 func TestFetcherSharesLimiter(t *testing.T) {
+	checkHostPeak(t, 2, NewMemoryLimiter(2))
+}
+
+// checkHostPeak sends 16 concurrent fetches to one loopback host, spread
+// over one Fetcher per limiter (as separate processes would be), and fails
+// if the host ever sees more than limit requests at once.
+func checkHostPeak(t *testing.T, limit int64, limiters ...HostLimiter) {
+	t.Helper()
 	var inFlight, peak atomic.Int64
 	srv, allow := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := inFlight.Add(1)
@@ -189,20 +197,23 @@ func TestFetcherSharesLimiter(t *testing.T) {
 		time.Sleep(2 * time.Millisecond)
 		w.Write([]byte("ok"))
 	}))
-	f := testFetcher(t, Config{Allow: []string{allow}, Limiter: NewMemoryLimiter(2)})
+	var fetchers []*Fetcher
+	for _, l := range limiters {
+		fetchers = append(fetchers, testFetcher(t, Config{Allow: []string{allow}, Limiter: l}))
+	}
 	var wg sync.WaitGroup
-	for range 16 {
+	for i := range 16 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := f.Fetch(context.Background(), Request{URL: srv.URL}); err != nil {
+			if _, err := fetchers[i%len(fetchers)].Fetch(context.Background(), Request{URL: srv.URL}); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	if p := peak.Load(); p > 2 {
-		t.Fatalf("server saw %d concurrent requests, limit 2", p)
+	if p := peak.Load(); p > limit {
+		t.Fatalf("server saw %d concurrent requests, limit %d", p, limit)
 	}
 }
 

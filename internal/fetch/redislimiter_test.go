@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -144,40 +142,9 @@ func TestRedisLimiterLeaseAndCancel(t *testing.T) {
 
 func TestRedisLimiterWithFetcher(t *testing.T) {
 	c := redisClient(t)
-	var inFlight, peak atomic.Int64
-	srv, allow := server(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := inFlight.Add(1)
-		defer inFlight.Add(-1)
-		for {
-			p := peak.Load()
-			if n <= p || peak.CompareAndSwap(p, n) {
-				break
-			}
-		}
-		time.Sleep(2 * time.Millisecond)
-	}))
 	opts := RedisLimiterOptions{Prefix: testPrefix(t, c), Concurrency: 2, PollInterval: time.Millisecond}
 	// Two fetchers, two clients: two processes sharing one Redis.
-	f1 := testFetcher(t, Config{Allow: []string{allow}, Limiter: NewRedisLimiter(c, opts)})
-	f2 := testFetcher(t, Config{Allow: []string{allow}, Limiter: NewRedisLimiter(redisClient(t), opts)})
-	var wg sync.WaitGroup
-	for i := range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f := f1
-			if i%2 == 1 {
-				f = f2
-			}
-			if _, err := f.Fetch(context.Background(), Request{URL: srv.URL}); err != nil {
-				t.Error(err)
-			}
-		}()
-	}
-	wg.Wait()
-	if p := peak.Load(); p > 2 {
-		t.Fatalf("server saw %d concurrent requests, limit 2", p)
-	}
+	checkHostPeak(t, 2, NewRedisLimiter(c, opts), NewRedisLimiter(redisClient(t), opts))
 }
 
 // TestRedisLimiterDown needs no Redis: a limiter whose Redis is gone makes
