@@ -11,7 +11,7 @@ import (
 
 const apiKeyColumns = `id, user_id, name, key_hash, last4, daily_limit, is_active, created_at, last_used_at, revoked_at`
 
-func scanAPIKey(row interface{ Scan(...any) error }) (*spidergo.APIKey, error) {
+func scanAPIKey(row scanner) (*spidergo.APIKey, error) {
 	var k spidergo.APIKey
 	var created, used, revoked int64
 	if err := row.Scan(&k.ID, &k.UserID, &k.Name, &k.Hash, &k.Last4, &k.DailyLimit, &k.IsActive, &created, &used, &revoked); err != nil {
@@ -82,20 +82,7 @@ func (d *DB) ListAPIKeys(ctx context.Context, userID string, includeRevoked bool
 	if !includeRevoked {
 		q += ` AND is_active`
 	}
-	rows, err := d.query(ctx, d.db, q+` ORDER BY created_at, id`, userID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*spidergo.APIKey{}
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, d, scanAPIKey, q+` ORDER BY created_at, id`, userID)
 }
 
 // RevokeAPIKey implements spidergo.APIKeyStore.

@@ -198,6 +198,28 @@ func (d *DB) queryRow(ctx context.Context, q querier, query string, args ...any)
 	return d.route(q, query).QueryRowContext(ctx, d.rebind(query), args...)
 }
 
+// scanner is a row being read: *sql.Row or *sql.Rows.
+type scanner interface{ Scan(...any) error }
+
+// queryAll runs a read and scans every row with scan. Lists are never nil,
+// so they encode as [] rather than null.
+func queryAll[T any](ctx context.Context, d *DB, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := d.query(ctx, d.db, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // tx runs fn in a transaction, committing when it returns nil.
 func (d *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := d.write.BeginTx(ctx, nil)

@@ -14,7 +14,7 @@ import (
 
 const jobColumns = `id, user_id, key_id, kind, url, status, options, total_pages, total_response_ms, total_payload, error, created_at, started_at, finished_at`
 
-func scanJob(row interface{ Scan(...any) error }) (*spidergo.Job, error) {
+func scanJob(row scanner) (*spidergo.Job, error) {
 	var j spidergo.Job
 	var opts string
 	var created, started, finished int64
@@ -100,20 +100,8 @@ func (d *DB) ListJobs(ctx context.Context, userID, cursor string, limit int) ([]
 	}
 	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	args = append(args, limit+1)
-	rows, err := d.query(ctx, d.db, q, args...)
+	jobs, err := queryAll(ctx, d, scanJob, q, args...)
 	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var jobs []*spidergo.Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		jobs = append(jobs, j)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
 	next := ""
@@ -158,20 +146,7 @@ func (d *DB) SetJobStatus(ctx context.Context, id, status, errMsg string, at tim
 
 // UnfinishedJobs implements spidergo.JobStore.
 func (d *DB) UnfinishedJobs(ctx context.Context) ([]*spidergo.Job, error) {
-	rows, err := d.query(ctx, d.db, `SELECT `+jobColumns+` FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var jobs []*spidergo.Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, err
-		}
-		jobs = append(jobs, j)
-	}
-	return jobs, rows.Err()
+	return queryAll(ctx, d, scanJob, `SELECT `+jobColumns+` FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at, id`)
 }
 
 // AddFrontier implements spidergo.JobStore.

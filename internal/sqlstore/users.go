@@ -9,7 +9,7 @@ import (
 
 const userColumns = `id, first_name, last_name, email, password_hash, is_verified, avatar_url, created_at, updated_at`
 
-func scanUser(row interface{ Scan(...any) error }) (*spidergo.User, error) {
+func scanUser(row scanner) (*spidergo.User, error) {
 	var u spidergo.User
 	var created, updated int64
 	if err := row.Scan(&u.ID, &u.FirstName, &u.LastName, &u.Email, &u.PasswordHash, &u.IsVerified, &u.AvatarURL, &created, &updated); err != nil {
@@ -49,20 +49,7 @@ func (d *DB) UserByEmail(ctx context.Context, email string) (*spidergo.User, err
 
 // ListUsers implements spidergo.UserStore.
 func (d *DB) ListUsers(ctx context.Context) ([]*spidergo.User, error) {
-	rows, err := d.query(ctx, d.db, `SELECT `+userColumns+` FROM users ORDER BY created_at, id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*spidergo.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, d, scanUser, `SELECT `+userColumns+` FROM users ORDER BY created_at, id`)
 }
 
 // UpdateUser implements spidergo.UserStore.
