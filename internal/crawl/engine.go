@@ -162,7 +162,9 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 	return ctx.Err()
 }
 
-// runState is owned by a job's loop goroutine.
+// runState is one run's bookkeeping. seen, skipped and admitted belong to
+// the job's loop goroutine; job and scope never change during the run, so
+// page workers read them too (candidates).
 type runState struct {
 	job      *Job
 	scope    scope
