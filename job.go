@@ -52,35 +52,37 @@ func (j *Job) Finished() bool {
 	return false
 }
 
-// Page is one fetched URL in a job's result. Field names are the public
-// envelope's; empty outputs are left out.
+// Page is one fetched URL in a job's result. It is the domain's type: the
+// API writes it as api.Page and the store keeps its own versioned row, so
+// neither the wire format nor stored data is tied to this struct.
 type Page struct {
-	URL             string            `json:"URL"`
-	FinalURL        string            `json:"FinalURL,omitempty"`
-	ParentURL       string            `json:"ParentURL,omitempty"`
-	Depth           int               `json:"Depth"`
-	StatusCode      int               `json:"StatusCode"`
-	ContentType     string            `json:"ContentType,omitempty"`
-	ResponseTimeMS  int64             `json:"ResponseTimeMS"`
-	PayloadSize     int64             `json:"PayloadSize"`
-	FetchedAt       time.Time         `json:"FetchedAt"`
-	Title           string            `json:"Title,omitempty"`
-	MetaDescription string            `json:"MetaDescription,omitempty"`
-	Language        string            `json:"Language,omitempty"`
-	Markdown        string            `json:"Markdown,omitempty"`
-	TextContent     string            `json:"TextContent,omitempty"`
-	HTML            string            `json:"HTML,omitempty"`
-	RawHTML         string            `json:"RawHTML,omitempty"`
-	Links           *PageLinks        `json:"Links,omitempty"`
-	Images          []string          `json:"Images,omitempty"`
-	Metadata        map[string]string `json:"Metadata,omitempty"`
-	Products        []Product         `json:"Products,omitempty"`
-	StructuredData  []any             `json:"StructuredData,omitempty"`
-	Cached          bool              `json:"Cached"`
-	Error           string            `json:"Error"`
+	URL             string
+	FinalURL        string
+	ParentURL       string
+	Depth           int
+	StatusCode      int
+	ContentType     string
+	ResponseTimeMS  int64
+	PayloadSize     int64
+	FetchedAt       time.Time
+	Title           string
+	MetaDescription string
+	Language        string
+	Markdown        string
+	TextContent     string
+	HTML            string
+	RawHTML         string
+	Links           *PageLinks
+	Images          []string
+	Metadata        map[string]string
+	Products        []Product
+	StructuredData  []any
+	Cached          bool
+	Error           string
 }
 
-// Product is one product found on a page.
+// Product is one product found on a page. Its JSON names are what
+// extract's golden files hold; the API writes api.Product.
 type Product struct {
 	Name         string `json:"name"`
 	Price        string `json:"price,omitempty"`
@@ -95,8 +97,8 @@ type Product struct {
 
 // PageLinks are a page's links split by site.
 type PageLinks struct {
-	Internal []string `json:"Internal"`
-	External []string `json:"External"`
+	Internal []string
+	External []string
 }
 
 // FrontierEntry is one URL a job has admitted: queued, being fetched, or

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/fetch"
 )
 
@@ -88,10 +89,10 @@ func page(title string, links ...string) string {
 	return b.String()
 }
 
-func runCrawl(t *testing.T, site *testSite, req Request) (*MemQueue, error) {
+func runCrawl(t *testing.T, site *testSite, req api.Request) (*MemQueue, error) {
 	t.Helper()
 	req.URL = site.URL + "/"
-	o, err := req.Validate(spidergo.KindCrawl, false, func(s string) (string, error) {
+	o, err := Validate(&req, spidergo.KindCrawl, false, func(s string) (string, error) {
 		n, ok := Normalize(s, false)
 		if !ok {
 			return "", fmt.Errorf("bad url %q", s)
@@ -121,7 +122,7 @@ func TestCrawl(t *testing.T) {
 		"/from-sitemap": page("from sitemap"),
 	})
 	depth := 2
-	q, err := runCrawl(t, site, Request{Limit: 20, MaxDepth: &depth})
+	q, err := runCrawl(t, site, api.Request{Limit: 20, MaxDepth: &depth})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,15 +169,15 @@ func TestCrawlOptions(t *testing.T) {
 	zero := 0
 	tests := []struct {
 		name string
-		req  Request
+		req  api.Request
 		want []string
 	}{
-		{"limit", Request{Limit: 2, Sitemap: "skip"}, []string{"/", "/docs/1"}},
-		{"max_depth 0", Request{MaxDepth: &zero}, []string{"/"}},
-		{"include_paths", Request{IncludePaths: []string{"^/docs/"}, Sitemap: "skip"}, []string{"/", "/docs/1", "/docs/1?ref=x", "/docs/1?ref=y", "/docs/2", "/docs/3"}},
-		{"exclude_paths", Request{ExcludePaths: []string{"^/docs"}}, []string{"/", "/blog/1"}},
-		{"ignore_query_parameters", Request{IgnoreQueryParameters: true, ExcludePaths: []string{"blog"}}, []string{"/", "/docs/1", "/docs/2", "/docs/3"}},
-		{"respect_robots false", Request{RespectRobots: new(bool), IncludePaths: []string{"^/docs/2"}}, []string{"/", "/docs/2"}},
+		{"limit", api.Request{Limit: 2, Sitemap: "skip"}, []string{"/", "/docs/1"}},
+		{"max_depth 0", api.Request{MaxDepth: &zero}, []string{"/"}},
+		{"include_paths", api.Request{IncludePaths: []string{"^/docs/"}, Sitemap: "skip"}, []string{"/", "/docs/1", "/docs/1?ref=x", "/docs/1?ref=y", "/docs/2", "/docs/3"}},
+		{"exclude_paths", api.Request{ExcludePaths: []string{"^/docs"}}, []string{"/", "/blog/1"}},
+		{"ignore_query_parameters", api.Request{IgnoreQueryParameters: true, ExcludePaths: []string{"blog"}}, []string{"/", "/docs/1", "/docs/2", "/docs/3"}},
+		{"respect_robots false", api.Request{RespectRobots: new(bool), IncludePaths: []string{"^/docs/2"}}, []string{"/", "/docs/2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,7 +204,7 @@ func TestCrawlOptions(t *testing.T) {
 
 func TestCancelStopsCrawl(t *testing.T) {
 	site := newTestSite(t, map[string]string{"/": page("home", "/a", "/b")})
-	o, _ := (&Request{URL: site.URL}).Validate(spidergo.KindCrawl, false, func(s string) (string, error) { n, _ := Normalize(s, false); return n, nil })
+	o, _ := Validate(&api.Request{URL: site.URL}, spidergo.KindCrawl, false, func(s string) (string, error) { n, _ := Normalize(s, false); return n, nil })
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	q := NewMemQueue()

@@ -1,48 +1,52 @@
 package crawl
 
 import (
-	"time"
-
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
 )
 
-// Envelope is the head of every scrape and crawl answer, PascalCase as in
-// the integration guide: {"message": Envelope}.
-type Envelope struct {
-	CRID                string         `json:"CRID"`
-	UserID              string         `json:"UserID"`
-	Kind                string         `json:"Kind,omitempty"`
-	Status              string         `json:"Status"`
-	URL                 string         `json:"URL"`
-	TotalPages          int            `json:"TotalPages"`
-	TotalResponseTimeMS int64          `json:"TotalResponseTimeMS"`
-	TotalPayloadSize    int64          `json:"TotalPayloadSize"`
-	CreatedAt           *time.Time     `json:"CreatedAt,omitempty"`
-	StartedAt           *time.Time     `json:"StartedAt,omitempty"`
-	FinishedAt          *time.Time     `json:"FinishedAt,omitempty"`
-	Skipped             map[string]int `json:"Skipped,omitempty"`
-	Error               string         `json:"Error,omitempty"`
-	Next                string         `json:"Next"`
-	// Pages is always present in answers that carry results ([] when
-	// empty) and left out of job heads (history, events), where it is nil.
-	Pages []*spidergo.Page `json:"Pages,omitzero"`
-	// URLs is the answer of /v1/map.
-	URLs []string `json:"URLs,omitempty"`
+// EnvelopeOf is a job's envelope with an empty page list, ready for a page
+// of results.
+func EnvelopeOf(j *spidergo.Job) *api.Envelope {
+	env := HeadOf(j)
+	env.Pages = []*api.Page{}
+	return env
 }
 
-func timePtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	return &t
-}
-
-// EnvelopeOf is a job's envelope without pages.
-func EnvelopeOf(j *spidergo.Job) *Envelope {
-	return &Envelope{
+// HeadOf is a job's envelope without pages: the data of job events and
+// history entries.
+func HeadOf(j *spidergo.Job) *api.Envelope {
+	return &api.Envelope{
 		CRID: j.ID, UserID: j.UserID, Kind: j.Kind, Status: j.Status, URL: j.URL,
 		TotalPages: j.TotalPages, TotalResponseTimeMS: j.TotalResponseTimeMS, TotalPayloadSize: j.TotalPayloadSize,
-		CreatedAt: timePtr(j.CreatedAt), StartedAt: timePtr(j.StartedAt), FinishedAt: timePtr(j.FinishedAt),
-		Skipped: j.Skipped, Error: j.Error, Pages: []*spidergo.Page{},
+		CreatedAt: api.TimePtr(j.CreatedAt), StartedAt: api.TimePtr(j.StartedAt), FinishedAt: api.TimePtr(j.FinishedAt),
+		Skipped: j.Skipped, Error: j.Error,
 	}
+}
+
+// WirePage is a page as the API writes it.
+func WirePage(p *spidergo.Page) *api.Page {
+	w := &api.Page{
+		URL: p.URL, FinalURL: p.FinalURL, ParentURL: p.ParentURL, Depth: p.Depth, StatusCode: p.StatusCode,
+		ContentType: p.ContentType, ResponseTimeMS: p.ResponseTimeMS, PayloadSize: p.PayloadSize,
+		FetchedAt: api.At(p.FetchedAt), Title: p.Title, MetaDescription: p.MetaDescription, Language: p.Language,
+		Markdown: p.Markdown, TextContent: p.TextContent, HTML: p.HTML, RawHTML: p.RawHTML, Images: p.Images,
+		Metadata: p.Metadata, StructuredData: p.StructuredData, Cached: p.Cached, Error: p.Error,
+	}
+	if p.Links != nil {
+		w.Links = &api.Links{Internal: p.Links.Internal, External: p.Links.External}
+	}
+	for _, pr := range p.Products {
+		w.Products = append(w.Products, api.Product(pr))
+	}
+	return w
+}
+
+// WirePages converts pages for an answer; never nil.
+func WirePages(pages []*spidergo.Page) []*api.Page {
+	out := make([]*api.Page, len(pages))
+	for i, p := range pages {
+		out[i] = WirePage(p)
+	}
+	return out
 }

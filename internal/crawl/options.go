@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/extract"
 )
 
@@ -33,42 +34,6 @@ const (
 	MaxHeaders         = 32
 )
 
-// Request is the body of POST /v1/scrape, /v1/crawl, /v1/map and
-// /v1/batch/scrape. Pointer fields tell "absent" from "false"/"0".
-type Request struct {
-	URL                   string            `json:"url"`
-	URLs                  []string          `json:"urls,omitempty"`
-	Formats               []string          `json:"formats,omitempty"`
-	OnlyMainContent       *bool             `json:"only_main_content,omitempty"`
-	IncludeTags           []string          `json:"include_tags,omitempty"`
-	ExcludeTags           []string          `json:"exclude_tags,omitempty"`
-	Render                string            `json:"render,omitempty"`
-	WaitForMS             int               `json:"wait_for_ms,omitempty"`
-	TimeoutMS             int               `json:"timeout_ms,omitempty"`
-	Headers               map[string]string `json:"headers,omitempty"`
-	MaxAgeMS              int64             `json:"max_age_ms,omitempty"`
-	Limit                 int               `json:"limit,omitempty"`
-	MaxDepth              *int              `json:"max_depth,omitempty"`
-	IncludePaths          []string          `json:"include_paths,omitempty"`
-	ExcludePaths          []string          `json:"exclude_paths,omitempty"`
-	AllowSubdomains       bool              `json:"allow_subdomains,omitempty"`
-	AllowExternal         bool              `json:"allow_external,omitempty"`
-	Sitemap               string            `json:"sitemap,omitempty"`
-	IgnoreQueryParameters bool              `json:"ignore_query_parameters,omitempty"`
-	RespectRobots         *bool             `json:"respect_robots,omitempty"`
-	DelayMS               int               `json:"delay_ms,omitempty"`
-	MaxConcurrency        int               `json:"max_concurrency,omitempty"`
-	Async                 bool              `json:"async,omitempty"`
-	Webhook               *Webhook          `json:"webhook,omitempty"`
-}
-
-// Webhook asks for job events to be posted to URL.
-type Webhook struct {
-	URL     string            `json:"url"`
-	Events  []string          `json:"events,omitempty"`
-	Headers map[string]string `json:"headers,omitempty"`
-}
-
 // Options are a validated Request with defaults applied: what the engine
 // runs.
 type Options struct {
@@ -91,7 +56,7 @@ type Options struct {
 	Delay           time.Duration
 	Concurrency     int
 	Async           bool
-	Webhook         *Webhook
+	Webhook         *api.Webhook
 }
 
 func invalid(format string, args ...any) error {
@@ -120,7 +85,7 @@ var hopByHop = map[string]bool{
 // Validate checks r for a job of kind and applies the defaults. sync and
 // trial cap the limit further. normalize turns a user's URL into the one
 // fetched (scheme added, checked by the address guard's cheap pre-check).
-func (r *Request) Validate(kind string, trial bool, normalize func(string) (string, error)) (*Options, error) {
+func Validate(r *api.Request, kind string, trial bool, normalize func(string) (string, error)) (*Options, error) {
 	o := &Options{Kind: kind, Async: r.Async, RespectRobots: true, Sitemap: "include"}
 	switch kind {
 	case spidergo.KindBatch:
@@ -293,7 +258,7 @@ func (r *Request) Validate(kind string, trial bool, normalize func(string) (stri
 		if trial {
 			return nil, invalid("Trial requests cannot use webhooks.")
 		}
-		if err := r.Webhook.validate(normalize); err != nil {
+		if err := validateWebhook(r.Webhook, normalize); err != nil {
 			return nil, err
 		}
 		o.Webhook = r.Webhook
@@ -322,7 +287,7 @@ func compilePatterns(field string, pats []string) ([]*regexp.Regexp, error) {
 // Webhook events.
 var webhookEvents = map[string]bool{"started": true, "page": true, "completed": true, "failed": true}
 
-func (w *Webhook) validate(normalize func(string) (string, error)) error {
+func validateWebhook(w *api.Webhook, normalize func(string) (string, error)) error {
 	u, err := normalize(w.URL)
 	if err != nil {
 		return within("webhook.url", err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/fetch"
 )
 
@@ -44,21 +45,21 @@ func (f *recordingFetcher) Fetch(ctx context.Context, req fetch.Request) (*fetch
 func TestOptionsReachTheFetcher(t *testing.T) {
 	tests := []struct {
 		name        string
-		req         Request
+		req         api.Request
 		wantDelay   time.Duration
 		wantTimeout time.Duration
 		wantRobots  bool
 		wantPeak    int
 	}{
-		{"defaults", Request{}, 0, 30 * time.Second, true, DefaultConcurrency},
-		{"pacing", Request{DelayMS: 250, TimeoutMS: 5000, MaxConcurrency: 2, RespectRobots: new(bool)}, 250 * time.Millisecond, 5 * time.Second, false, 2},
-		{"one at a time", Request{MaxConcurrency: 1, Headers: map[string]string{"x-team": "growth"}}, 0, 30 * time.Second, true, 1},
+		{"defaults", api.Request{}, 0, 30 * time.Second, true, DefaultConcurrency},
+		{"pacing", api.Request{DelayMS: 250, TimeoutMS: 5000, MaxConcurrency: 2, RespectRobots: new(bool)}, 250 * time.Millisecond, 5 * time.Second, false, 2},
+		{"one at a time", api.Request{MaxConcurrency: 1, Headers: map[string]string{"x-team": "growth"}}, 0, 30 * time.Second, true, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.req.URL = "https://example.com/"
 			tt.req.Limit = 25
-			o, err := tt.req.Validate(spidergo.KindCrawl, false, func(s string) (string, error) { n, _ := Normalize(s, false); return n, nil })
+			o, err := Validate(&tt.req, spidergo.KindCrawl, false, func(s string) (string, error) { n, _ := Normalize(s, false); return n, nil })
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,39 +102,39 @@ func TestValidate(t *testing.T) {
 		name  string
 		kind  string
 		trial bool
-		req   Request
+		req   api.Request
 		want  string // "" = valid
 	}{
-		{"minimal", spidergo.KindScrape, false, Request{URL: "https://a.example"}, ""},
-		{"no url", spidergo.KindScrape, false, Request{}, `"url" is required`},
-		{"urls on scrape", spidergo.KindScrape, false, Request{URL: "https://a", URLs: []string{"https://b"}}, "only for /v1/batch/scrape"},
-		{"batch needs urls", spidergo.KindBatch, false, Request{}, `"urls" is required`},
-		{"batch too big", spidergo.KindBatch, false, Request{URLs: make([]string, MaxBatchURLs+1)}, "the most is"},
-		{"sync crawl cap", spidergo.KindCrawl, false, Request{URL: "https://a", Limit: 101}, `"async": true`},
-		{"async crawl cap", spidergo.KindCrawl, false, Request{URL: "https://a", Limit: 10001, Async: true}, "at most 10000"},
-		{"trial cap", spidergo.KindCrawl, true, Request{URL: "https://a", Limit: 6}, "at most 5"},
-		{"negative limit", spidergo.KindCrawl, false, Request{URL: "https://a", Limit: -1}, "positive"},
-		{"deep", spidergo.KindCrawl, false, Request{URL: "https://a", MaxDepth: ptr(51)}, "max_depth"},
-		{"bad regexp", spidergo.KindCrawl, false, Request{URL: "https://a", IncludePaths: []string{"("}}, "not a valid regular expression"},
-		{"long regexp", spidergo.KindCrawl, false, Request{URL: "https://a", ExcludePaths: []string{long}}, "longer than"},
-		{"too many regexps", spidergo.KindCrawl, false, Request{URL: "https://a", IncludePaths: make([]string, MaxPathPatterns+1)}, "at most 50"},
-		{"sitemap", spidergo.KindCrawl, false, Request{URL: "https://a", Sitemap: "maybe"}, `"sitemap"`},
-		{"concurrency", spidergo.KindCrawl, false, Request{URL: "https://a", MaxConcurrency: 99}, "max_concurrency"},
-		{"delay", spidergo.KindCrawl, false, Request{URL: "https://a", DelayMS: -1}, "delay_ms"},
-		{"timeout", spidergo.KindCrawl, false, Request{URL: "https://a", TimeoutMS: 10}, "timeout_ms"},
-		{"max age", spidergo.KindScrape, false, Request{URL: "https://a", MaxAgeMS: -5}, "max_age_ms"},
-		{"format", spidergo.KindScrape, false, Request{URL: "https://a", Formats: []string{"markdown", "pdf"}}, `"pdf"`},
-		{"render", spidergo.KindScrape, false, Request{URL: "https://a", Render: "gpu"}, `"render"`},
-		{"header value", spidergo.KindScrape, false, Request{URL: "https://a", Headers: map[string]string{"X": "a\r\nb"}}, "line break"},
-		{"hop by hop", spidergo.KindScrape, false, Request{URL: "https://a", Headers: map[string]string{"connection": "close"}}, "may not be set"},
-		{"trial webhook", spidergo.KindCrawl, true, Request{URL: "https://a", Webhook: &Webhook{URL: "https://h"}}, "cannot use webhooks"},
-		{"webhook event", spidergo.KindCrawl, false, Request{URL: "https://a", Webhook: &Webhook{URL: "https://h", Events: []string{"x"}}}, "Unknown webhook event"},
-		{"webhook signature header", spidergo.KindCrawl, false, Request{URL: "https://a", Webhook: &Webhook{URL: "https://h", Headers: map[string]string{"X-SpiderGo-Signature": "x"}}}, "may not be set"},
-		{"bad url", spidergo.KindScrape, false, Request{URL: "ftp://a"}, "bad URL"},
+		{"minimal", spidergo.KindScrape, false, api.Request{URL: "https://a.example"}, ""},
+		{"no url", spidergo.KindScrape, false, api.Request{}, `"url" is required`},
+		{"urls on scrape", spidergo.KindScrape, false, api.Request{URL: "https://a", URLs: []string{"https://b"}}, "only for /v1/batch/scrape"},
+		{"batch needs urls", spidergo.KindBatch, false, api.Request{}, `"urls" is required`},
+		{"batch too big", spidergo.KindBatch, false, api.Request{URLs: make([]string, MaxBatchURLs+1)}, "the most is"},
+		{"sync crawl cap", spidergo.KindCrawl, false, api.Request{URL: "https://a", Limit: 101}, `"async": true`},
+		{"async crawl cap", spidergo.KindCrawl, false, api.Request{URL: "https://a", Limit: 10001, Async: true}, "at most 10000"},
+		{"trial cap", spidergo.KindCrawl, true, api.Request{URL: "https://a", Limit: 6}, "at most 5"},
+		{"negative limit", spidergo.KindCrawl, false, api.Request{URL: "https://a", Limit: -1}, "positive"},
+		{"deep", spidergo.KindCrawl, false, api.Request{URL: "https://a", MaxDepth: ptr(51)}, "max_depth"},
+		{"bad regexp", spidergo.KindCrawl, false, api.Request{URL: "https://a", IncludePaths: []string{"("}}, "not a valid regular expression"},
+		{"long regexp", spidergo.KindCrawl, false, api.Request{URL: "https://a", ExcludePaths: []string{long}}, "longer than"},
+		{"too many regexps", spidergo.KindCrawl, false, api.Request{URL: "https://a", IncludePaths: make([]string, MaxPathPatterns+1)}, "at most 50"},
+		{"sitemap", spidergo.KindCrawl, false, api.Request{URL: "https://a", Sitemap: "maybe"}, `"sitemap"`},
+		{"concurrency", spidergo.KindCrawl, false, api.Request{URL: "https://a", MaxConcurrency: 99}, "max_concurrency"},
+		{"delay", spidergo.KindCrawl, false, api.Request{URL: "https://a", DelayMS: -1}, "delay_ms"},
+		{"timeout", spidergo.KindCrawl, false, api.Request{URL: "https://a", TimeoutMS: 10}, "timeout_ms"},
+		{"max age", spidergo.KindScrape, false, api.Request{URL: "https://a", MaxAgeMS: -5}, "max_age_ms"},
+		{"format", spidergo.KindScrape, false, api.Request{URL: "https://a", Formats: []string{"markdown", "pdf"}}, `"pdf"`},
+		{"render", spidergo.KindScrape, false, api.Request{URL: "https://a", Render: "gpu"}, `"render"`},
+		{"header value", spidergo.KindScrape, false, api.Request{URL: "https://a", Headers: map[string]string{"X": "a\r\nb"}}, "line break"},
+		{"hop by hop", spidergo.KindScrape, false, api.Request{URL: "https://a", Headers: map[string]string{"connection": "close"}}, "may not be set"},
+		{"trial webhook", spidergo.KindCrawl, true, api.Request{URL: "https://a", Webhook: &api.Webhook{URL: "https://h"}}, "cannot use webhooks"},
+		{"webhook event", spidergo.KindCrawl, false, api.Request{URL: "https://a", Webhook: &api.Webhook{URL: "https://h", Events: []string{"x"}}}, "Unknown webhook event"},
+		{"webhook signature header", spidergo.KindCrawl, false, api.Request{URL: "https://a", Webhook: &api.Webhook{URL: "https://h", Headers: map[string]string{"X-SpiderGo-Signature": "x"}}}, "may not be set"},
+		{"bad url", spidergo.KindScrape, false, api.Request{URL: "ftp://a"}, "bad URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := tt.req.Validate(tt.kind, tt.trial, normalize)
+			_, err := Validate(&tt.req, tt.kind, tt.trial, normalize)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Fatalf("unexpected error: %v", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/fetch"
 )
 
@@ -25,7 +26,7 @@ func TestRobotsMeta(t *testing.T) {
 		"/from-noindex":  page("from noindex"),
 		"/from-nofollow": page("from nofollow"),
 	})
-	q, err := runCrawl(t, site, Request{Sitemap: "skip"})
+	q, err := runCrawl(t, site, api.Request{Sitemap: "skip"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +84,7 @@ func TestSitemapIndexAndGzip(t *testing.T) {
 	defer srv.Close()
 	base = srv.URL
 	for _, mode := range []string{"include", "only"} {
-		o, err := (&Request{URL: srv.URL, Sitemap: mode}).Validate(spidergo.KindCrawl, false, func(s string) (string, error) { n, _ := Normalize(s, false); return n, nil })
+		o, err := Validate(&api.Request{URL: srv.URL, Sitemap: mode}, spidergo.KindCrawl, false, func(s string) (string, error) { n, _ := Normalize(s, false); return n, nil })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -152,7 +153,7 @@ func TestAllowExternal(t *testing.T) {
 	other := newTestSite(t, map[string]string{"/": page("other")})
 	site := newTestSite(t, map[string]string{"/": page("home", other.URL+"/")})
 	for _, external := range []bool{false, true} {
-		o, err := (&Request{URL: site.URL, Sitemap: "skip", AllowExternal: external}).Validate(spidergo.KindCrawl, false, func(s string) (string, error) { n, _ := Normalize(s, false); return n, nil })
+		o, err := Validate(&api.Request{URL: site.URL, Sitemap: "skip", AllowExternal: external}, spidergo.KindCrawl, false, func(s string) (string, error) { n, _ := Normalize(s, false); return n, nil })
 		if err != nil {
 			t.Fatal(err)
 		}

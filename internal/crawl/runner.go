@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
 )
 
 var (
@@ -112,12 +113,12 @@ func (r *Runner) run(ctx context.Context, j *spidergo.Job) {
 	defer r.wg.Done()
 	defer r.finish(j)
 	bg := context.WithoutCancel(ctx)
-	var req Request
+	var req api.Request
 	o, err := func() (*Options, error) {
 		if err := json.Unmarshal(j.Options, &req); err != nil {
 			return nil, err
 		}
-		return req.Validate(j.Kind, false, r.normalize)
+		return Validate(&req, j.Kind, false, r.normalize)
 	}()
 	if err != nil {
 		r.log.Error("job options unusable", "crid", j.ID, "err", err)
@@ -139,13 +140,13 @@ func (r *Runner) run(ctx context.Context, j *spidergo.Job) {
 	}
 	if admitted == 0 && hooks != nil {
 		if cur, err := r.store.JobByID(bg, j.ID); err == nil {
-			hooks.Send("started", headOf(cur))
+			hooks.Send(api.EventStarted, HeadOf(cur))
 		}
 	}
 	err = r.engine.Run(ctx, &Job{ID: j.ID, UserID: j.UserID, Options: o, Queue: StoreQueue{Store: r.store, JobID: j.ID}, Admitted: admitted,
 		OnPage: func(p *spidergo.Page) {
 			r.poke(j.ID)
-			hooks.Send("page", p)
+			hooks.Send(api.EventPage, WirePage(p))
 		}})
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, errShutdown):
@@ -172,18 +173,11 @@ func (r *Runner) sendFinal(ctx context.Context, hooks *Delivery, id string) {
 	if err != nil {
 		return
 	}
-	event := "completed"
+	event := api.EventCompleted
 	if j.Status == spidergo.StatusFailed {
-		event = "failed"
+		event = api.EventFailed
 	}
-	hooks.Send(event, headOf(j))
-}
-
-// headOf is a job's envelope without its pages: the data of job events.
-func headOf(j *spidergo.Job) *Envelope {
-	env := EnvelopeOf(j)
-	env.Pages = nil
-	return env
+	hooks.Send(event, HeadOf(j))
 }
 
 func (r *Runner) setStatus(ctx context.Context, id, status, msg string) {

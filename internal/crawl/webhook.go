@@ -2,19 +2,15 @@ package crawl
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/fetch"
 )
 
@@ -73,31 +69,23 @@ func NewWebhooks(cfg WebhooksConfig) *Webhooks {
 	return w
 }
 
-// Event is the body of one webhook request.
-type Event struct {
-	Event     string    `json:"event"`
-	CRID      string    `json:"crid"`
-	Timestamp time.Time `json:"timestamp"`
-	Data      any       `json:"data,omitempty"`
-}
-
 // Delivery is one job's stream of events.
 type Delivery struct {
 	w      *Webhooks
-	hook   *Webhook
+	hook   *api.Webhook
 	userID string
 	crid   string
-	queue  chan Event
+	queue  chan api.Event
 	done   chan struct{}
 }
 
 // Open starts delivering a job's events; nil hook gives a nil Delivery,
 // whose methods do nothing.
-func (w *Webhooks) Open(userID, crid string, hook *Webhook) *Delivery {
+func (w *Webhooks) Open(userID, crid string, hook *api.Webhook) *Delivery {
 	if w == nil || hook == nil {
 		return nil
 	}
-	d := &Delivery{w: w, hook: hook, userID: userID, crid: crid, queue: make(chan Event, 64), done: make(chan struct{})}
+	d := &Delivery{w: w, hook: hook, userID: userID, crid: crid, queue: make(chan api.Event, 64), done: make(chan struct{})}
 	go d.loop()
 	return d
 }
@@ -107,7 +95,7 @@ func (d *Delivery) Send(event string, data any) {
 	if d == nil || !slices.Contains(d.hook.Events, event) {
 		return
 	}
-	d.queue <- Event{Event: event, CRID: d.crid, Timestamp: d.w.now().UTC(), Data: data}
+	d.queue <- api.Event{Event: event, CRID: d.crid, Timestamp: api.At(d.w.now()), Data: data}
 }
 
 // Close waits until every queued event has been delivered or given up.
@@ -126,19 +114,7 @@ func (d *Delivery) loop() {
 	}
 }
 
-// Sign returns the X-SpiderGo-Signature value of body sent at t:
-// "t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">". Receivers check
-// it with their secret and refuse old timestamps to stop replays.
-func Sign(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(ts))
-	mac.Write([]byte("."))
-	mac.Write(body)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-func (d *Delivery) deliver(ev Event) {
+func (d *Delivery) deliver(ev api.Event) {
 	ctx := context.Background()
 	body, err := json.Marshal(ev)
 	if err != nil {
@@ -158,9 +134,9 @@ func (d *Delivery) deliver(ev Event) {
 			h.Set(k, v)
 		}
 		h.Set("Content-Type", "application/json")
-		h.Set("X-SpiderGo-Event", ev.Event)
-		h.Set("X-SpiderGo-Delivery", delivery)
-		h.Set("X-SpiderGo-Signature", Sign(secret, d.w.now(), body))
+		h.Set(api.HeaderEvent, ev.Event)
+		h.Set(api.HeaderDelivery, delivery)
+		h.Set(api.HeaderSignature, api.Sign(secret, d.w.now(), body))
 		status, err := d.w.post.Post(ctx, d.hook.URL, h, body, d.w.timeout)
 		if err == nil && status >= 200 && status < 300 {
 			return

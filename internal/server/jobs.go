@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/crawl"
 	"github.com/spidergo/spidergo/internal/fetch"
 )
@@ -17,8 +18,8 @@ import (
 // syncDeadline bounds a synchronous crawl; larger crawls go async.
 const syncDeadline = 90 * time.Second
 
-func writeEnvelope(w http.ResponseWriter, status int, e *crawl.Envelope) error {
-	return writeJSON(w, status, map[string]any{"message": e})
+func writeEnvelope(w http.ResponseWriter, status int, e *api.Envelope) error {
+	return writeJSON(w, status, api.Response{Message: e})
 }
 
 // normalizeURL runs the fetcher's pre-check on a user's URL: a clear 400
@@ -41,15 +42,15 @@ func (s *Server) normalizeURL(raw string) (string, error) {
 }
 
 // jobRequest decodes and validates a job request of kind.
-func (s *Server) jobRequest(w http.ResponseWriter, r *http.Request, kind string, trial bool) (*crawl.Request, *crawl.Options, error) {
-	var req crawl.Request
+func (s *Server) jobRequest(w http.ResponseWriter, r *http.Request, kind string, trial bool) (*api.Request, *crawl.Options, error) {
+	var req api.Request
 	if err := decodeJSON(w, r, &req); err != nil {
 		return nil, nil, err
 	}
 	if trial && req.Async {
 		return nil, nil, spidergo.Errorf(spidergo.EINVALID, "Trial crawls are synchronous only; sign up for an API key to run async crawls.")
 	}
-	o, err := req.Validate(kind, trial, s.normalizeURL)
+	o, err := crawl.Validate(&req, kind, trial, s.normalizeURL)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -102,9 +103,9 @@ func (s *Server) runSync(w http.ResponseWriter, r *http.Request, j *spidergo.Job
 	hooks := s.jobs.webhooks.Open(j.UserID, j.ID, o.Webhook)
 	// Deliveries may retry for a while; the answer does not wait for them.
 	defer func() { go hooks.Close() }()
-	hooks.Send("started", headOf(j))
+	hooks.Send(api.EventStarted, crawl.HeadOf(j))
 	runErr := s.jobs.engine.Run(ctx, &crawl.Job{ID: j.ID, UserID: j.UserID, Options: o, Queue: crawl.StoreQueue{Store: s.store, JobID: j.ID},
-		OnPage: func(p *spidergo.Page) { hooks.Send("page", p) }})
+		OnPage: func(p *spidergo.Page) { hooks.Send(api.EventPage, crawl.WirePage(p)) }})
 	bg := context.WithoutCancel(r.Context())
 	status, msg := spidergo.StatusCompleted, ""
 	switch {
@@ -115,7 +116,7 @@ func (s *Server) runSync(w http.ResponseWriter, r *http.Request, j *spidergo.Job
 	case runErr != nil:
 		s.store.SetJobStatus(bg, j.ID, spidergo.StatusFailed, "internal", s.now())
 		if failed, err := s.store.JobByID(bg, j.ID); err == nil {
-			hooks.Send("failed", headOf(failed))
+			hooks.Send(api.EventFailed, crawl.HeadOf(failed))
 		}
 		return runErr
 	}
@@ -126,13 +127,13 @@ func (s *Server) runSync(w http.ResponseWriter, r *http.Request, j *spidergo.Job
 	if err != nil {
 		return err
 	}
-	hooks.Send("completed", headOf(done))
+	hooks.Send(api.EventCompleted, crawl.HeadOf(done))
 	env := crawl.EnvelopeOf(done)
 	pages, _, err := s.store.Pages(bg, j.ID, "", crawl.MaxSyncLimit+1)
 	if err != nil {
 		return err
 	}
-	env.Pages = pages
+	env.Pages = crawl.WirePages(pages)
 	if err := seedRefused(pages, o); err != nil {
 		s.store.DeleteJob(bg, j.UserID, j.ID)
 		return err
@@ -185,7 +186,7 @@ func (s *Server) handleTrial(kind string) handlerFunc {
 			return err
 		}
 		finished := s.now().UTC()
-		env := &crawl.Envelope{CRID: crid, Kind: kind, Status: spidergo.StatusCompleted, URL: o.Seeds[0], StartedAt: &started, FinishedAt: &finished, Pages: append([]*spidergo.Page{}, q.Pages...)}
+		env := &api.Envelope{CRID: crid, Kind: kind, Status: spidergo.StatusCompleted, URL: o.Seeds[0], StartedAt: api.TimePtr(started), FinishedAt: api.TimePtr(finished), Pages: crawl.WirePages(q.Pages)}
 		if len(q.Skipped) > 0 {
 			env.Skipped = q.Skipped
 		}
@@ -259,10 +260,11 @@ func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	env := crawl.EnvelopeOf(j)
-	env.Pages, env.Next, err = s.store.Pages(r.Context(), j.ID, r.URL.Query().Get("cursor"), limit)
+	pages, next, err := s.store.Pages(r.Context(), j.ID, r.URL.Query().Get("cursor"), limit)
 	if err != nil {
 		return err
 	}
+	env.Pages, env.Next = crawl.WirePages(pages), next
 	return writeEnvelope(w, http.StatusOK, env)
 }
 
@@ -325,7 +327,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
 				return err
 			}
 			for _, p := range pages {
-				if err := emit("page", map[string]any{"type": "page", "page": p}); err != nil {
+				if err := emit("page", api.StreamLine{Type: "page", Page: crawl.WirePage(p)}); err != nil {
 					return nil // the client went away
 				}
 			}
@@ -337,7 +339,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		if j.Finished() {
-			emit("summary", map[string]any{"type": "summary", "job": headOf(j)})
+			emit("summary", api.StreamLine{Type: "summary", Job: crawl.HeadOf(j)})
 			return nil
 		}
 		select {
@@ -351,14 +353,6 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-}
-
-// headOf is a job's envelope without its pages: the data of job events
-// and history entries.
-func headOf(j *spidergo.Job) *crawl.Envelope {
-	env := crawl.EnvelopeOf(j)
-	env.Pages = nil
-	return env
 }
 
 // handleWebhookSecret shows the key the caller's webhooks are signed with.
@@ -395,11 +389,11 @@ func (s *Server) handleHistory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]*crawl.Envelope, 0, len(jobs))
+	out := api.History{Jobs: make([]*api.Envelope, 0, len(jobs)), Next: next}
 	for _, j := range jobs {
-		out = append(out, headOf(j))
+		out.Jobs = append(out.Jobs, crawl.HeadOf(j))
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"jobs": out, "next": next})
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // handleDeleteJob removes one of the caller's jobs and its pages.

@@ -229,7 +229,7 @@ func (d *DB) RequeueFrontier(ctx context.Context, jobID string) (int, error) {
 // (a second worker, or a replay after restart) is dropped, so a job never
 // holds a URL twice.
 func (d *DB) SavePage(ctx context.Context, jobID string, p *spidergo.Page) error {
-	data, err := json.Marshal(p)
+	data, err := encodePage(p)
 	if err != nil {
 		return err
 	}
@@ -291,11 +291,11 @@ func (d *DB) Pages(ctx context.Context, jobID, cursor string, limit int) ([]*spi
 		if err := rows.Scan(&seq, &data); err != nil {
 			return nil, "", err
 		}
-		var p spidergo.Page
-		if err := json.Unmarshal([]byte(data), &p); err != nil {
+		p, err := decodePage([]byte(data))
+		if err != nil {
 			return nil, "", fmt.Errorf("page %d of job %s: %w", seq, jobID, err)
 		}
-		pages = append(pages, &p)
+		pages = append(pages, p)
 		seqs = append(seqs, seq)
 	}
 	if err := rows.Err(); err != nil {
@@ -317,9 +317,5 @@ func (d *DB) CachedPage(ctx context.Context, userID, url string, since time.Time
 	if err != nil {
 		return nil, notFound(err)
 	}
-	var p spidergo.Page
-	if err := json.Unmarshal([]byte(data), &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
+	return decodePage([]byte(data))
 }

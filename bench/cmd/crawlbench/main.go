@@ -20,7 +20,7 @@
 // site's host:port allowed, robots.txt, per-host limiter raised to the
 // concurrency under test), the crawl engine with a StoreQueue over a real
 // SQLite store in a temporary directory, a user and a job row created first,
-// and options validated by crawl.Request.Validate like an API request.
+// and options validated by crawl.Validate like an API request.
 package main
 
 import (

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/crawl"
 	"github.com/spidergo/spidergo/internal/fetch"
 	"github.com/spidergo/spidergo/internal/sqlstore"
@@ -55,12 +56,12 @@ func runSpiderGo(ctx context.Context, siteURL string, wl workload, conc, limit i
 	defer db.Close()
 
 	depth := crawl.MaxDepthCap
-	req := crawl.Request{URL: siteURL + "/", Formats: wl.formats, Limit: limit, MaxDepth: &depth, MaxConcurrency: conc, Async: true}
+	req := api.Request{URL: siteURL + "/", Formats: wl.formats, Limit: limit, MaxDepth: &depth, MaxConcurrency: conc, Async: true}
 	if wl.fullPage {
 		mainOnly := false
 		req.OnlyMainContent = &mainOnly
 	}
-	opts, err := req.Validate(spidergo.KindCrawl, false, func(s string) (string, error) {
+	opts, err := crawl.Validate(&req, spidergo.KindCrawl, false, func(s string) (string, error) {
 		u, err := f.Check(s)
 		if err != nil {
 			return "", err

@@ -1,0 +1,126 @@
+package api
+
+// Request is the body of POST /v1/scrape, /v1/crawl, /v1/map and
+// /v1/batch/scrape. Pointer fields tell "absent" from "false" or "0".
+type Request struct {
+	URL                   string            `json:"url"`
+	URLs                  []string          `json:"urls,omitempty"`
+	Formats               []string          `json:"formats,omitempty"`
+	OnlyMainContent       *bool             `json:"only_main_content,omitempty"`
+	IncludeTags           []string          `json:"include_tags,omitempty"`
+	ExcludeTags           []string          `json:"exclude_tags,omitempty"`
+	Render                string            `json:"render,omitempty"`
+	WaitForMS             int               `json:"wait_for_ms,omitempty"`
+	TimeoutMS             int               `json:"timeout_ms,omitempty"`
+	Headers               map[string]string `json:"headers,omitempty"`
+	MaxAgeMS              int64             `json:"max_age_ms,omitempty"`
+	Limit                 int               `json:"limit,omitempty"`
+	MaxDepth              *int              `json:"max_depth,omitempty"`
+	IncludePaths          []string          `json:"include_paths,omitempty"`
+	ExcludePaths          []string          `json:"exclude_paths,omitempty"`
+	AllowSubdomains       bool              `json:"allow_subdomains,omitempty"`
+	AllowExternal         bool              `json:"allow_external,omitempty"`
+	Sitemap               string            `json:"sitemap,omitempty"`
+	IgnoreQueryParameters bool              `json:"ignore_query_parameters,omitempty"`
+	RespectRobots         *bool             `json:"respect_robots,omitempty"`
+	DelayMS               int               `json:"delay_ms,omitempty"`
+	MaxConcurrency        int               `json:"max_concurrency,omitempty"`
+	Async                 bool              `json:"async,omitempty"`
+	Webhook               *Webhook          `json:"webhook,omitempty"`
+}
+
+// Webhook asks for a job's events to be posted to URL.
+type Webhook struct {
+	URL     string            `json:"url"`
+	Events  []string          `json:"events,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// Response is every scrape and crawl answer: the envelope under "message".
+type Response struct {
+	Message *Envelope `json:"message"`
+}
+
+// Envelope is a job's head and, in answers that carry results, a page of
+// its results. Field names are the integration guide's.
+type Envelope struct {
+	CRID                string         `json:"CRID"`
+	UserID              string         `json:"UserID"`
+	Kind                string         `json:"Kind,omitempty"`
+	Status              string         `json:"Status"`
+	URL                 string         `json:"URL"`
+	TotalPages          int            `json:"TotalPages"`
+	TotalResponseTimeMS int64          `json:"TotalResponseTimeMS"`
+	TotalPayloadSize    int64          `json:"TotalPayloadSize"`
+	CreatedAt           *Time          `json:"CreatedAt,omitempty"`
+	StartedAt           *Time          `json:"StartedAt,omitempty"`
+	FinishedAt          *Time          `json:"FinishedAt,omitempty"`
+	Skipped             map[string]int `json:"Skipped,omitempty"`
+	Error               string         `json:"Error,omitempty"`
+	Next                string         `json:"Next"`
+	// Pages is always present in answers that carry results ([] when
+	// empty) and left out of job heads (history, events), where it is nil.
+	Pages []*Page `json:"Pages,omitzero"`
+	// URLs is the answer of /v1/map.
+	URLs []string `json:"URLs,omitempty"`
+}
+
+// Page is one fetched URL in a job's result; empty outputs are left out.
+type Page struct {
+	URL             string            `json:"URL"`
+	FinalURL        string            `json:"FinalURL,omitempty"`
+	ParentURL       string            `json:"ParentURL,omitempty"`
+	Depth           int               `json:"Depth"`
+	StatusCode      int               `json:"StatusCode"`
+	ContentType     string            `json:"ContentType,omitempty"`
+	ResponseTimeMS  int64             `json:"ResponseTimeMS"`
+	PayloadSize     int64             `json:"PayloadSize"`
+	FetchedAt       Time              `json:"FetchedAt"`
+	Title           string            `json:"Title,omitempty"`
+	MetaDescription string            `json:"MetaDescription,omitempty"`
+	Language        string            `json:"Language,omitempty"`
+	Markdown        string            `json:"Markdown,omitempty"`
+	TextContent     string            `json:"TextContent,omitempty"`
+	HTML            string            `json:"HTML,omitempty"`
+	RawHTML         string            `json:"RawHTML,omitempty"`
+	Links           *Links            `json:"Links,omitempty"`
+	Images          []string          `json:"Images,omitempty"`
+	Metadata        map[string]string `json:"Metadata,omitempty"`
+	Products        []Product         `json:"Products,omitempty"`
+	StructuredData  []any             `json:"StructuredData,omitempty"`
+	Cached          bool              `json:"Cached"`
+	Error           string            `json:"Error"`
+}
+
+// Links are a page's links split by site.
+type Links struct {
+	Internal []string `json:"Internal"`
+	External []string `json:"External"`
+}
+
+// Product is one product found on a page.
+type Product struct {
+	Name         string `json:"name"`
+	Price        string `json:"price,omitempty"`
+	Currency     string `json:"currency,omitempty"`
+	ImageURL     string `json:"image_url,omitempty"`
+	Description  string `json:"description,omitempty"`
+	URL          string `json:"url,omitempty"`
+	Availability string `json:"availability,omitempty"`
+	SKU          string `json:"sku,omitempty"`
+	Brand        string `json:"brand,omitempty"`
+}
+
+// History is the answer of GET /v1/history: job heads, newest first.
+type History struct {
+	Jobs []*Envelope `json:"jobs"`
+	Next string      `json:"next"`
+}
+
+// StreamLine is one line of GET /v1/crawl/{crid}/stream: a page as it is
+// stored, then one summary with the finished job's head.
+type StreamLine struct {
+	Type string    `json:"type"` // "page" or "summary"
+	Page *Page     `json:"page,omitempty"`
+	Job  *Envelope `json:"job,omitempty"`
+}
