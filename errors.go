@@ -12,7 +12,9 @@ const (
 	EFORBIDDEN    = "forbidden"          // known caller, not allowed: 403
 	ENOTFOUND     = "not_found"          // 404
 	ECONFLICT     = "conflict"           // 409
+	ETIMEOUT      = "request_timeout"    // request body too slow: 408
 	ETOOLARGE     = "too_large"          // request body too large: 413
+	EHEADERS      = "headers_too_large"  // request headers too large: 431
 	EQUOTA        = "quota_exceeded"     // daily quota spent: 429
 	ETHROTTLED    = "throttled"          // too many attempts: 429
 	EMETHOD       = "method_not_allowed" // 405

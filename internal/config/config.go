@@ -41,7 +41,13 @@ type Config struct {
 	LogFormat                string // text or json
 	LogLevel                 string // debug, info, warn, error
 	ShutdownTimeout          time.Duration
-	OAuth                    map[string]OAuthProvider
+	// BodyTimeout bounds the reading of one request body.
+	BodyTimeout time.Duration
+	// MaxConnections and MaxConnectionsPerClient bound open connections,
+	// so that a flood of slow clients cannot use up file descriptors.
+	MaxConnections          int
+	MaxConnectionsPerClient int
+	OAuth                   map[string]OAuthProvider
 }
 
 // OAuthProvider is one sign-in provider's client settings. The endpoint
@@ -220,6 +226,16 @@ func settings() []setting {
 			}
 			return errors.New("must be debug, info, warn or error")
 		}},
+		{"SPIDERGO_BODY_TIMEOUT", "body-timeout", "30s", "how long a client may take to send a request body (408 past it)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return errors.New("must be a positive duration such as 30s")
+			}
+			c.BodyTimeout = d
+			return nil
+		}},
+		{"SPIDERGO_MAX_CONNECTIONS", "max-connections", "4096", "open connections the server keeps at once; more get a 503", positiveInt(func(c *Config, n int) { c.MaxConnections = n })},
+		{"SPIDERGO_MAX_CONNECTIONS_PER_CLIENT", "max-connections-per-client", "64", "open connections one client address may keep (trusted proxies are not counted); more get a 503", positiveInt(func(c *Config, n int) { c.MaxConnectionsPerClient = n })},
 		{"SPIDERGO_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long in-flight requests may run after a stop signal", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {

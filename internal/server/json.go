@@ -53,6 +53,8 @@ func jsonError(err error) error {
 		tooBig *http.MaxBytesError
 	)
 	switch {
+	case isBodyTimeout(err):
+		return &spidergo.Error{Code: spidergo.ETIMEOUT, Message: "The request body did not arrive in time.", Err: err}
 	case errors.As(err, &tooBig):
 		return spidergo.Errorf(spidergo.ETOOLARGE, "Request body is larger than %d bytes.", maxBody)
 	case errors.Is(err, io.EOF):

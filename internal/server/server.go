@@ -83,7 +83,7 @@ func New(cfg *config.Config, store spidergo.Store, log *slog.Logger, opts Option
 		s.mux.Handle(rt.pattern, s.wrap(rt.h))
 	}
 	s.mux.Handle("/", s.wrap(s.handleNoRoute))
-	s.handler = s.withRequestID(s.withLogging(s.withRecover(s.mux)))
+	s.handler = s.withRequestID(s.withLogging(s.withLimits(s.withRecover(s.mux))))
 	return s, nil
 }
 
@@ -116,11 +116,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    hardHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(s.limitConns(ln)) }()
 	select {
 	case err := <-errc:
 		s.Close()
