@@ -15,6 +15,8 @@ build:
 ## test: every test, with the race detector (PostgreSQL and Redis tests run
 ## when SPIDERGO_TEST_DATABASE_URL / SPIDERGO_TEST_REDIS_URL are set)
 test:
+	@[ -n "$$SPIDERGO_TEST_DATABASE_URL" ] || echo "skipped: PostgreSQL conformance and scale-out tests (SPIDERGO_TEST_DATABASE_URL is not set)"
+	@[ -n "$$SPIDERGO_TEST_REDIS_URL" ] || echo "skipped: Redis quota, limiter and throttle tests (SPIDERGO_TEST_REDIS_URL is not set)"
 	$(GO) test -race -count=1 ./...
 	@if [ -f bench/go.mod ]; then cd bench && $(GO) test -count=1 ./...; fi
 
