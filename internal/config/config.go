@@ -256,7 +256,11 @@ func Load(args []string, getenv func(string) string, stderr io.Writer) (*Config,
 	fs.SetOutput(stderr)
 	given := map[string]string{}
 	for _, s := range table {
-		fs.Func(s.flag, s.usage+" ("+s.env+")", func(v string) error {
+		help := s.usage + " (" + s.env
+		if s.def != "" {
+			help += ", default " + s.def
+		}
+		fs.Func(s.flag, help+")", func(v string) error {
 			given[s.flag] = v
 			return nil
 		})

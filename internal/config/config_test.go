@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"flag"
 	"io"
 	"strings"
 	"testing"
@@ -99,5 +101,18 @@ func TestInvalid(t *testing.T) {
 				t.Errorf("error is more than one line: %q", err)
 			}
 		})
+	}
+}
+
+func TestHelpShowsDefaults(t *testing.T) {
+	var out strings.Builder
+	_, err := Load([]string{"--help"}, func(string) string { return "" }, &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("Load(--help) = %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"(SPIDERGO_ADDR, default :8080)", "(SPIDERGO_BODY_TIMEOUT, default 30s)", "(SPIDERGO_REDIS_URL)"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q", want)
+		}
 	}
 }

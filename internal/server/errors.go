@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/spidergo/spidergo"
 )
@@ -99,9 +100,7 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if len(allow) > 0 {
-		for _, m := range allow {
-			w.Header().Add("Allow", m)
-		}
+		w.Header().Set("Allow", strings.Join(allow, ", "))
 		return spidergo.Errorf(spidergo.EMETHOD, "Method %s is not allowed here.", r.Method)
 	}
 	return spidergo.Errorf(spidergo.ENOTFOUND, "No such route: %s %s.", r.Method, r.URL.Path)

@@ -151,6 +151,10 @@ func TestErrorConventions(t *testing.T) {
 	if res, _ := do(t, h, "DELETE", "/healthz", nil, nil); res.Header.Get("Allow") != "GET" {
 		t.Errorf("405 Allow = %q, want GET", res.Header.Get("Allow"))
 	}
+	// Several methods go in one comma-separated header.
+	if res, _ := do(t, h, "PUT", "/auth/me", nil, nil); len(res.Header.Values("Allow")) != 1 || res.Header.Get("Allow") != "GET, DELETE" {
+		t.Errorf("405 Allow = %q, want one header \"GET, DELETE\"", res.Header.Values("Allow"))
+	}
 	if !strings.Contains(logs.String(), "stack=") || !strings.Contains(logs.String(), "boom") {
 		t.Error("panic was not logged with its stack")
 	}
