@@ -80,7 +80,13 @@ func (s *Server) runJob(kind string) handlerFunc {
 				return err
 			}
 			s.jobs.runner.Submit(j)
-			w.Header().Set("Location", "/v1/crawl/"+j.ID)
+			// A dashboard user follows the job on the cookie routes; /v1
+			// would refuse the cookie.
+			if keyIDFrom(r.Context()) == "" {
+				w.Header().Set("Location", "/history/"+j.ID)
+			} else {
+				w.Header().Set("Location", "/v1/crawl/"+j.ID)
+			}
 			return writeEnvelope(w, http.StatusAccepted, crawl.EnvelopeOf(j))
 		}
 		j.Status = spidergo.StatusRunning

@@ -15,7 +15,8 @@ type route struct {
 	h       handlerFunc
 }
 
-// routes is the whole HTTP surface in one table.
+// routes is the whole HTTP surface in one table, but for the dashboard's
+// HTML pages, which mountDashboard adds from internal/web's own table.
 func (s *Server) routes() []route {
 	return []route{
 		{"GET /healthz", s.handleHealthz},
@@ -62,6 +63,8 @@ func (s *Server) routes() []route {
 		{"GET /history", s.requireSession(s.handleHistory)},
 		{"GET /history/{id}", s.requireSession(s.handleJob)},
 		{"DELETE /history/{id}", s.requireSession(s.handleDeleteJob)},
+		{"GET /history/{id}/stream", s.requireSession(s.handleStream)},
+		{"POST /history/{id}/cancel", s.requireSession(s.handleCancel)},
 		{"GET /auth/webhook-secret", s.requireSession(s.handleWebhookSecret)},
 		{"POST /auth/webhook-secret", s.requireSession(s.handleRotateWebhookSecret)},
 		{"POST /trial/scrape", s.handleTrial(spidergo.KindScrape)},

@@ -82,6 +82,9 @@ func New(cfg *config.Config, store spidergo.Store, log *slog.Logger, opts Option
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt.h))
 	}
+	if err := s.mountDashboard(); err != nil {
+		return nil, err
+	}
 	s.mux.Handle("/", s.wrap(s.handleNoRoute))
 	s.handler = s.withRequestID(s.withLogging(s.withLimits(s.withRecover(s.mux))))
 	return s, nil
