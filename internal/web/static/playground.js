@@ -195,6 +195,11 @@
     stopFollowing();
     state.head = head;
     updateProgress();
+    // The job's own times give the rate of a crawl that ended quickly.
+    if (head.StartedAt && head.FinishedAt) {
+      const secs = (Date.parse(head.FinishedAt) - Date.parse(head.StartedAt)) / 1000;
+      if (secs > 0) $("pg-rate").textContent = (state.pages.length / secs).toFixed(1) + " pages/s";
+    }
     setStatus("Finished: " + head.Status + ", " + head.TotalPages + (head.TotalPages === 1 ? " page." : " pages."));
     resetRun();
     showResults();
