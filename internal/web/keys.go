@@ -99,7 +99,9 @@ func (wb *Web) createKey(w http.ResponseWriter, r *http.Request, u *api.Profile)
 	created, err := wb.b.CreateAPIKey(w, r, name)
 	if err != nil {
 		v.Values["name"] = name
-		if c := spidergo.ErrorCode(err); c == spidergo.EINVALID || c == spidergo.ECONFLICT {
+		// A refused name goes next to the field; the key limit is about
+		// the page, whose form the limit replaces with its explanation.
+		if spidergo.ErrorCode(err) == spidergo.EINVALID {
 			v.Errors["name"] = spidergo.ErrorMessage(err)
 		} else {
 			v.Error = spidergo.ErrorMessage(err)
