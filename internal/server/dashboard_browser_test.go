@@ -19,10 +19,10 @@ import (
 func TestDashboardInBrowser(t *testing.T) {
 	b := newChrome(t)
 	site := newSite(t, map[string]string{
-		"/":          htmlPage("Garden", "/roses", "/tulips"),
-		"/roses":     htmlPage("Roses", "/tulips", "/"),
-		"/tulips":    htmlPage("Tulips", "/daisies"),
-		"/daisies":   htmlPage("Daisies"),
+		"/":           htmlPage("Garden", "/roses", "/tulips"),
+		"/roses":      htmlPage("Roses", "/tulips", "/"),
+		"/tulips":     htmlPage("Tulips", "/daisies"),
+		"/daisies":    htmlPage("Daisies"),
 		"/robots.txt": "User-agent: *\nAllow: /\n",
 	})
 	env := newAPIEnvWith(t, "", nil, hostOf(site.Server))
