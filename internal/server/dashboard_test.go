@@ -548,3 +548,27 @@ func TestDashboardRefusesCrossOrigin(t *testing.T) {
 		t.Errorf("the key stopped working: %v %v", res, err)
 	}
 }
+
+// TestDashboardOAuthButtons shows a button for each configured provider on
+// the sign-in and sign-up pages, and none when there are none.
+func TestDashboardOAuthButtons(t *testing.T) {
+	plain := newTab(t, newAcctEnv(t, nil).ts.URL)
+	for _, p := range []string{"/signin", "/signup"} {
+		if _, body := plain.get(p); strings.Contains(body, "/auth/oauth?provider=") {
+			t.Errorf("%s offers a provider none is configured for", p)
+		}
+	}
+	e := newAcctEnv(t, map[string]string{
+		"SPIDERGO_OAUTH_GITHUB_CLIENT_ID": "id", "SPIDERGO_OAUTH_GITHUB_CLIENT_SECRET": "secret",
+		"SPIDERGO_OAUTH_GOOGLE_CLIENT_ID": "id", "SPIDERGO_OAUTH_GOOGLE_CLIENT_SECRET": "secret",
+	})
+	b := newTab(t, e.ts.URL)
+	for _, p := range []string{"/signin", "/signup"} {
+		_, body := b.get(p)
+		for _, want := range []string{`href="/auth/oauth?provider=github">Continue with GitHub`, `href="/auth/oauth?provider=google">Continue with Google`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s lacks %s", p, want)
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -88,6 +89,7 @@ var funcs = template.FuncMap{
 		return strings.ToUpper(s[:1]) + s[1:]
 	},
 	"providerName": providerName,
+	"skipped":      fmtSkipped,
 	"statusClass": func(s string) string {
 		switch s {
 		case api.StatusCompleted:
@@ -97,6 +99,20 @@ var funcs = template.FuncMap{
 		}
 		return "busy"
 	},
+}
+
+// fmtSkipped lists a job's skipped URLs by reason: "duplicate 2, robots_disallowed 1".
+func fmtSkipped(m map[string]int) string {
+	reasons := make([]string, 0, len(m))
+	for r := range m {
+		reasons = append(reasons, r)
+	}
+	sort.Strings(reasons)
+	parts := make([]string, 0, len(m))
+	for _, r := range reasons {
+		parts = append(parts, fmt.Sprintf("%s %d", strings.ReplaceAll(r, "_", " "), m[r]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func fmtTime(t time.Time) string {
