@@ -140,6 +140,10 @@ func (d dashboard) SignOut(w http.ResponseWriter, r *http.Request) error {
 	return d.call(w, r, d.s.requireSession(d.s.handleLogout), http.MethodPost, nil, nil, nil, nil)
 }
 
+func (d dashboard) Refresh(w http.ResponseWriter, r *http.Request) error {
+	return d.call(w, r, d.s.handleRefresh, http.MethodGet, nil, nil, nil, nil)
+}
+
 func (d dashboard) VerifyEmail(w http.ResponseWriter, r *http.Request, email, code string) error {
 	return d.call(w, r, d.s.refuseCrossOrigin(d.s.handleVerifyEmail), http.MethodPost, nil, nil,
 		map[string]string{"email": email, "code": code}, nil)

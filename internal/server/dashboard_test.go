@@ -97,6 +97,16 @@ func pageRedirect(t *testing.T, what string, res *http.Response, to string) {
 	}
 }
 
+// wantSignIn checks that path sends a browser without a session to sign
+// in: by way of the refresh route, which finds no refresh cookie either.
+func (b *tab) wantSignIn(path string) {
+	b.t.Helper()
+	res, _ := b.get(path)
+	pageRedirect(b.t, path, res, "/auth/refresh/continue?next="+url.QueryEscape(path))
+	res, _ = b.get(res.Header.Get("Location"))
+	pageRedirect(b.t, path+" after trying to refresh", res, "/signin?next="+url.QueryEscape(path))
+}
+
 func TestDashboardPublicPages(t *testing.T) {
 	e := newAcctEnv(t, map[string]string{"SPIDERGO_BASE_URL": "https://spider.example.org"})
 	b := newTab(t, e.ts.URL)
@@ -161,11 +171,41 @@ func TestDashboardMemberPagesNeedSignIn(t *testing.T) {
 	e := newAcctEnv(t, nil)
 	b := newTab(t, e.ts.URL)
 	for _, p := range []string{"/keys", "/usage", "/playground", "/jobs", "/account", "/account/delete", "/jobs/x", "/keys/x/revoke"} {
-		res, _ := b.get(p)
-		pageRedirect(t, p, res, "/signin?next="+url.QueryEscape(p))
+		b.wantSignIn(p)
 	}
 	res, _ := b.post("/keys", url.Values{"name": {"x"}})
 	pageRedirect(t, "POST /keys", res, "/signin?next=%2F")
+}
+
+// TestDashboardRenewsExpiredSessions: once the 15-minute access cookie is
+// gone, the refresh cookie (sent only under /auth/refresh) renews the
+// session and the user lands where they were going.
+func TestDashboardRenewsExpiredSessions(t *testing.T) {
+	e := newAcctEnv(t, nil)
+	b := newTab(t, e.ts.URL)
+	b.signUp("Ada", "ada@example.com")
+	u, _ := url.Parse(e.ts.URL + "/auth/refresh")
+	var refresh *http.Cookie
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == refreshCookie {
+			refresh = c
+		}
+	}
+	if refresh == nil {
+		t.Fatal("no refresh cookie after sign-up")
+	}
+	// A browser whose access cookie has expired keeps only this one.
+	fresh := newTab(t, e.ts.URL)
+	fresh.c.Jar.SetCookies(u, []*http.Cookie{{Name: refreshCookie, Value: refresh.Value, Path: refreshPath}})
+	res, _ := fresh.get("/keys?done=x")
+	pageRedirect(t, "expired access", res, "/auth/refresh/continue?next=%2Fkeys%3Fdone%3Dx")
+	res, _ = fresh.get(res.Header.Get("Location"))
+	pageRedirect(t, "refresh", res, "/keys?done=x")
+	res, body := fresh.get("/keys")
+	pageStatus(t, "keys after the refresh", res, body, http.StatusOK)
+	// The next= target stays on this site.
+	res, _ = fresh.get("/auth/refresh/continue?next=https%3A%2F%2Fevil.example")
+	pageRedirect(t, "refresh to a foreign next", res, "/")
 }
 
 func TestDashboardSignUpSignInSignOut(t *testing.T) {
@@ -207,8 +247,7 @@ func TestDashboardSignUpSignInSignOut(t *testing.T) {
 
 	res, _ = b.post("/signout", nil)
 	pageRedirect(t, "sign out", res, "/?done=signed-out")
-	res, _ = b.get("/keys")
-	pageRedirect(t, "keys after sign-out", res, "/signin?next=%2Fkeys")
+	b.wantSignIn("/keys")
 
 	res, body = b.post("/signin", url.Values{"email": {"ada@example.com"}, "password": {"wrong password!"}, "next": {"/keys"}})
 	pageStatus(t, "wrong password", res, body, http.StatusUnauthorized)
@@ -390,8 +429,7 @@ func TestDashboardAccount(t *testing.T) {
 	}
 	res, _ = b.post("/account/delete", url.Values{"confirm_email": {"ADA@example.com "}})
 	pageRedirect(t, "delete", res, "/?done=account-deleted")
-	res, _ = b.get("/account")
-	pageRedirect(t, "account after deletion", res, "/signin?next=%2Faccount")
+	b.wantSignIn("/account")
 	res, _ = b.post("/signin", url.Values{"email": {"ada@example.com"}, "password": {"a brand new passphrase"}})
 	pageStatus(t, "sign-in to a deleted account", res, "", http.StatusUnauthorized)
 }

@@ -15,6 +15,7 @@ func (wb *Web) routes() []route {
 		{"GET /signin", wb.page(wb.signInForm)},
 		{"POST /signin", wb.page(wb.signIn)},
 		{"POST /signout", wb.member(wb.signOut)},
+		{"GET " + refreshPath, wb.page(wb.refresh)},
 		{"GET /verify-email", wb.page(wb.verifyForm)},
 		{"POST /verify-email", wb.page(wb.verify)},
 		{"POST /verify-email/resend", wb.page(wb.resendVerification)},

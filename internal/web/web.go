@@ -50,6 +50,9 @@ type Backend interface {
 	SignUp(w http.ResponseWriter, r *http.Request, in SignUp) (message string, err error)
 	SignIn(w http.ResponseWriter, r *http.Request, email, password string) error
 	SignOut(w http.ResponseWriter, r *http.Request) error
+	// Refresh trades the refresh cookie, which browsers send only under
+	// /auth/refresh, for a new session.
+	Refresh(w http.ResponseWriter, r *http.Request) error
 	VerifyEmail(w http.ResponseWriter, r *http.Request, email, code string) error
 	ResendVerification(w http.ResponseWriter, r *http.Request, email string) (message string, err error)
 	ForgotPassword(w http.ResponseWriter, r *http.Request, email string) (message string, err error)
@@ -199,20 +202,44 @@ func (wb *Web) page(h handler) http.Handler {
 	})
 }
 
+// accessCookie is the session cookie of the cookie API (backend-api.md).
+// It lives 15 minutes; the browser then drops it.
+const accessCookie = "access_token"
+
 // member serves a route for signed-in users; others are sent to sign in
-// and brought back afterwards.
+// and brought back afterwards. A browser whose short-lived access cookie
+// has expired first goes by refreshPath, where its refresh cookie renews
+// the session without asking for the password again.
 func (wb *Web) member(h handler) http.Handler {
 	return wb.page(func(w http.ResponseWriter, r *http.Request, u *api.Profile) error {
 		if u == nil {
-			next := r.URL.Path
+			next := r.URL.RequestURI()
 			if r.Method != http.MethodGet {
 				next = "/"
 			}
-			http.Redirect(w, r, "/signin?next="+url.QueryEscape(next), http.StatusSeeOther)
-			return nil
+			if _, err := r.Cookie(accessCookie); err != nil && r.Method == http.MethodGet {
+				return redirect(w, r, refreshPath+"?next="+url.QueryEscape(next))
+			}
+			return redirect(w, r, "/signin?next="+url.QueryEscape(next))
 		}
 		return h(w, r, u)
 	})
+}
+
+// refreshPath lies under the refresh cookie's path, /auth/refresh, so the
+// browser sends that cookie here and nowhere else.
+const refreshPath = "/auth/refresh/continue"
+
+// refresh renews the session and goes on to next, or asks to sign in.
+func (wb *Web) refresh(w http.ResponseWriter, r *http.Request, _ *api.Profile) error {
+	next := localPath(r.URL.Query().Get("next"))
+	if err := wb.b.Refresh(w, r); err != nil {
+		if spidergo.ErrorCode(err) != spidergo.EUNAUTHORIZED {
+			wb.log.Warn("renewing a dashboard session failed", "err", err)
+		}
+		return redirect(w, r, "/signin?next="+url.QueryEscape(next))
+	}
+	return redirect(w, r, next)
 }
 
 var errCrossOrigin = spidergo.Errorf(spidergo.EFORBIDDEN, "This form was sent from another site, so it was refused. Open the page on this site and try again.")
