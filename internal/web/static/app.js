@@ -1,6 +1,9 @@
 // SpiderGo dashboard: small enhancements that every page may use. Pages
-// work without this file; it only adds copy buttons.
+// work without this file; it only adds copy buttons, which stay hidden
+// without it.
 "use strict";
+
+for (const b of document.querySelectorAll("button.copy[hidden]")) b.hidden = false;
 
 document.addEventListener("click", async (ev) => {
   const btn = ev.target.closest("button.copy");

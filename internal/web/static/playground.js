@@ -12,6 +12,9 @@
   const $ = (id) => document.getElementById(id);
   const form = $("pg-form");
   if (!form) return;
+  // The form is hidden until this script runs: without it, it could do
+  // nothing, and the page says so instead.
+  form.hidden = false;
 
   const state = { pages: [], head: null, source: null, poll: 0, started: 0, base: "", limit: 0 };
 
