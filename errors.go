@@ -72,3 +72,15 @@ func ErrorMessage(err error) string {
 
 // ErrNotFound is returned by stores when a row does not exist.
 var ErrNotFound = &Error{Code: ENOTFOUND, Message: "Not found."}
+
+// Conflicts a store reports. Their messages are terse on purpose: the
+// services that call the store say what happened in the words of the
+// product, and match these with errors.Is.
+var (
+	// ErrEmailTaken: another account has the email address.
+	ErrEmailTaken = &Error{Code: ECONFLICT, Message: "Email address taken."}
+	// ErrIdentityLinked: the provider's account is linked already.
+	ErrIdentityLinked = &Error{Code: ECONFLICT, Message: "Identity already linked."}
+	// ErrKeyLimit: the user has the most active API keys allowed.
+	ErrKeyLimit = &Error{Code: ECONFLICT, Message: "Active API key limit reached."}
+)

@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -73,7 +75,7 @@ func cmdVersion(_ context.Context, _ []string, _ func(string) string, _ io.Reade
 func loadConfig(args []string, env func(string) string, stderr io.Writer) (*config.Config, int) {
 	cfg, err := config.Load(args, env, stderr)
 	if err != nil {
-		if err.Error() == "flag: help requested" {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil, 0
 		}
 		fmt.Fprintln(stderr, "spidergo:", err)

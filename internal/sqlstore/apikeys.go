@@ -58,9 +58,7 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *spidergo.APIKey, maxActive int
 			return err
 		}
 		if n == 0 {
-			e := spidergo.Errorf(spidergo.ECONFLICT, "You already have %d active API keys, the most allowed. Revoke one before creating another.", maxActive)
-			e.Details = map[string]any{"max_keys": maxActive}
-			return e
+			return spidergo.ErrKeyLimit
 		}
 		return nil
 	})
