@@ -89,6 +89,9 @@ type APIKeyStore interface {
 	// revoked key changes nothing; another user's or an unknown id is
 	// ErrNotFound.
 	RevokeAPIKey(ctx context.Context, userID, id string) (*APIKey, error)
+	// RevokeUserAPIKeys deactivates every active key of userID at once and
+	// returns the keys it revoked, oldest first.
+	RevokeUserAPIKeys(ctx context.Context, userID string) ([]*APIKey, error)
 	// TouchAPIKeys records when keys were last used, key id → time; a time
 	// older than the stored one is ignored.
 	TouchAPIKeys(ctx context.Context, used map[string]time.Time) error

@@ -3,6 +3,7 @@ package spidergo
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each maps to exactly one HTTP status in the server's table.
@@ -30,7 +31,10 @@ type Error struct {
 	// Details are extra top-level fields of the error body, such as
 	// {"requires_verification": true}.
 	Details map[string]any
-	Err     error
+	// RetryAfter, when set, is how long the client should wait before
+	// trying again (the Retry-After header).
+	RetryAfter time.Duration
+	Err        error
 }
 
 func (e *Error) Error() string {

@@ -15,8 +15,8 @@ import (
 	"syscall"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/app"
 	"github.com/spidergo/spidergo/internal/config"
-	"github.com/spidergo/spidergo/internal/server"
 	"github.com/spidergo/spidergo/internal/sqlstore"
 )
 
@@ -115,24 +115,19 @@ func cmdServe(ctx context.Context, args []string, env func(string) string, _ io.
 		return code
 	}
 	log := newLogger(cfg, stderr)
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		fmt.Fprintln(stderr, "spidergo: database:", err)
-		return 1
-	}
-	defer db.Close()
-	srv, err := server.New(cfg, db, log, server.Options{})
+	a, err := app.New(ctx, cfg, log, app.Options{})
 	if err != nil {
 		fmt.Fprintln(stderr, "spidergo:", err)
 		return 1
 	}
+	defer a.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "spidergo: listen:", err)
 		return 1
 	}
 	log.Info("SpiderGo listening", "addr", ln.Addr().String(), "version", spidergo.Version, "database", dbKind(cfg.DatabaseURL), "role", cfg.Role)
-	if err := srv.Serve(ctx, ln); err != nil {
+	if err := a.Run(ctx, ln); err != nil {
 		fmt.Fprintln(stderr, "spidergo: serve:", err)
 		return 1
 	}
