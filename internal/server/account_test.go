@@ -544,6 +544,7 @@ func TestCrossOriginRefused(t *testing.T) {
 		{"forgot-password cross-site", "POST", "/auth/forgot-password", map[string]string{"email": "ada@example.com"}, []string{"Origin", "https://evil.example"}, 403},
 		{"logout cross-site", "POST", "/auth/logout", nil, []string{"Sec-Fetch-Site", "cross-site"}, 403},
 		{"delete account cross-site", "DELETE", "/auth/me", nil, []string{"Origin", "https://evil.example"}, 403},
+		{"revoke all keys cross-site", "POST", "/auth/api-keys/revoke-all", nil, []string{"Sec-Fetch-Site", "cross-site"}, 403},
 		{"change password cross-site", "POST", "/auth/change-password", map[string]string{"current_password": goodPassword, "new_password": "a brand new passphrase"}, []string{"Sec-Fetch-Site", "same-site"}, 403},
 		{"read profile cross-site (safe method)", "GET", "/auth/me", nil, []string{"Sec-Fetch-Site", "cross-site"}, 200},
 		{"login same-origin fetch", "POST", "/auth/login", loginBody, []string{"Sec-Fetch-Site", "same-origin"}, 200},
