@@ -81,11 +81,7 @@ func (c *userCmd) create(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	// Creating an account sends no mail; the log mailer is there because
-	// the service needs one.
-	accounts := account.New(db, &mail.Log{Logger: log}, log, account.Config{})
-	u, err := accounts.CreateUser(ctx, account.NewUser{
+	u, err := c.accounts(db).CreateUser(ctx, account.NewUser{
 		FirstName: *first, LastName: *last, Name: *name, Email: *email, Password: password, Verified: *verified,
 	})
 	if err != nil {
@@ -190,9 +186,17 @@ func (c *userCmd) delete(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := db.DeleteUser(ctx, u.ID); err != nil {
+	if err := c.accounts(db).Delete(ctx, u.ID); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "deleted user %s (%s)\n", u.ID, u.Email)
 	return nil
+}
+
+// accounts is the account service over db, so that the commands follow
+// the rules the API follows. Creating and deleting accounts sends no
+// mail; the log mailer is there because the service needs one.
+func (c *userCmd) accounts(db spidergo.Store) *account.Service {
+	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return account.New(db, &mail.Log{Logger: log}, log, account.Config{})
 }

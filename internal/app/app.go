@@ -201,15 +201,16 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.cfg.Role != RoleWorker {
 		g.Go(func() error { return a.Keys.RunFlusher(gctx, apikey.FlushEvery) })
 	}
+	g.Go(func() error {
+		<-gctx.Done()
+		// Requests still running may be submitting or streaming jobs: the
+		// runner stops after them. An api process runs the crawls it
+		// accepted, so it stops its runner too.
+		<-served
+		a.Runner.Close()
+		return nil
+	})
 	if a.cfg.Role != RoleAPI {
-		g.Go(func() error {
-			<-gctx.Done()
-			// Requests still running may be submitting or streaming
-			// jobs: the runner stops after them.
-			<-served
-			a.Runner.Close()
-			return nil
-		})
 		g.Go(func() error { return a.Accounts.RunSweeper(gctx) })
 	}
 	err := g.Wait()
