@@ -108,8 +108,8 @@ func testAPIKeyLifecycle(t *testing.T, s spidergo.Store) {
 		keys = append(keys, k)
 	}
 	fourth, _, _ := spidergo.NewAPIKey(u.ID, "one too many", 1000)
-	if err := s.CreateAPIKey(ctx, fourth, 3); spidergo.ErrorCode(err) != spidergo.ECONFLICT {
-		t.Fatalf("4th key: got %v, want ECONFLICT", err)
+	if err := s.CreateAPIKey(ctx, fourth, 3); !errors.Is(err, spidergo.ErrKeyLimit) {
+		t.Fatalf("4th key: got %v, want ErrKeyLimit", err)
 	}
 	orphan, _, _ := spidergo.NewAPIKey("no-such-user", "orphan", 1000)
 	if err := s.CreateAPIKey(ctx, orphan, 3); !errors.Is(err, spidergo.ErrNotFound) {
