@@ -64,13 +64,6 @@ func (t *toucher) flush(ctx context.Context) {
 	}
 }
 
-// Pending is how many key uses wait to be written.
-func (s *Service) Pending() int {
-	s.touch.mu.Lock()
-	defer s.touch.mu.Unlock()
-	return len(s.touch.pending)
-}
-
 // FlushLastUsed writes the key uses noted so far.
 func (s *Service) FlushLastUsed(ctx context.Context) { s.touch.flush(ctx) }
 
