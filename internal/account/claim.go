@@ -37,17 +37,19 @@ const maxClaimJobs = 50
 // delete them. The owner is told by mail what was ended whenever there was
 // something to end beyond sessions and codes.
 func (s *Service) claim(ctx context.Context, u *spidergo.User, how claimPath) error {
+	// Sessions end first: keys are made through a session, so a squatter
+	// still signed in cannot make a new one after the old ones are gone.
+	if err := s.store.DeleteUserSessions(ctx, u.ID); err != nil {
+		return err
+	}
+	if err := s.store.DeleteCodes(ctx, u.ID, spidergo.CodeVerifyEmail, spidergo.CodeResetPassword, spidergo.CodeResetToken); err != nil {
+		return err
+	}
 	keys, err := s.store.RevokeUserAPIKeys(ctx, u.ID)
 	if err != nil {
 		return err
 	}
 	if _, err := s.store.RotateWebhookSecret(ctx, u.ID); err != nil {
-		return err
-	}
-	if err := s.store.DeleteUserSessions(ctx, u.ID); err != nil {
-		return err
-	}
-	if err := s.store.DeleteCodes(ctx, u.ID, spidergo.CodeVerifyEmail, spidergo.CodeResetPassword, spidergo.CodeResetToken); err != nil {
 		return err
 	}
 	// Marked verified last: should any step above fail, the account stays
