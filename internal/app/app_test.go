@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/auth"
 	"github.com/spidergo/spidergo/internal/config"
 	"github.com/spidergo/spidergo/internal/storetest"
@@ -88,6 +89,65 @@ func TestRoles(t *testing.T) {
 				}
 			case <-time.After(10 * time.Second):
 				t.Fatal("Run did not stop after its context ended")
+			}
+		})
+	}
+}
+
+// TestRolesResumeJobs checks which roles pick up a job a previous process
+// left queued: the worker and all roles run it (here it fails at once, for
+// its options name no URL), the api role leaves it for a worker.
+func TestRolesResumeJobs(t *testing.T) {
+	for _, tt := range []struct {
+		role        string
+		wantResumed bool
+	}{
+		{RoleAll, true},
+		{RoleWorker, true},
+		{RoleAPI, false},
+	} {
+		t.Run(tt.role, func(t *testing.T) {
+			store := storetest.SQLite(t)
+			ctx := context.Background()
+			u := storetest.NewUser(t, store)
+			j := &spidergo.Job{UserID: u.ID, Kind: spidergo.KindCrawl, URL: "https://example.com/", Options: []byte(`{"url":""}`)}
+			if err := store.CreateJob(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+			a, err := New(ctx, testConfig(t, tt.role), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{Store: store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { a.Close() })
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			runCtx, cancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- a.Run(runCtx, ln) }()
+			// Jobs are resumed before the listener answers.
+			if res, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err != nil {
+				t.Fatal(err)
+			} else {
+				res.Body.Close()
+			}
+			status := ""
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				got, err := store.JobByID(ctx, j.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if status = got.Status; status != spidergo.StatusQueued || !tt.wantResumed {
+					break
+				}
+			}
+			if resumed := status != spidergo.StatusQueued; resumed != tt.wantResumed {
+				t.Errorf("job status %q: resumed = %v, want %v", status, resumed, tt.wantResumed)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run = %v", err)
 			}
 		})
 	}
