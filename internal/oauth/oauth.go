@@ -70,6 +70,10 @@ func (p *Provider) scopes() []string {
 	return []string{"openid", "email", "profile"}
 }
 
+// NewVerifier returns a fresh PKCE code verifier (RFC 7636: 32 random
+// bytes, base64url).
+func NewVerifier() string { return oauth2.GenerateVerifier() }
+
 // Challenge is the PKCE S256 challenge of verifier.
 func Challenge(verifier string) string {
 	return oauth2.S256ChallengeFromVerifier(verifier)

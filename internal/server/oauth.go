@@ -7,6 +7,7 @@ import (
 
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/auth"
+	"github.com/spidergo/spidergo/internal/oauth"
 )
 
 // The state cookie ties a provider's callback to the browser that started
@@ -25,7 +26,7 @@ func (s *Server) handleOAuthStart(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	state, verifier := auth.NewToken(), auth.NewToken()
+	state, verifier := auth.NewToken(), oauth.NewVerifier()
 	http.SetCookie(w, &http.Cookie{
 		Name: stateCookie, Value: p.Name + "." + state + "." + verifier, Path: statePath,
 		MaxAge: int(stateTTL / time.Second), HttpOnly: true, Secure: s.secureCookies(r), SameSite: http.SameSiteLaxMode,
