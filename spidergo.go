@@ -16,6 +16,6 @@ var Version = "dev"
 // than sequential so that one user cannot guess or count another's objects.
 func NewID() string {
 	var b [16]byte
-	rand.Read(b[:]) // never fails: since Go 1.24 a broken source crashes the process
+	rand.Read(b[:]) // never fails: since Go 1.24 a broken source crashes the program
 	return hex.EncodeToString(b[:])
 }

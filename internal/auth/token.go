@@ -17,7 +17,7 @@ const TokenBytes = 32
 // fit for a cookie value or a JSON string.
 func NewToken() string {
 	b := make([]byte, TokenBytes)
-	rand.Read(b) // never fails: since Go 1.24 a broken source crashes the process
+	rand.Read(b) // never fails: since Go 1.24 a broken source crashes the program
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -31,8 +31,10 @@ func HashToken(token string) string {
 
 // NewCode returns six random decimal digits.
 func NewCode() string {
-	// rand.Reader cannot fail since Go 1.24, so neither can rand.Int.
-	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		panic("auth: crypto/rand failed: " + err.Error())
+	}
 	return fmt.Sprintf("%06d", n.Int64())
 }
 
