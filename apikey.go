@@ -89,6 +89,9 @@ type APIKeyStore interface {
 	// revoked key changes nothing; another user's or an unknown id is
 	// ErrNotFound.
 	RevokeAPIKey(ctx context.Context, userID, id string) (*APIKey, error)
+	// RevokeUserAPIKeys deactivates every active key of userID at once and
+	// returns the keys it revoked, oldest first.
+	RevokeUserAPIKeys(ctx context.Context, userID string) ([]*APIKey, error)
 	// TouchAPIKeys records when keys were last used, key id → time; a time
 	// older than the stored one is ignored.
 	TouchAPIKeys(ctx context.Context, used map[string]time.Time) error
@@ -105,9 +108,7 @@ func NewAPIKey(userID, name string, dailyLimit int) (*APIKey, string, error) {
 		return nil, "", Errorf(EINVALID, "The daily limit must be 1 or more.")
 	}
 	b := make([]byte, apiKeyRandomBytes)
-	if _, err := rand.Read(b); err != nil {
-		return nil, "", &Error{Code: EINTERNAL, Message: "An internal error occurred.", Err: err}
-	}
+	rand.Read(b) // never fails: since Go 1.24 a broken source crashes the program
 	secret := APIKeyPrefix + base64.RawURLEncoding.EncodeToString(b)
 	return &APIKey{
 		ID:         NewID(),

@@ -3,6 +3,7 @@ package spidergo
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each maps to exactly one HTTP status in the server's table.
@@ -32,7 +33,10 @@ type Error struct {
 	// Details are extra top-level fields of the error body, such as
 	// {"requires_verification": true}.
 	Details map[string]any
-	Err     error
+	// RetryAfter, when set, is how long the client should wait before
+	// trying again (the Retry-After header).
+	RetryAfter time.Duration
+	Err        error
 }
 
 func (e *Error) Error() string {
@@ -74,3 +78,15 @@ func ErrorMessage(err error) string {
 
 // ErrNotFound is returned by stores when a row does not exist.
 var ErrNotFound = &Error{Code: ENOTFOUND, Message: "Not found."}
+
+// Conflicts a store reports. Their messages are terse on purpose: the
+// services that call the store say what happened in the words of the
+// product, and match these with errors.Is.
+var (
+	// ErrEmailTaken: another account has the email address.
+	ErrEmailTaken = &Error{Code: ECONFLICT, Message: "Email address taken."}
+	// ErrIdentityLinked: the provider's account is linked already.
+	ErrIdentityLinked = &Error{Code: ECONFLICT, Message: "Identity already linked."}
+	// ErrKeyLimit: the user has the most active API keys allowed.
+	ErrKeyLimit = &Error{Code: ECONFLICT, Message: "Active API key limit reached."}
+)

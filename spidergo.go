@@ -16,8 +16,6 @@ var Version = "dev"
 // than sequential so that one user cannot guess or count another's objects.
 func NewID() string {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic("spidergo: crypto/rand failed: " + err.Error())
-	}
+	rand.Read(b[:]) // never fails: since Go 1.24 a broken source crashes the program
 	return hex.EncodeToString(b[:])
 }

@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/apikey"
 	"github.com/spidergo/spidergo/internal/sqlstore"
 )
 
@@ -95,11 +97,8 @@ func (c *keyCmd) create(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	k, secret, err := spidergo.NewAPIKey(u.ID, *name, *limit)
+	k, secret, err := c.keys(db, *limit, cfg.APIKeyMaxPerUser).Create(ctx, u.ID, *name)
 	if err != nil {
-		return err
-	}
-	if err := db.CreateAPIKey(ctx, k, cfg.APIKeyMaxPerUser); err != nil {
 		return err
 	}
 	// The key alone goes to stdout, so that scripts can capture it;
@@ -194,9 +193,16 @@ func (c *keyCmd) revoke(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if k, err = db.RevokeAPIKey(ctx, k.UserID, k.ID); err != nil {
+	if k, err = c.keys(db, 0, 0).Revoke(ctx, k.UserID, k.ID); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "revoked API key %s (%q, …%s)\n", k.ID, k.Name, k.Last4)
 	return nil
+}
+
+// keys is the key service over db, for the commands that change keys, so
+// that they follow the rules the API follows.
+func (c *keyCmd) keys(db spidergo.Store, dailyLimit, maxPerUser int) *apikey.Service {
+	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return apikey.New(db, db, log, apikey.Config{DailyLimit: dailyLimit, MaxPerUser: maxPerUser})
 }

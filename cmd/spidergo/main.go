@@ -4,6 +4,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,8 +15,8 @@ import (
 	"syscall"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/app"
 	"github.com/spidergo/spidergo/internal/config"
-	"github.com/spidergo/spidergo/internal/server"
 	"github.com/spidergo/spidergo/internal/sqlstore"
 )
 
@@ -73,7 +75,7 @@ func cmdVersion(_ context.Context, _ []string, _ func(string) string, _ io.Reade
 func loadConfig(args []string, env func(string) string, stderr io.Writer) (*config.Config, int) {
 	cfg, err := config.Load(args, env, stderr)
 	if err != nil {
-		if err.Error() == "flag: help requested" {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil, 0
 		}
 		fmt.Fprintln(stderr, "spidergo:", err)
@@ -113,24 +115,19 @@ func cmdServe(ctx context.Context, args []string, env func(string) string, _ io.
 		return code
 	}
 	log := newLogger(cfg, stderr)
-	db, err := sqlstore.Open(ctx, cfg.DatabaseURL)
-	if err != nil {
-		fmt.Fprintln(stderr, "spidergo: database:", err)
-		return 1
-	}
-	defer db.Close()
-	srv, err := server.New(cfg, db, log, server.Options{})
+	a, err := app.New(ctx, cfg, log, app.Options{})
 	if err != nil {
 		fmt.Fprintln(stderr, "spidergo:", err)
 		return 1
 	}
+	defer a.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		fmt.Fprintln(stderr, "spidergo: listen:", err)
 		return 1
 	}
 	log.Info("SpiderGo listening", "addr", ln.Addr().String(), "version", spidergo.Version, "database", dbKind(cfg.DatabaseURL), "role", cfg.Role)
-	if err := srv.Serve(ctx, ln); err != nil {
+	if err := a.Run(ctx, ln); err != nil {
 		fmt.Fprintln(stderr, "spidergo: serve:", err)
 		return 1
 	}

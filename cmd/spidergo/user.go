@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spidergo/spidergo"
-	"github.com/spidergo/spidergo/internal/auth"
-	"github.com/spidergo/spidergo/internal/oauth"
+	"github.com/spidergo/spidergo/internal/account"
+	"github.com/spidergo/spidergo/internal/mail"
 )
 
 const userUsage = `usage: spidergo user <command> [flags]
@@ -71,22 +72,7 @@ func (c *userCmd) create(ctx context.Context, args []string) error {
 	if *email == "" || !*fromStdin {
 		return usageError("--email and --password-stdin are required")
 	}
-	addr, err := auth.NormalizeEmail(*email)
-	if err != nil {
-		return err
-	}
 	password, err := readPassword(c.stdin)
-	if err != nil {
-		return err
-	}
-	if err := auth.CheckPassword(password, addr); err != nil {
-		return err
-	}
-	f, l := *first, *last
-	if f == "" && l == "" {
-		f, l = oauth.SplitName(*name)
-	}
-	hash, err := auth.NewHasher(auth.DefaultParams).Hash(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -95,8 +81,10 @@ func (c *userCmd) create(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	u := &spidergo.User{FirstName: strings.TrimSpace(f), LastName: strings.TrimSpace(l), Email: addr, PasswordHash: hash, IsVerified: *verified}
-	if err := db.CreateUser(ctx, u); err != nil {
+	u, err := c.accounts(db).CreateUser(ctx, account.NewUser{
+		FirstName: *first, LastName: *last, Name: *name, Email: *email, Password: password, Verified: *verified,
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "created user %s (%s)\n", u.ID, u.Email)
@@ -198,9 +186,17 @@ func (c *userCmd) delete(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := db.DeleteUser(ctx, u.ID); err != nil {
+	if err := c.accounts(db).Delete(ctx, u.ID); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "deleted user %s (%s)\n", u.ID, u.Email)
 	return nil
+}
+
+// accounts is the account service over db, so that the commands follow
+// the rules the API follows. Creating and deleting accounts sends no
+// mail; the log mailer is there because the service needs one.
+func (c *userCmd) accounts(db spidergo.Store) *account.Service {
+	log := slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	return account.New(db, &mail.Log{Logger: log}, log, account.Config{})
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/account"
 	"github.com/spidergo/spidergo/internal/auth"
 	"github.com/spidergo/spidergo/internal/mail"
 	"github.com/spidergo/spidergo/internal/storetest"
@@ -99,14 +100,14 @@ func eachStore(t *testing.T, env map[string]string, f func(t *testing.T, e *acct
 func newAcctEnvOn(t *testing.T, env map[string]string, store spidergo.Store) *acctEnv {
 	t.Helper()
 	e := &acctEnv{mail: &mailbox{}, clock: &testClock{t: time.Now().UTC().Truncate(time.Millisecond)}, logs: &logBuffer{}}
-	s, err := New(testConfig(t, env), store, slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Options{Now: e.clock.Now, PasswordParams: auth.TestParams, Mailer: e.mail})
+	s, err := newServer(t, testConfig(t, env), store, slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		testOptions{Now: e.clock.Now, PasswordParams: auth.TestParams, Mailer: e.mail})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.s = s
 	e.ts = httptest.NewServer(s.Handler())
-	t.Cleanup(func() { e.ts.Close(); s.Close() })
+	t.Cleanup(func() { e.ts.Close(); closeServer(s) })
 	return e
 }
 
@@ -114,7 +115,7 @@ func newAcctEnvOn(t *testing.T, env map[string]string, store spidergo.Store) *ac
 // the newest message.
 func (e *acctEnv) lastCode(t *testing.T, addr string) string {
 	t.Helper()
-	e.s.acct.mailing.Wait()
+	e.s.accounts.Close()
 	msgs := e.mail.to(addr)
 	if len(msgs) == 0 {
 		t.Fatalf("no mail to %s", addr)
@@ -208,6 +209,9 @@ func (e *acctEnv) register(t *testing.T, email, password string) {
 	t.Helper()
 	res, body := e.browser(t).call("POST", "/auth/register", map[string]string{"first_name": "Ada", "last_name": "Lovelace", "email": email, "password": password})
 	wantStatus(t, res, body, http.StatusCreated)
+	// Mail goes out in the background: waiting for it keeps the mailbox in
+	// the order of the requests.
+	e.s.accounts.Close()
 }
 
 // login registers nothing; it signs a new browser in.
@@ -491,8 +495,8 @@ func TestCookieAttributes(t *testing.T) {
 				name, path string
 				maxAge     time.Duration
 			}{
-				{accessCookie, "/", accessTTL},
-				{refreshCookie, "/auth/refresh", refreshTTL},
+				{accessCookie, "/", account.AccessTTL},
+				{refreshCookie, "/auth/refresh", account.RefreshTTL},
 			} {
 				c := got[w.name]
 				if c == nil {
@@ -540,6 +544,7 @@ func TestCrossOriginRefused(t *testing.T) {
 		{"forgot-password cross-site", "POST", "/auth/forgot-password", map[string]string{"email": "ada@example.com"}, []string{"Origin", "https://evil.example"}, 403},
 		{"logout cross-site", "POST", "/auth/logout", nil, []string{"Sec-Fetch-Site", "cross-site"}, 403},
 		{"delete account cross-site", "DELETE", "/auth/me", nil, []string{"Origin", "https://evil.example"}, 403},
+		{"revoke all keys cross-site", "POST", "/auth/api-keys/revoke-all", nil, []string{"Sec-Fetch-Site", "cross-site"}, 403},
 		{"change password cross-site", "POST", "/auth/change-password", map[string]string{"current_password": goodPassword, "new_password": "a brand new passphrase"}, []string{"Sec-Fetch-Site", "same-site"}, 403},
 		{"read profile cross-site (safe method)", "GET", "/auth/me", nil, []string{"Sec-Fetch-Site", "cross-site"}, 200},
 		{"login same-origin fetch", "POST", "/auth/login", loginBody, []string{"Sec-Fetch-Site", "same-origin"}, 200},
@@ -646,7 +651,7 @@ func TestSessionExpiry(t *testing.T) {
 	b := e.login(t, "ada@example.com", goodPassword)
 
 	// The access token lasts 15 minutes; a refresh brings a new one.
-	e.clock.Advance(accessTTL + time.Second)
+	e.clock.Advance(account.AccessTTL + time.Second)
 	res, body := b.call("GET", "/auth/me", nil)
 	wantStatus(t, res, body, http.StatusUnauthorized)
 	res, body = b.call("GET", "/auth/refresh", nil)
@@ -667,7 +672,7 @@ func TestSessionExpiry(t *testing.T) {
 
 	// Unused for more than 7 days, the refresh token is dead.
 	b = e.login(t, "ada@example.com", goodPassword)
-	e.clock.Advance(refreshTTL + time.Second)
+	e.clock.Advance(account.RefreshTTL + time.Second)
 	res, body = b.call("GET", "/auth/refresh", nil)
 	wantStatus(t, res, body, http.StatusUnauthorized)
 	res, body = e.browser(t).call("GET", "/auth/refresh", nil)

@@ -68,14 +68,10 @@ func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) erro
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	k, secret, err := spidergo.NewAPIKey(userID, in.Name, s.cfg.APIKeyDailyLimit)
+	k, secret, err := s.keys.Create(r.Context(), userID, in.Name)
 	if err != nil {
 		return err
 	}
-	if err := s.store.CreateAPIKey(r.Context(), k, s.cfg.APIKeyMaxPerUser); err != nil {
-		return err
-	}
-	s.log.Info("API key created", "request_id", requestID(r.Context()), "user_id", userID, "key_id", k.ID, "last4", k.Last4)
 	return writeJSON(w, http.StatusCreated, struct {
 		Message string     `json:"message"`
 		APIKey  string     `json:"api_key"`
@@ -95,31 +91,50 @@ func (s *Server) handleListAPIKeys(w http.ResponseWriter, r *http.Request) error
 			return spidergo.Errorf(spidergo.EINVALID, "include_revoked must be true or false.")
 		}
 	}
-	keys, err := s.store.ListAPIKeys(r.Context(), userID, includeRevoked)
+	keys, err := s.keys.List(r.Context(), userID, includeRevoked)
 	if err != nil {
 		return err
 	}
+	return writeJSON(w, http.StatusOK, map[string]any{"keys": metasOf(keys)})
+}
+
+func metasOf(keys []*spidergo.APIKey) []apiKeyMeta {
 	out := make([]apiKeyMeta, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, metaOf(k))
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"keys": out})
+	return out
 }
 
-// handleRevokeAPIKey: DELETE /auth/api-keys/{id}. The next request with the
-// key is refused: the gate reads the key's state from the store on every
-// request, with no cache to outlive the revocation.
+// handleRevokeAPIKey: DELETE /auth/api-keys/{id}.
 func (s *Server) handleRevokeAPIKey(w http.ResponseWriter, r *http.Request) error {
 	userID, err := sessionUserID(r)
 	if err != nil {
 		return err
 	}
-	k, err := s.store.RevokeAPIKey(r.Context(), userID, r.PathValue("id"))
+	k, err := s.keys.Revoke(r.Context(), userID, r.PathValue("id"))
 	if err != nil {
-		return keyNotFound(err)
+		return err
 	}
-	s.log.Info("API key revoked", "request_id", requestID(r.Context()), "user_id", userID, "key_id", k.ID, "last4", k.Last4)
 	return writeJSON(w, http.StatusOK, map[string]any{"message": "API key revoked.", "meta": metaOf(k)})
+}
+
+// handleRevokeAllAPIKeys: POST /auth/api-keys/revoke-all → every active
+// key of the signed-in user revoked at once, for when one may have leaked.
+func (s *Server) handleRevokeAllAPIKeys(w http.ResponseWriter, r *http.Request) error {
+	userID, err := sessionUserID(r)
+	if err != nil {
+		return err
+	}
+	keys, err := s.keys.RevokeAll(r.Context(), userID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{
+		"message": "Every API key of the account is revoked.",
+		"revoked": len(keys),
+		"keys":    metasOf(keys),
+	})
 }
 
 // dayUsage is one bar of the dashboard's usage chart.
@@ -135,48 +150,22 @@ func (s *Server) handleAPIKeyUsage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	k, err := s.store.APIKeyByID(r.Context(), r.PathValue("id"))
+	u, err := s.keys.Usage(r.Context(), userID, r.PathValue("id"))
 	if err != nil {
-		return keyNotFound(err)
+		return err
 	}
-	if k.UserID != userID {
-		// The same answer as for an unknown id: one user cannot even
-		// learn that another's key exists.
-		return keyNotFound(spidergo.ErrNotFound)
-	}
-	today := s.now().UTC()
-	from := spidergo.QuotaDay(today.AddDate(0, 0, -(spidergo.UsageDays - 1)))
-	to := spidergo.QuotaDay(today)
-	counts, err := s.keys.quota.QuotaUsage(r.Context(), k.ID, from, to)
-	if err != nil {
-		return quotaUnavailable(err)
-	}
-	byDay := make(map[string]int, len(counts))
-	for _, c := range counts {
-		byDay[c.Day] = c.Used
-	}
-	days := make([]dayUsage, 0, spidergo.UsageDays)
-	total := 0
-	for i := spidergo.UsageDays - 1; i >= 0; i-- {
-		d := spidergo.QuotaDay(today.AddDate(0, 0, -i))
-		days = append(days, dayUsage{Day: d, Used: byDay[d]})
-		total += byDay[d]
+	days := make([]dayUsage, 0, len(u.Days))
+	for _, d := range u.Days {
+		days = append(days, dayUsage{Day: d.Day, Used: d.Used})
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{
-		"key_id":      k.ID,
-		"daily_limit": k.DailyLimit,
-		"from":        from,
-		"to":          to,
-		"total":       total,
+		"key_id":      u.Key.ID,
+		"daily_limit": u.Key.DailyLimit,
+		"from":        u.From,
+		"to":          u.To,
+		"total":       u.Total,
 		"days":        days,
 	})
-}
-
-func keyNotFound(err error) error {
-	if spidergo.ErrorCode(err) == spidergo.ENOTFOUND {
-		return spidergo.Errorf(spidergo.ENOTFOUND, "No such API key.")
-	}
-	return err
 }
 
 // handleV1Usage: GET /v1/usage (behind the gate, as a read) → this key's
@@ -184,9 +173,9 @@ func keyNotFound(err error) error {
 func (s *Server) handleV1Usage(w http.ResponseWriter, r *http.Request) error {
 	k := keyFrom(r.Context())
 	now := s.now()
-	used, err := s.keys.quota.QuotaUsed(r.Context(), k.ID, spidergo.QuotaDay(now))
+	used, err := s.keys.UsedToday(r.Context(), k.ID)
 	if err != nil {
-		return quotaUnavailable(err)
+		return err
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"key_id":      k.ID,

@@ -281,7 +281,7 @@ func TestListAndRevokeAPIKeys(t *testing.T) {
 		t.Errorf("list without a session: %d, want 401", res.StatusCode)
 	}
 	// The key's owner, and only them, sees last_used_at once it is written.
-	e.s.keys.touch.flush(context.Background())
+	e.s.keys.FlushLastUsed(context.Background())
 	_, list := do(t, e.h, "GET", "/auth/api-keys?include_revoked=true", nil, as)
 	for _, m := range list["keys"].([]any) {
 		meta := m.(map[string]any)
@@ -353,7 +353,7 @@ func TestAPIKeysNeverLogged(t *testing.T) {
 	do(t, e.h, "GET", "/v1/usage", nil, http.Header{"Authorization": {"Bearer sk_live_" + strings.Repeat("x", 10)}})
 	do(t, e.h, "DELETE", "/auth/api-keys/"+id, nil, session)
 	do(t, e.h, "GET", "/v1/usage", nil, bearer(secret))
-	e.s.Close()
+	closeServer(e.s)
 
 	out := e.logs.String()
 	for _, s := range []string{secret, secret[len(spidergo.APIKeyPrefix):], spidergo.HashAPIKey(secret), unknown, unknown[len(spidergo.APIKeyPrefix):], strings.Repeat("x", 10)} {

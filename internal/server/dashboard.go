@@ -3,14 +3,17 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/api"
+	"github.com/spidergo/spidergo/internal/account"
 	"github.com/spidergo/spidergo/internal/web"
 )
 
@@ -18,15 +21,15 @@ import (
 // the server's mux, beside the routes table. The pages reach accounts,
 // keys and jobs through dashboard below.
 func (s *Server) mountDashboard() error {
-	providers := make([]string, 0, len(s.acct.oauth))
-	for name := range s.acct.oauth {
+	providers := make([]string, 0, len(s.cfg.OAuth))
+	for name := range s.cfg.OAuth {
 		providers = append(providers, name)
 	}
 	slices.Sort(providers)
 	wb, err := web.New(web.Config{
 		BaseURL:                  s.cfg.BaseURL,
 		OAuthProviders:           providers,
-		RequireEmailVerification: s.cfg.RequireEmailVerification,
+		RequireEmailVerification: s.accounts.RequireEmailVerification(),
 		APIKeyMaxPerUser:         s.cfg.APIKeyMaxPerUser,
 		APIKeyDailyLimit:         s.cfg.APIKeyDailyLimit,
 		Now:                      s.now,
@@ -38,11 +41,13 @@ func (s *Server) mountDashboard() error {
 	return nil
 }
 
-// dashboard gives the pages the rules the JSON routes own: each method
-// runs the very handler (with its guard) that serves the same action over
-// JSON, in-process, so that a form and an API call can never disagree.
-// The handler's error comes back as the domain error it returned; its
-// cookies and Retry-After reach the browser.
+// dashboard gives the pages what the JSON routes use: the account and key
+// services, with the same throttles and the same session cookies. The
+// pages have checked the request's origin already (internal/web refuses
+// cross-origin posts), as requireSession does for the JSON routes.
+//
+// Jobs and the webhook secret are read through their JSON handlers, run
+// in-process (call), until the job lifecycle has a service of its own.
 type dashboard struct{ s *Server }
 
 var _ web.Backend = dashboard{}
@@ -108,12 +113,21 @@ func (d dashboard) call(w http.ResponseWriter, r *http.Request, h handlerFunc, m
 	return nil
 }
 
-type messageBody struct {
-	Message string `json:"message"`
+// user is the signed-in user of r.
+func (d dashboard) user(r *http.Request) (*spidergo.Session, *spidergo.User, error) {
+	return d.s.authenticate(r)
+}
+
+func (d dashboard) userID(r *http.Request) (string, error) {
+	_, u, err := d.user(r)
+	if err != nil {
+		return "", err
+	}
+	return u.ID, nil
 }
 
 func (d dashboard) User(r *http.Request) (*api.Profile, error) {
-	_, u, err := d.s.authenticate(r)
+	_, u, err := d.user(r)
 	if err != nil {
 		return nil, err
 	}
@@ -123,94 +137,190 @@ func (d dashboard) User(r *http.Request) (*api.Profile, error) {
 	}, nil
 }
 
-func (d dashboard) SignUp(w http.ResponseWriter, r *http.Request, in web.SignUp) (string, error) {
-	var out messageBody
-	err := d.call(w, r, d.s.refuseCrossOrigin(d.s.handleRegister), http.MethodPost, nil, nil, map[string]string{
-		"first_name": in.FirstName, "last_name": in.LastName, "email": in.Email, "password": in.Password,
-	}, &out)
-	return out.Message, err
+// throttle counts a form against the client address's throttle, as the
+// JSON route for the same action does.
+func (d dashboard) throttle(w http.ResponseWriter, r *http.Request, kind account.Throttle) error {
+	return retry(w, d.s.accounts.ThrottleAddr(kind, d.s.clientIP(r)))
+}
+
+// retry passes a throttle's wait on to the browser as Retry-After, as
+// writeError does for the JSON routes.
+func retry(w http.ResponseWriter, err error) error {
+	var e *spidergo.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
+	return err
+}
+
+func (d dashboard) SignUp(w http.ResponseWriter, r *http.Request, in web.SignUp) error {
+	_, err := d.s.accounts.Register(r.Context(), account.NewUser{
+		FirstName: in.FirstName, LastName: in.LastName, Email: in.Email, Password: in.Password,
+	}, d.s.clientIP(r))
+	return err
 }
 
 func (d dashboard) SignIn(w http.ResponseWriter, r *http.Request, email, password string) error {
-	return d.call(w, r, d.s.refuseCrossOrigin(d.s.handleLogin), http.MethodPost, nil, nil,
-		map[string]string{"email": email, "password": password}, nil)
+	if err := d.throttle(w, r, account.LoginAddr); err != nil {
+		return err
+	}
+	u, err := d.s.accounts.Login(r.Context(), email, password)
+	if err != nil {
+		return retry(w, err)
+	}
+	return d.s.startSession(w, r, u)
 }
 
 func (d dashboard) SignOut(w http.ResponseWriter, r *http.Request) error {
-	return d.call(w, r, d.s.requireSession(d.s.handleLogout), http.MethodPost, nil, nil, nil, nil)
+	sess, _, err := d.user(r)
+	if err != nil {
+		return err
+	}
+	if err := d.s.accounts.Logout(r.Context(), sess.ID); err != nil {
+		return err
+	}
+	d.s.clearSessionCookies(w, r)
+	return nil
 }
 
+// Refresh runs the refresh route's handler, which owns the cookie rules
+// of a renewal (clearing a refused or reused token included).
 func (d dashboard) Refresh(w http.ResponseWriter, r *http.Request) error {
 	return d.call(w, r, d.s.handleRefresh, http.MethodGet, nil, nil, nil, nil)
 }
 
 func (d dashboard) VerifyEmail(w http.ResponseWriter, r *http.Request, email, code string) error {
-	return d.call(w, r, d.s.refuseCrossOrigin(d.s.handleVerifyEmail), http.MethodPost, nil, nil,
-		map[string]string{"email": email, "code": code}, nil)
+	if err := d.throttle(w, r, account.CodeAddr); err != nil {
+		return err
+	}
+	return retry(w, d.s.accounts.VerifyEmail(r.Context(), email, code))
 }
 
-func (d dashboard) ResendVerification(w http.ResponseWriter, r *http.Request, email string) (string, error) {
-	var out messageBody
-	err := d.call(w, r, d.s.refuseCrossOrigin(d.s.handleResendEmail), http.MethodPost, nil, nil,
-		map[string]string{"email": email}, &out)
-	return out.Message, err
+func (d dashboard) ResendVerification(w http.ResponseWriter, r *http.Request, email string) error {
+	if err := d.throttle(w, r, account.MailAddr); err != nil {
+		return err
+	}
+	return retry(w, d.s.accounts.ResendVerification(r.Context(), email))
 }
 
-func (d dashboard) ForgotPassword(w http.ResponseWriter, r *http.Request, email string) (string, error) {
-	var out messageBody
-	err := d.call(w, r, d.s.refuseCrossOrigin(d.s.handleForgotPassword), http.MethodPost, nil, nil,
-		map[string]string{"email": email}, &out)
-	return out.Message, err
+func (d dashboard) ForgotPassword(w http.ResponseWriter, r *http.Request, email string) error {
+	if err := d.throttle(w, r, account.MailAddr); err != nil {
+		return err
+	}
+	return retry(w, d.s.accounts.ForgotPassword(r.Context(), email))
 }
 
 func (d dashboard) VerifyResetCode(w http.ResponseWriter, r *http.Request, email, code string) (string, error) {
-	var out struct {
-		ResetToken string `json:"reset_token"`
+	if err := d.throttle(w, r, account.CodeAddr); err != nil {
+		return "", err
 	}
-	err := d.call(w, r, d.s.refuseCrossOrigin(d.s.handleVerifyResetCode), http.MethodPost, nil, nil,
-		map[string]string{"email": email, "code": code}, &out)
-	return out.ResetToken, err
+	token, err := d.s.accounts.VerifyResetCode(r.Context(), email, code)
+	return token, retry(w, err)
 }
 
 func (d dashboard) ResetPassword(w http.ResponseWriter, r *http.Request, email, token, password string) error {
-	return d.call(w, r, d.s.refuseCrossOrigin(d.s.handleResetPassword), http.MethodPost, nil, nil,
-		map[string]string{"email": email, "reset_token": token, "password": password}, nil)
+	if err := d.throttle(w, r, account.CodeAddr); err != nil {
+		return err
+	}
+	return retry(w, d.s.accounts.ResetPassword(r.Context(), account.Reset{Email: email, ResetToken: token, Password: password}))
 }
 
+// ChangePassword ends every session of the account, this one included,
+// and starts a new one for this browser.
 func (d dashboard) ChangePassword(w http.ResponseWriter, r *http.Request, current, next string) error {
-	return d.call(w, r, d.s.requireSession(d.s.handleChangePassword), http.MethodPost, nil, nil,
-		map[string]string{"current_password": current, "new_password": next}, nil)
+	if err := d.throttle(w, r, account.LoginAddr); err != nil {
+		return err
+	}
+	_, u, err := d.user(r)
+	if err != nil {
+		return err
+	}
+	if err := d.s.accounts.ChangePassword(r.Context(), u, current, next); err != nil {
+		return retry(w, err)
+	}
+	return d.s.startSession(w, r, u)
 }
 
 func (d dashboard) DeleteAccount(w http.ResponseWriter, r *http.Request) error {
-	return d.call(w, r, d.s.requireSession(d.s.handleDeleteMe), http.MethodDelete, nil, nil, nil, nil)
+	_, u, err := d.user(r)
+	if err != nil {
+		return err
+	}
+	if err := d.s.accounts.Delete(r.Context(), u.ID); err != nil {
+		return err
+	}
+	d.s.clearSessionCookies(w, r)
+	return nil
+}
+
+// keyOf is a key's public metadata.
+func keyOf(k *spidergo.APIKey) api.Key {
+	return api.Key{
+		KeyID: k.ID, Name: k.Name, Prefix: spidergo.APIKeyPrefix, Last4: k.Last4, DailyLimit: k.DailyLimit,
+		IsActive: k.IsActive, CreatedAt: api.At(k.CreatedAt), LastUsedAt: api.TimePtr(k.LastUsedAt), RevokedAt: api.TimePtr(k.RevokedAt),
+	}
 }
 
 func (d dashboard) APIKeys(r *http.Request) ([]api.Key, error) {
-	var out api.Keys
-	err := d.call(nil, r, d.s.requireSession(d.s.handleListAPIKeys), http.MethodGet, nil, nil, nil, &out)
-	return out.Keys, err
+	uid, err := d.userID(r)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := d.s.keys.List(r.Context(), uid, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.Key, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, keyOf(k))
+	}
+	return out, nil
 }
 
 func (d dashboard) CreateAPIKey(w http.ResponseWriter, r *http.Request, name string) (*api.CreatedKey, error) {
-	var out api.CreatedKey
-	if err := d.call(w, r, d.s.requireSession(d.s.handleCreateAPIKey), http.MethodPost, nil, nil,
-		map[string]string{"name": name}, &out); err != nil {
+	uid, err := d.userID(r)
+	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	k, secret, err := d.s.keys.Create(r.Context(), uid, name)
+	if err != nil {
+		return nil, err
+	}
+	return &api.CreatedKey{Message: "API key created. Store it securely now; it will not be shown again.", APIKey: secret, Meta: keyOf(k)}, nil
 }
 
 func (d dashboard) RevokeAPIKey(w http.ResponseWriter, r *http.Request, id string) error {
-	return d.call(w, r, d.s.requireSession(d.s.handleRevokeAPIKey), http.MethodDelete, map[string]string{"id": id}, nil, nil, nil)
+	uid, err := d.userID(r)
+	if err != nil {
+		return err
+	}
+	_, err = d.s.keys.Revoke(r.Context(), uid, id)
+	return err
+}
+
+func (d dashboard) RevokeAllAPIKeys(w http.ResponseWriter, r *http.Request) (int, error) {
+	uid, err := d.userID(r)
+	if err != nil {
+		return 0, err
+	}
+	keys, err := d.s.keys.RevokeAll(r.Context(), uid)
+	return len(keys), err
 }
 
 func (d dashboard) KeyUsage(r *http.Request, id string) (*api.KeyUsage, error) {
-	var out api.KeyUsage
-	if err := d.call(nil, r, d.s.requireSession(d.s.handleAPIKeyUsage), http.MethodGet, map[string]string{"id": id}, nil, nil, &out); err != nil {
+	uid, err := d.userID(r)
+	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	u, err := d.s.keys.Usage(r.Context(), uid, id)
+	if err != nil {
+		return nil, err
+	}
+	out := &api.KeyUsage{KeyID: u.Key.ID, DailyLimit: u.Key.DailyLimit, From: u.From, To: u.To, Total: u.Total, Days: make([]api.DayUsage, 0, len(u.Days))}
+	for _, day := range u.Days {
+		out.Days = append(out.Days, api.DayUsage{Day: day.Day, Used: day.Used})
+	}
+	return out, nil
 }
 
 func pageQuery(cursor string, limit int) url.Values {

@@ -385,6 +385,16 @@ func TestDashboardKeys(t *testing.T) {
 	if !strings.Contains(body, `role="img"`) || !strings.Contains(body, "Requests per day as a table") {
 		t.Error("the chart lacks its accessible name or its table")
 	}
+
+	// Revoke every key at once, after a confirmation.
+	res, body = b.get("/keys/revoke-all")
+	pageStatus(t, "revoke-all confirmation", res, body, http.StatusOK)
+	res, _ = b.post("/keys/revoke-all", nil)
+	pageRedirect(t, "revoke all", res, "/keys?done=keys-revoked")
+	_, body = b.get("/keys")
+	if strings.Contains(body, `/revoke"`) || !strings.Contains(body, "You have no active key.") {
+		t.Errorf("keys left after revoking all: %s", body)
+	}
 }
 
 func TestDashboardAccount(t *testing.T) {
@@ -553,6 +563,7 @@ func TestDashboardRefusesCrossOrigin(t *testing.T) {
 		"/signin":                    {"email": {"ada@example.com"}, "password": {"correct horse battery"}},
 		"/signout":                   nil,
 		"/keys":                      {"name": {"evil"}},
+		"/keys/revoke-all":           nil,
 		"/keys/" + keyID + "/revoke": nil,
 		"/account/password":          {"current_password": {"correct horse battery"}, "new_password": {"evil evil evil 1"}, "new_password_confirm": {"evil evil evil 1"}},
 		"/account/webhook-secret":    nil,

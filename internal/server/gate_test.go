@@ -40,11 +40,11 @@ func newKeyEnv(t testing.TB, store *sqlstore.DB, q spidergo.QuotaCounter, env ma
 	store.SetClock(clock.Now)
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s, err := New(testConfig(t, env), store, log, Options{Now: clock.Now, Quota: q})
+	s, err := newServer(t, testConfig(t, env), store, log, testOptions{Now: clock.Now, Quota: q})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
+	t.Cleanup(func() { closeServer(s) })
 	e := &keyEnv{s: s, h: s.Handler(), store: store, clock: clock, logs: logs}
 
 	// /v1/scrape and friends belong to the crawl engine; these stand-ins
@@ -114,7 +114,7 @@ func (e *keyEnv) key(t testing.TB, userID string, limit int) (*spidergo.APIKey, 
 
 func (e *keyEnv) used(t testing.TB, keyID string) int {
 	t.Helper()
-	n, err := e.s.keys.quota.QuotaUsed(context.Background(), keyID, spidergo.QuotaDay(e.clock.Now()))
+	n, err := quotaOf(e.s).QuotaUsed(context.Background(), keyID, spidergo.QuotaDay(e.clock.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,10 +294,10 @@ func TestQuotaResetsAtUTCMidnight(t *testing.T) {
 		t.Fatalf("failing request = %d, want 500", res.StatusCode)
 	}
 	ctx := context.Background()
-	if n, _ := e.s.keys.quota.QuotaUsed(ctx, k2.ID, "2026-03-24"); n != 1 {
+	if n, _ := quotaOf(e.s).QuotaUsed(ctx, k2.ID, "2026-03-24"); n != 1 {
 		t.Errorf("day the failed request started: %d used, want 1 (its unit returned)", n)
 	}
-	if n, _ := e.s.keys.quota.QuotaUsed(ctx, k2.ID, "2026-03-25"); n != 0 {
+	if n, _ := quotaOf(e.s).QuotaUsed(ctx, k2.ID, "2026-03-25"); n != 0 {
 		t.Errorf("day it failed on: %d used, want 0", n)
 	}
 }
@@ -426,19 +426,20 @@ func TestLastUsedAt(t *testing.T) {
 	if got, _ := e.store.APIKeyByID(ctx, k.ID); !got.LastUsedAt.IsZero() {
 		t.Fatalf("last_used_at written on the request path: %v", got.LastUsedAt)
 	}
-	e.s.keys.touch.flush(ctx)
+	e.s.keys.FlushLastUsed(ctx)
 	if got, _ := e.store.APIKeyByID(ctx, k.ID); !got.LastUsedAt.Equal(gateTestStart) {
 		t.Fatalf("last_used_at = %v, want %v", got.LastUsedAt, gateTestStart)
 	}
 	e.clock.Set(gateTestStart.Add(30 * time.Second))
 	do(t, e.h, "GET", "/v1/test/whoami", nil, bearer(secret))
-	if n := len(e.s.keys.touch.pending); n != 0 {
-		t.Errorf("a use within the minute was queued (%d pending)", n)
+	e.s.keys.FlushLastUsed(ctx)
+	if got, _ := e.store.APIKeyByID(ctx, k.ID); !got.LastUsedAt.Equal(gateTestStart) {
+		t.Errorf("a use within the minute was written: last_used_at = %v, want %v", got.LastUsedAt, gateTestStart)
 	}
 	later := gateTestStart.Add(2 * time.Minute)
 	e.clock.Set(later)
 	do(t, e.h, "GET", "/v1/test/whoami", nil, bearer(secret))
-	e.s.Close() // flushes what is pending
+	closeServer(e.s) // flushes what is pending
 	if got, _ := e.store.APIKeyByID(ctx, k.ID); !got.LastUsedAt.Equal(later) {
 		t.Errorf("last_used_at after close = %v, want %v", got.LastUsedAt, later)
 	}

@@ -22,23 +22,10 @@ func writeEnvelope(w http.ResponseWriter, status int, e *api.Envelope) error {
 	return writeJSON(w, status, api.Response{Message: e})
 }
 
-// normalizeURL runs the fetcher's pre-check on a user's URL: a clear 400
-// for what can never be fetched, and the normalized form for the rest.
+// normalizeURL runs the fetcher's pre-check on a user's URL (see
+// NormalizeURL).
 func (s *Server) normalizeURL(raw string) (string, error) {
-	u, err := s.jobs.fetcher.Check(raw)
-	if err != nil {
-		kind := fetch.KindOf(err)
-		msg := fmt.Sprintf("URL %q cannot be fetched: %v.", raw, err)
-		if kind == fetch.KindBlockedAddress {
-			msg = fmt.Sprintf("URL %q points to an address this server does not fetch (private, loopback or otherwise reserved).", raw)
-		}
-		return "", &spidergo.Error{Code: spidergo.EINVALID, Reason: kind, Message: msg, Err: err}
-	}
-	n, ok := crawl.Normalize(u.String(), false)
-	if !ok {
-		return "", &spidergo.Error{Code: spidergo.EINVALID, Reason: fetch.KindInvalidURL, Message: fmt.Sprintf("URL %q is not a valid http(s) URL.", raw)}
-	}
-	return n, nil
+	return NormalizeURL(s.jobs.fetcher, raw)
 }
 
 // jobRequest decodes and validates a job request of kind.
@@ -170,13 +157,13 @@ func (s *Server) handleTrial(kind string) handlerFunc {
 			return spidergo.Errorf(spidergo.ENOTFOUND, "Trials are turned off on this server.")
 		}
 		ip := s.clientIP(r)
-		if !s.jobs.trials.take(ip.String(), s.now()) {
+		if !s.jobs.trials.Take(ip.String(), s.now()) {
 			w.Header().Set("Retry-After", strconv.Itoa(secondsToMidnight(s.now())))
 			return spidergo.Errorf(spidergo.EQUOTA, "The trial allows %d requests a day from one address; create an account and an API key for more.", s.cfg.TrialDailyLimit)
 		}
 		_, o, err := s.jobRequest(w, r, kind, true)
 		if err != nil {
-			s.jobs.trials.give(ip.String(), s.now())
+			s.jobs.trials.Give(ip.String(), s.now())
 			return err
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), syncDeadline)
@@ -188,7 +175,7 @@ func (s *Server) handleTrial(kind string) handlerFunc {
 			return err
 		}
 		if err := seedRefused(q.Pages, o); err != nil {
-			s.jobs.trials.give(ip.String(), s.now())
+			s.jobs.trials.Give(ip.String(), s.now())
 			return err
 		}
 		finished := s.now().UTC()

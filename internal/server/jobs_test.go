@@ -115,13 +115,13 @@ func newAPIEnvWith(t testing.TB, dbPath string, extra map[string]string, allow .
 	for k, v := range extra {
 		env[k] = v
 	}
-	srv, err := New(testConfig(t, env), db, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{WebhookBackoff: 5 * time.Millisecond})
+	srv, err := newServer(t, testConfig(t, env), db, slog.New(slog.NewTextHandler(io.Discard, nil)), testOptions{WebhookBackoff: 5 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv.Handler())
 	e := &apiEnv{srv: srv, http: hs, store: db}
-	t.Cleanup(func() { hs.Close(); srv.Close(); db.Close() })
+	t.Cleanup(func() { hs.Close(); closeServer(srv); db.Close() })
 	return e
 }
 
@@ -503,7 +503,7 @@ func TestRestartResumesCrawl(t *testing.T) {
 	// Stop the process mid-crawl: the home page is stored, two slow pages
 	// are in flight, the rest are queued.
 	first.http.Close()
-	first.srv.Close()
+	closeServer(first.srv)
 	first.store.Close()
 
 	s.mu.Lock()
@@ -857,31 +857,5 @@ func TestPerUserJobCap(t *testing.T) {
 		if st := msg(e.waitJob(t, id))["Status"]; st != "completed" {
 			t.Errorf("job %s = %v", id, st)
 		}
-	}
-}
-
-func TestTrialCounter(t *testing.T) {
-	day := time.Date(2026, 3, 23, 23, 59, 0, 0, time.UTC)
-	c := newTrialCounter(2)
-	for i, want := range []bool{true, true, false} {
-		if got := c.take("a", day); got != want {
-			t.Errorf("take %d = %v, want %v", i, got, want)
-		}
-	}
-	c.give("a", day)
-	if !c.take("a", day) {
-		t.Error("a refunded request was not available again")
-	}
-	if !c.take("a", day.Add(2*time.Minute)) {
-		t.Error("the count did not reset at UTC midnight")
-	}
-	for i := len(c.used); i < maxTrialAddrs; i++ {
-		c.used[fmt.Sprint("addr", i)] = 1
-	}
-	if c.take("newcomer", day.Add(2*time.Minute)) {
-		t.Error("a new address was admitted past the memory bound")
-	}
-	if !c.take("a", day.Add(2*time.Minute)) {
-		t.Error("a known address was refused by the memory bound")
 	}
 }

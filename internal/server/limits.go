@@ -100,7 +100,9 @@ type connLimiter struct {
 	byAddr map[netip.Addr]int
 }
 
-func (s *Server) limitConns(ln net.Listener) net.Listener {
+// LimitConns wraps the API's listener in the connection limits of
+// SPIDERGO_MAX_CONNECTIONS and SPIDERGO_MAX_CONNECTIONS_PER_CLIENT.
+func (s *Server) LimitConns(ln net.Listener) net.Listener {
 	if s.cfg.MaxConnections <= 0 && s.cfg.MaxConnectionsPerClient <= 0 {
 		return ln
 	}

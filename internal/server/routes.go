@@ -42,6 +42,7 @@ func (s *Server) routes() []route {
 		{"POST /auth/api-keys", s.requireSession(s.handleCreateAPIKey)},
 		{"GET /auth/api-keys", s.requireSession(s.handleListAPIKeys)},
 		{"DELETE /auth/api-keys/{id}", s.requireSession(s.handleRevokeAPIKey)},
+		{"POST /auth/api-keys/revoke-all", s.requireSession(s.handleRevokeAllAPIKeys)},
 		{"GET /auth/api-keys/{id}/usage", s.requireSession(s.handleAPIKeyUsage)},
 
 		// Programmatic API: every /v1 route sits behind requireAPIKey.

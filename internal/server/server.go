@@ -1,83 +1,77 @@
 // Package server is SpiderGo's HTTP layer: one route table, handlers that
-// return errors, and one place that turns an error into a status and a JSON
-// body. It holds no business rules of its own beyond request shapes.
+// decode a request, call a service and encode its answer, and one place
+// that turns an error into a status and a JSON body. The rules live in the
+// services it is given (internal/account, internal/apikey, the crawl
+// runner); building and starting them is internal/app's job, so New starts
+// nothing.
 package server
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
+	"net/url"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/spidergo/spidergo"
-	"github.com/spidergo/spidergo/internal/auth"
+	"github.com/spidergo/spidergo/internal/account"
+	"github.com/spidergo/spidergo/internal/apikey"
 	"github.com/spidergo/spidergo/internal/config"
-	"github.com/spidergo/spidergo/internal/mail"
+	"github.com/spidergo/spidergo/internal/crawl"
+	"github.com/spidergo/spidergo/internal/fetch"
 )
 
-// Server serves the API and owns the background work started for it.
+// Server serves the API.
 type Server struct {
-	cfg   *config.Config
-	store spidergo.Store
-	log   *slog.Logger
-	now   func() time.Time
-	acct  *accounts
-	keys  *apiKeys
-	jobs  *jobRuntime
-	// redis is the client of SPIDERGO_REDIS_URL, shared by the quota
-	// counters and the per-host fetch limiter; nil without Redis.
-	redis *redis.Client
+	cfg      *config.Config
+	store    spidergo.Store
+	log      *slog.Logger
+	now      func() time.Time
+	accounts *account.Service
+	keys     *apikey.Service
+	jobs     *jobRuntime
+	csrf     *http.CrossOriginProtection
 
 	mux     *http.ServeMux
 	handler http.Handler
-
-	// closers stop background work on shutdown, last added first.
-	mu      sync.Mutex
-	closers []func()
 }
 
-// Options are the parts of a Server that tests replace.
-type Options struct {
-	Now func() time.Time
-	// PasswordParams are argon2id's costs; zero means auth.DefaultParams.
-	PasswordParams auth.Params
-	// Mailer sends account mail; nil means SMTP when configured, else the log.
-	Mailer mail.Mailer
-	// Quota replaces the API key quota counter (otherwise the store, or
-	// Redis when configured).
-	Quota spidergo.QuotaCounter
-	// WebhookBackoff is the first wait before a webhook is retried (1 s).
-	WebhookBackoff time.Duration
+// Deps are what the server serves: the store, the services and the job
+// machinery, all built (and, where they run in the background, started)
+// by the caller.
+type Deps struct {
+	Store    spidergo.Store
+	Log      *slog.Logger
+	Now      func() time.Time // nil means time.Now
+	Accounts *account.Service
+	Keys     *apikey.Service
+	Trials   *apikey.TrialCounter
+	Fetcher  *fetch.Fetcher
+	Engine   *crawl.Engine
+	Runner   *crawl.Runner
+	Webhooks *crawl.Webhooks
 }
 
-// New builds a server over an open store.
-func New(cfg *config.Config, store spidergo.Store, log *slog.Logger, opts Options) (*Server, error) {
-	s := &Server{cfg: cfg, store: store, log: log, now: opts.Now, mux: http.NewServeMux()}
+// New builds the HTTP handler over d. It starts nothing.
+func New(cfg *config.Config, d Deps) (*Server, error) {
+	s := &Server{
+		cfg: cfg, store: d.Store, log: d.Log, now: d.Now,
+		accounts: d.Accounts, keys: d.Keys,
+		jobs: &jobRuntime{fetcher: d.Fetcher, engine: d.Engine, runner: d.Runner, webhooks: d.Webhooks, trials: d.Trials},
+		csrf: http.NewCrossOriginProtection(),
+		mux:  http.NewServeMux(),
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if cfg.RedisURL != "" {
-		ro, err := redis.ParseURL(cfg.RedisURL)
-		if err != nil {
-			return nil, fmt.Errorf("SPIDERGO_REDIS_URL: %w", err)
+	// Behind a proxy the Host header may name an internal address while
+	// browsers send the public origin; the configured base URL is ours.
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
+		if err := s.csrf.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
+			return nil, err
 		}
-		s.redis = redis.NewClient(ro)
-		s.onClose(func() { s.redis.Close() })
-	}
-	if err := s.initAccounts(opts); err != nil {
-		return nil, err
-	}
-	if err := s.initAPIKeys(opts); err != nil {
-		return nil, err
-	}
-	if err := s.initJobs(opts); err != nil {
-		return nil, err
 	}
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt.h))
@@ -93,54 +87,48 @@ func New(cfg *config.Config, store spidergo.Store, log *slog.Logger, opts Option
 // Handler returns the server's root handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// onClose registers background work to stop on Close.
-func (s *Server) onClose(f func()) {
-	s.mu.Lock()
-	s.closers = append(s.closers, f)
-	s.mu.Unlock()
-}
-
-// Close stops background work. The store is the caller's to close.
-func (s *Server) Close() {
-	s.mu.Lock()
-	cs := s.closers
-	s.closers = nil
-	s.mu.Unlock()
-	for i := len(cs) - 1; i >= 0; i-- {
-		cs[i]()
-	}
-}
-
-// Serve accepts connections on ln until ctx is done, then stops accepting,
-// lets in-flight requests finish within the shutdown timeout and stops
-// background work.
-func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+// Serve answers h on ln until ctx is done, then stops accepting and lets
+// in-flight requests finish within the shutdown timeout.
+func Serve(ctx context.Context, ln net.Listener, h http.Handler, shutdownTimeout time.Duration, log *slog.Logger) error {
 	hs := &http.Server{
-		Handler:           s.handler,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    hardHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(s.limitConns(ln)) }()
+	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
-		s.Close()
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	log.Info("shutting down", "timeout", shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	err := hs.Shutdown(sctx)
-	s.Close()
-	if errors.Is(err, context.DeadlineExceeded) {
-		s.log.Warn("shutdown timeout passed with requests still running")
+	if err := hs.Shutdown(sctx); errors.Is(err, context.DeadlineExceeded) {
+		log.Warn("shutdown timeout passed with requests still running")
 		hs.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// Serve answers the API on ln, under the connection limits, until ctx is
+// done (see the function Serve).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return Serve(ctx, s.LimitConns(ln), s.handler, s.cfg.ShutdownTimeout, s.log)
+}
+
+// Probes is the handler of a process that serves no API, a worker: the
+// health and readiness routes only, with the API's error conventions.
+func Probes(store spidergo.Store, log *slog.Logger) http.Handler {
+	s := &Server{store: store, log: log, now: time.Now, mux: http.NewServeMux()}
+	s.mux.Handle("GET /healthz", s.wrap(s.handleHealthz))
+	s.mux.Handle("GET /readyz", s.wrap(s.handleReadyz))
+	s.mux.Handle("/", s.wrap(s.handleNoRoute))
+	return s.withRequestID(s.withLogging(s.withRecover(s.mux)))
 }

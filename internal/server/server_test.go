@@ -51,11 +51,11 @@ func testConfig(t testing.TB, env map[string]string) *config.Config {
 func newTestServer(t testing.TB, env map[string]string) (*Server, *logBuffer) {
 	t.Helper()
 	logs := &logBuffer{}
-	s, err := New(testConfig(t, env), storetest.SQLite(t), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Options{})
+	s, err := newServer(t, testConfig(t, env), storetest.SQLite(t), slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), testOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
+	t.Cleanup(func() { closeServer(s) })
 	return s, logs
 }
 

@@ -2,108 +2,23 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spidergo/spidergo"
-	"github.com/spidergo/spidergo/internal/auth"
-	"github.com/spidergo/spidergo/internal/mail"
-	"github.com/spidergo/spidergo/internal/oauth"
+	"github.com/spidergo/spidergo/internal/account"
 )
 
-// Cookie names and lifetimes of a browser session. The access token is
-// short-lived so that a stolen one is worth little; the refresh token lives
-// longer but is sent only to /auth/refresh and rotates on every use; no
-// rotation stretches a session past sessionMaxAge.
+// Cookie names and paths of a browser session. The refresh cookie is sent
+// only to /auth/refresh.
 const (
 	accessCookie  = "access_token"
 	refreshCookie = "refresh_token"
 	refreshPath   = "/auth/refresh"
-
-	accessTTL     = 15 * time.Minute
-	refreshTTL    = 7 * 24 * time.Hour
-	sessionMaxAge = 30 * 24 * time.Hour
-
-	// sweepEvery is how often dead sessions and codes are deleted.
-	sweepEvery = 10 * time.Minute
 )
-
-// accounts is the server's state for cookie sessions and the account
-// routes.
-type accounts struct {
-	hasher *auth.Hasher
-	csrf   *http.CrossOriginProtection
-	mailer mail.Mailer
-	oauth  map[string]*oauth.Provider
-	limits throttles
-
-	// dummyHash is verified against when a login names no account, so that
-	// the answer takes as long as for a wrong password.
-	dummyOnce sync.Once
-	dummyHash string
-
-	// mailing counts mail being sent in the background; Close waits for it.
-	mailing sync.WaitGroup
-}
-
-// initAccounts sets up sessions and starts the sweeper that deletes
-// expired sessions and codes.
-func (s *Server) initAccounts(opts Options) error {
-	a := &accounts{
-		hasher: auth.NewHasher(opts.PasswordParams),
-		csrf:   http.NewCrossOriginProtection(),
-		mailer: opts.Mailer,
-		oauth:  map[string]*oauth.Provider{},
-		limits: defaultThrottles(),
-	}
-	if a.mailer == nil {
-		m, err := mail.New(s.cfg.SMTPURL, s.cfg.MailFrom, s.log)
-		if err != nil {
-			return err
-		}
-		a.mailer = m
-	}
-	for name, p := range s.cfg.OAuth {
-		a.oauth[name] = &oauth.Provider{
-			Name: name, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
-			AuthURL: p.AuthURL, TokenURL: p.TokenURL, UserURL: p.UserURL, EmailsURL: p.EmailsURL,
-			RedirectURL: s.cfg.BaseURL + "/auth/oauth/" + name,
-		}
-	}
-	// Behind a proxy the Host header may name an internal address while
-	// browsers send the public origin; the configured base URL is ours.
-	if u, err := url.Parse(s.cfg.BaseURL); err == nil && u.Host != "" {
-		if err := a.csrf.AddTrustedOrigin(u.Scheme + "://" + u.Host); err != nil {
-			return err
-		}
-	}
-	s.acct = a
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(sweepEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				if err := s.store.DeleteExpired(ctx, s.now()); err != nil && ctx.Err() == nil {
-					s.log.Warn("deleting expired sessions failed", "err", err)
-				}
-			}
-		}
-	}()
-	s.onClose(func() { cancel(); <-done; a.mailing.Wait() })
-	return nil
-}
 
 type sessionCtxKey struct{}
 
@@ -157,89 +72,44 @@ func (s *Server) refuseCrossOrigin(h handlerFunc) handlerFunc {
 // requests without either (curl, SDKs) pass, as they cannot carry a
 // victim's cookies.
 func (s *Server) checkOrigin(r *http.Request) error {
-	if err := s.acct.csrf.Check(r); err != nil {
+	if err := s.csrf.Check(r); err != nil {
 		return &spidergo.Error{Code: spidergo.EFORBIDDEN, Message: "Cross-origin requests are not allowed.", Err: err}
 	}
 	return nil
 }
 
-var errNoSession = spidergo.Errorf(spidergo.EUNAUTHORIZED, "Sign in first.")
-
 // authenticate resolves the access_token cookie to a live session and its
 // user.
 func (s *Server) authenticate(r *http.Request) (*spidergo.Session, *spidergo.User, error) {
 	c, err := r.Cookie(accessCookie)
-	if err != nil || c.Value == "" {
-		return nil, nil, errNoSession
-	}
-	sess, err := s.store.SessionByAccessHash(r.Context(), auth.HashToken(c.Value), s.now())
-	if errors.Is(err, spidergo.ErrNotFound) {
-		return nil, nil, spidergo.Errorf(spidergo.EUNAUTHORIZED, "Your session has expired or ended; sign in again.")
-	}
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, account.ErrNoSession
 	}
-	u, err := s.store.UserByID(r.Context(), sess.UserID)
-	if errors.Is(err, spidergo.ErrNotFound) {
-		return nil, nil, errNoSession
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return sess, u, nil
+	return s.accounts.Authenticate(r.Context(), c.Value)
 }
 
 // startSession signs u in: a new server-side session and its cookies.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u *spidergo.User) error {
-	now := s.now().UTC()
-	access, refresh := auth.NewToken(), auth.NewToken()
-	sess := &spidergo.Session{
-		UserID:           u.ID,
-		AccessHash:       auth.HashToken(access),
-		RefreshHash:      auth.HashToken(refresh),
-		AccessExpiresAt:  now.Add(accessTTL),
-		RefreshExpiresAt: now.Add(refreshTTL),
-		ExpiresAt:        now.Add(sessionMaxAge),
-		CreatedAt:        now,
-		UserAgent:        truncateUTF8(r.UserAgent(), 256),
-		IP:               s.clientIP(r).String(),
-	}
-	if err := s.store.CreateSession(r.Context(), sess); err != nil {
+	sess, t, err := s.accounts.StartSession(r.Context(), u, account.Client{UserAgent: r.UserAgent(), IP: s.clientIP(r).String()})
+	if err != nil {
 		return err
 	}
-	s.setSessionCookies(w, r, sess, access, refresh)
+	s.setSessionCookies(w, r, sess, t)
 	return nil
 }
 
-// rotateSession trades a refresh token for new tokens.
-func (s *Server) rotateSession(w http.ResponseWriter, r *http.Request, refresh string) (*spidergo.Session, error) {
-	now := s.now().UTC()
-	access, next := auth.NewToken(), auth.NewToken()
-	sess, err := s.store.RotateSession(r.Context(), auth.HashToken(refresh), spidergo.SessionRotation{
-		AccessHash:       auth.HashToken(access),
-		RefreshHash:      auth.HashToken(next),
-		AccessExpiresAt:  now.Add(accessTTL),
-		RefreshExpiresAt: now.Add(refreshTTL),
-	}, now)
-	if err != nil {
-		return nil, err
-	}
-	s.setSessionCookies(w, r, sess, access, next)
-	return sess, nil
-}
-
-func (s *Server) setSessionCookies(w http.ResponseWriter, r *http.Request, sess *spidergo.Session, access, refresh string) {
+func (s *Server) setSessionCookies(w http.ResponseWriter, r *http.Request, sess *spidergo.Session, t account.Tokens) {
 	now := s.now()
 	secure := s.secureCookies(r)
 	accessEnd := earlier(sess.AccessExpiresAt, sess.ExpiresAt)
 	refreshEnd := earlier(sess.RefreshExpiresAt, sess.ExpiresAt)
 	http.SetCookie(w, &http.Cookie{
-		Name: accessCookie, Value: access, Path: "/",
+		Name: accessCookie, Value: t.Access, Path: "/",
 		MaxAge: cookieSeconds(accessEnd.Sub(now)), Expires: accessEnd,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
 	})
 	http.SetCookie(w, &http.Cookie{
-		Name: refreshCookie, Value: refresh, Path: refreshPath,
+		Name: refreshCookie, Value: t.Refresh, Path: refreshPath,
 		MaxAge: cookieSeconds(refreshEnd.Sub(now)), Expires: refreshEnd,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
 	})
@@ -290,11 +160,4 @@ func cookieSeconds(d time.Duration) int {
 		return 1
 	}
 	return int(d / time.Second)
-}
-
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
 }

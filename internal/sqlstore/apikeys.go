@@ -58,9 +58,7 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *spidergo.APIKey, maxActive int
 			return err
 		}
 		if n == 0 {
-			e := spidergo.Errorf(spidergo.ECONFLICT, "You already have %d active API keys, the most allowed. Revoke one before creating another.", maxActive)
-			e.Details = map[string]any{"max_keys": maxActive}
-			return e
+			return spidergo.ErrKeyLimit
 		}
 		return nil
 	})
@@ -94,6 +92,38 @@ func (d *DB) RevokeAPIKey(ctx context.Context, userID, id string) (*spidergo.API
 		return nil, err
 	}
 	return scanAPIKey(d.queryRow(ctx, d.db, `SELECT `+apiKeyColumns+` FROM api_keys WHERE id = ? AND user_id = ?`, id, userID))
+}
+
+// RevokeUserAPIKeys implements spidergo.APIKeyStore. The keys are read
+// and revoked in one transaction, so the list returned is exactly the set
+// this call turned off, whatever else revokes keys meanwhile.
+func (d *DB) RevokeUserAPIKeys(ctx context.Context, userID string) ([]*spidergo.APIKey, error) {
+	var out []*spidergo.APIKey
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		at := millis(d.now().UTC())
+		rows, err := d.query(ctx, tx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE user_id = ? AND is_active ORDER BY created_at, id`, userID)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			k, err := scanAPIKey(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			k.IsActive, k.RevokedAt = false, fromMillis(at)
+			out = append(out, k)
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		_, err = d.exec(ctx, tx, `UPDATE api_keys SET is_active = FALSE, revoked_at = ? WHERE user_id = ? AND is_active`, at, userID)
+		return err
+	})
+	return out, err
 }
 
 // TouchAPIKeys implements spidergo.APIKeyStore. One transaction carries

@@ -17,9 +17,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/spidergo/spidergo"
 )
@@ -249,14 +251,19 @@ func fromMillis(ms int64) time.Time {
 }
 
 // isUniqueViolation reports whether err is a unique-constraint failure in
-// either database.
+// either database, by the drivers' error codes: message texts change
+// between versions and languages, codes do not.
 func isUniqueViolation(err error) bool {
-	if err == nil {
-		return false
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505" // unique_violation
 	}
-	s := err.Error()
-	return strings.Contains(s, "UNIQUE constraint failed") || // SQLite
-		strings.Contains(s, "SQLSTATE 23505") // PostgreSQL
+	var liteErr *sqlite.Error
+	if errors.As(err, &liteErr) {
+		code := liteErr.Code()
+		return code == sqlite3.SQLITE_CONSTRAINT_UNIQUE || code == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
 }
 
 func notFound(err error) error {

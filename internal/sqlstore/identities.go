@@ -27,7 +27,7 @@ func (d *DB) CreateIdentity(ctx context.Context, id *spidergo.Identity) error {
 	_, err := d.exec(ctx, d.db, `INSERT INTO oauth_identities (provider, subject, user_id, email, created_at) VALUES (?, ?, ?, ?, ?)`,
 		id.Provider, id.Subject, id.UserID, id.Email, millis(id.CreatedAt))
 	if isUniqueViolation(err) {
-		return spidergo.Errorf(spidergo.ECONFLICT, "This %s account is already linked.", id.Provider)
+		return spidergo.ErrIdentityLinked
 	}
 	return err
 }

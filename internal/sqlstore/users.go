@@ -32,7 +32,7 @@ func (d *DB) CreateUser(ctx context.Context, u *spidergo.User) error {
 	_, err := d.exec(ctx, d.db, `INSERT INTO users (`+userColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		u.ID, u.FirstName, u.LastName, u.Email, u.PasswordHash, u.IsVerified, u.AvatarURL, millis(u.CreatedAt), millis(u.UpdatedAt))
 	if isUniqueViolation(err) {
-		return spidergo.Errorf(spidergo.ECONFLICT, "An account with this email already exists.")
+		return spidergo.ErrEmailTaken
 	}
 	return err
 }
@@ -58,7 +58,7 @@ func (d *DB) UpdateUser(ctx context.Context, u *spidergo.User) error {
 	res, err := d.exec(ctx, d.db, `UPDATE users SET first_name = ?, last_name = ?, email = ?, password_hash = ?, is_verified = ?, avatar_url = ?, updated_at = ? WHERE id = ?`,
 		u.FirstName, u.LastName, u.Email, u.PasswordHash, u.IsVerified, u.AvatarURL, millis(u.UpdatedAt), u.ID)
 	if isUniqueViolation(err) {
-		return spidergo.Errorf(spidergo.ECONFLICT, "An account with this email already exists.")
+		return spidergo.ErrEmailTaken
 	}
 	return affected(res, err)
 }

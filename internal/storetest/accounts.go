@@ -331,8 +331,8 @@ func testIdentities(t *testing.T, s spidergo.Store) {
 	}
 	v := mustUser(t, s, "thief@example.com")
 	dup := &spidergo.Identity{Provider: "github", Subject: "42", UserID: v.ID}
-	if err := s.CreateIdentity(ctx, dup); spidergo.ErrorCode(err) != spidergo.ECONFLICT {
-		t.Errorf("linking a linked identity again: got %v, want ECONFLICT", err)
+	if err := s.CreateIdentity(ctx, dup); !errors.Is(err, spidergo.ErrIdentityLinked) {
+		t.Errorf("linking a linked identity again: got %v, want ErrIdentityLinked", err)
 	}
 }
 

@@ -18,12 +18,51 @@ import (
 func testAPIKeys(t *testing.T, s spidergo.Store) {
 	t.Run("Lifecycle", func(t *testing.T) { testAPIKeyLifecycle(t, s) })
 	t.Run("CreateRace", func(t *testing.T) { testAPIKeyCreateRace(t, s) })
+	t.Run("RevokeAll", func(t *testing.T) { testRevokeUserAPIKeys(t, s) })
 	t.Run("Quota", func(t *testing.T) {
 		QuotaCounter(t, s, func(t *testing.T) string {
 			u := NewUser(t, s)
 			return NewKey(t, s, u.ID, 1000).ID
 		})
 	})
+}
+
+// testRevokeUserAPIKeys checks that revoking all of a user's keys turns
+// off exactly the active ones of that user and reports them.
+func testRevokeUserAPIKeys(t *testing.T, s spidergo.Store) {
+	ctx := context.Background()
+	u, other := NewUser(t, s), NewUser(t, s)
+	a, b := NewKey(t, s, u.ID, 10), NewKey(t, s, u.ID, 10)
+	old := NewKey(t, s, u.ID, 10)
+	if _, err := s.RevokeAPIKey(ctx, u.ID, old.ID); err != nil {
+		t.Fatal(err)
+	}
+	keep := NewKey(t, s, other.ID, 10)
+	revoked, err := s.RevokeUserAPIKeys(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, k := range revoked {
+		if k.IsActive || k.RevokedAt.IsZero() {
+			t.Errorf("reported key %s still looks active: %+v", k.ID, k)
+		}
+		ids = append(ids, k.ID)
+	}
+	if len(ids) != 2 || !((ids[0] == a.ID && ids[1] == b.ID) || (ids[0] == b.ID && ids[1] == a.ID)) {
+		t.Errorf("revoked %v, want %s and %s", ids, a.ID, b.ID)
+	}
+	for _, k := range []*spidergo.APIKey{a, b} {
+		if got, _ := s.APIKeyByID(ctx, k.ID); got == nil || got.IsActive {
+			t.Errorf("key %s is still active: %+v", k.ID, got)
+		}
+	}
+	if got, _ := s.APIKeyByID(ctx, keep.ID); got == nil || !got.IsActive {
+		t.Errorf("another user's key was revoked: %+v", got)
+	}
+	if again, err := s.RevokeUserAPIKeys(ctx, u.ID); err != nil || len(again) != 0 {
+		t.Errorf("second revoke-all = %v, %v; want nothing", again, err)
+	}
 }
 
 // NewUser stores a user with a fresh email address.
@@ -69,8 +108,8 @@ func testAPIKeyLifecycle(t *testing.T, s spidergo.Store) {
 		keys = append(keys, k)
 	}
 	fourth, _, _ := spidergo.NewAPIKey(u.ID, "one too many", 1000)
-	if err := s.CreateAPIKey(ctx, fourth, 3); spidergo.ErrorCode(err) != spidergo.ECONFLICT {
-		t.Fatalf("4th key: got %v, want ECONFLICT", err)
+	if err := s.CreateAPIKey(ctx, fourth, 3); !errors.Is(err, spidergo.ErrKeyLimit) {
+		t.Fatalf("4th key: got %v, want ErrKeyLimit", err)
 	}
 	orphan, _, _ := spidergo.NewAPIKey("no-such-user", "orphan", 1000)
 	if err := s.CreateAPIKey(ctx, orphan, 3); !errors.Is(err, spidergo.ErrNotFound) {

@@ -41,9 +41,11 @@ func testUsers(t *testing.T, s spidergo.Store) {
 	if u.ID == "" || u.CreatedAt.IsZero() {
 		t.Fatalf("CreateUser did not fill ID and CreatedAt: %+v", u)
 	}
+	// Conflicts are told by the drivers' error codes and reported as the
+	// sentinels the services word for people.
 	dup := &spidergo.User{Email: "ada@example.com"}
-	if err := s.CreateUser(ctx, dup); spidergo.ErrorCode(err) != spidergo.ECONFLICT {
-		t.Fatalf("duplicate email: got %v, want ECONFLICT", err)
+	if err := s.CreateUser(ctx, dup); !errors.Is(err, spidergo.ErrEmailTaken) {
+		t.Fatalf("duplicate email: got %v, want ErrEmailTaken", err)
 	}
 
 	byID, err := s.UserByID(ctx, u.ID)
@@ -75,6 +77,11 @@ func testUsers(t *testing.T, s spidergo.Store) {
 	other := &spidergo.User{Email: "bob@example.com"}
 	if err := s.CreateUser(ctx, other); err != nil {
 		t.Fatal(err)
+	}
+	taken := *other
+	taken.Email = "ada@example.com"
+	if err := s.UpdateUser(ctx, &taken); !errors.Is(err, spidergo.ErrEmailTaken) {
+		t.Fatalf("changing an email to a taken one: got %v, want ErrEmailTaken", err)
 	}
 	list, err := s.ListUsers(ctx)
 	if err != nil || len(list) != 2 {

@@ -86,7 +86,7 @@ func (wb *Web) signUp(w http.ResponseWriter, r *http.Request, _ *api.Profile) er
 		wb.render(w, http.StatusBadRequest, "signup", v)
 		return nil
 	}
-	if _, err := wb.b.SignUp(w, r, in); err != nil {
+	if err := wb.b.SignUp(w, r, in); err != nil {
 		v.formError(err, "password", "first_name", "last_name", "email")
 		wb.render(w, formStatus(err), "signup", v)
 		return nil
@@ -168,13 +168,12 @@ func (wb *Web) resendVerification(w http.ResponseWriter, r *http.Request, u *api
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	v := wb.view(r, u, "Verify your email address", "")
 	v.Values["email"] = email
-	msg, err := wb.b.ResendVerification(w, r, email)
-	if err != nil {
+	if err := wb.b.ResendVerification(w, r, email); err != nil {
 		v.formError(err, "email")
 		wb.render(w, formStatus(err), "verify", v)
 		return nil
 	}
-	v.Flash = msg
+	v.Flash = "If an account with this email address is waiting for verification, a new code is on its way."
 	wb.render(w, http.StatusOK, "verify", v)
 	return nil
 }
@@ -187,8 +186,7 @@ func (wb *Web) forgotForm(w http.ResponseWriter, r *http.Request, u *api.Profile
 // forgot mails a reset code and shows the form to enter it.
 func (wb *Web) forgot(w http.ResponseWriter, r *http.Request, u *api.Profile) error {
 	email := strings.TrimSpace(r.PostFormValue("email"))
-	msg, err := wb.b.ForgotPassword(w, r, email)
-	if err != nil {
+	if err := wb.b.ForgotPassword(w, r, email); err != nil {
 		v := wb.view(r, u, "Reset your password", "")
 		v.Values["email"] = email
 		v.formError(err, "email")
@@ -197,7 +195,7 @@ func (wb *Web) forgot(w http.ResponseWriter, r *http.Request, u *api.Profile) er
 	}
 	v := wb.view(r, u, "Enter your reset code", "")
 	v.Values["email"] = email
-	v.Flash = msg
+	v.Flash = "If an account with this email address exists, a reset code is on its way."
 	wb.render(w, http.StatusOK, "reset-code", v)
 	return nil
 }

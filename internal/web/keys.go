@@ -161,3 +161,20 @@ func (wb *Web) usage(w http.ResponseWriter, r *http.Request, u *api.Profile) err
 	wb.render(w, http.StatusOK, "usage", v)
 	return nil
 }
+
+func (wb *Web) revokeAllForm(w http.ResponseWriter, r *http.Request, u *api.Profile) error {
+	v := wb.view(r, u, "Revoke every API key?", "keys")
+	v.D = confirmData{
+		Text:   "Every active key of your account is refused from the moment you confirm: use this when a key may have leaked and you do not know which. This cannot be undone; you can create new keys afterwards.",
+		Action: "/keys/revoke-all", Button: "Revoke every key", Cancel: "/keys",
+	}
+	wb.render(w, http.StatusOK, "confirm", v)
+	return nil
+}
+
+func (wb *Web) revokeAll(w http.ResponseWriter, r *http.Request, _ *api.Profile) error {
+	if _, err := wb.b.RevokeAllAPIKeys(w, r); err != nil {
+		return err
+	}
+	return redirect(w, r, "/keys?done=keys-revoked")
+}

@@ -50,6 +50,7 @@ var flashes = map[string]string{
 	"password-reset":   "Your password is changed. Sign in with the new one.",
 	"password-changed": "Your password is changed. Other browsers were signed out.",
 	"key-revoked":      "The API key is revoked. Requests with it are now refused.",
+	"keys-revoked":     "Every API key is revoked. Requests with them are now refused.",
 	"secret-rotated":   "The webhook secret is replaced. Webhooks are signed with the new one from now on.",
 	"job-deleted":      "The job and its pages are deleted.",
 	"signed-out":       "You are signed out.",

@@ -34,6 +34,8 @@ func (wb *Web) routes() []route {
 		// API keys and usage.
 		{"GET /keys", wb.member(wb.keys)},
 		{"POST /keys", wb.member(wb.createKey)},
+		{"GET /keys/revoke-all", wb.member(wb.revokeAllForm)},
+		{"POST /keys/revoke-all", wb.member(wb.revokeAll)},
 		{"GET /keys/{id}/revoke", wb.member(wb.revokeKeyForm)},
 		{"POST /keys/{id}/revoke", wb.member(wb.revokeKey)},
 		{"GET /usage", wb.member(wb.usage)},

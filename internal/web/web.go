@@ -47,15 +47,17 @@ type Backend interface {
 	// User is the signed-in user of r; an EUNAUTHORIZED error when there is
 	// none.
 	User(r *http.Request) (*api.Profile, error)
-	SignUp(w http.ResponseWriter, r *http.Request, in SignUp) (message string, err error)
+	SignUp(w http.ResponseWriter, r *http.Request, in SignUp) error
 	SignIn(w http.ResponseWriter, r *http.Request, email, password string) error
 	SignOut(w http.ResponseWriter, r *http.Request) error
 	// Refresh trades the refresh cookie, which browsers send only under
 	// /auth/refresh, for a new session.
 	Refresh(w http.ResponseWriter, r *http.Request) error
 	VerifyEmail(w http.ResponseWriter, r *http.Request, email, code string) error
-	ResendVerification(w http.ResponseWriter, r *http.Request, email string) (message string, err error)
-	ForgotPassword(w http.ResponseWriter, r *http.Request, email string) (message string, err error)
+	// ResendVerification and ForgotPassword mail a code; they answer the
+	// same whether or not the account exists.
+	ResendVerification(w http.ResponseWriter, r *http.Request, email string) error
+	ForgotPassword(w http.ResponseWriter, r *http.Request, email string) error
 	// VerifyResetCode trades a mailed code for a short-lived reset token.
 	VerifyResetCode(w http.ResponseWriter, r *http.Request, email, code string) (token string, err error)
 	ResetPassword(w http.ResponseWriter, r *http.Request, email, token, password string) error
@@ -65,6 +67,8 @@ type Backend interface {
 	APIKeys(r *http.Request) ([]api.Key, error)
 	CreateAPIKey(w http.ResponseWriter, r *http.Request, name string) (*api.CreatedKey, error)
 	RevokeAPIKey(w http.ResponseWriter, r *http.Request, id string) error
+	// RevokeAllAPIKeys revokes every active key of the user at once.
+	RevokeAllAPIKeys(w http.ResponseWriter, r *http.Request) (revoked int, err error)
 	KeyUsage(r *http.Request, id string) (*api.KeyUsage, error)
 
 	History(r *http.Request, cursor string, limit int) (*api.History, error)

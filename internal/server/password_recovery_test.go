@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/account"
 )
 
 // wrongCode returns a six-digit code other than code.
@@ -81,7 +82,7 @@ func TestEmailVerification(t *testing.T) {
 	if answers[0] != answers[1] || answers[1] != answers[2] {
 		t.Errorf("resend answers differ: %q", answers)
 	}
-	e.s.acct.mailing.Wait()
+	e.s.accounts.Close()
 	if n := len(e.mail.to("ada@example.com")); n != 1 {
 		t.Errorf("verified account got %d mails, want only its first", n)
 	}
@@ -122,7 +123,7 @@ func TestCodesExpireAndBurn(t *testing.T) {
 
 	// Ten minutes and it is gone.
 	code := e.lastCode(t, "ada@example.com")
-	e.clock.Advance(codeTTL)
+	e.clock.Advance(account.CodeTTL)
 	if st := verify(code); st != 400 {
 		t.Errorf("expired code = %d, want 400", st)
 	}
@@ -231,7 +232,7 @@ func testPasswordReset(t *testing.T, e *acctEnv) {
 	b.call("POST", "/auth/forgot-password", map[string]string{"email": "ada@example.com"})
 	res, body = b.call("POST", "/auth/verify-reset-code", map[string]string{"email": "ada@example.com", "code": e.lastCode(t, "ada@example.com")})
 	wantStatus(t, res, body, http.StatusOK)
-	e.clock.Advance(resetTokenTTL)
+	e.clock.Advance(account.ResetTokenTTL)
 	res, body = b.call("POST", "/auth/reset-password", map[string]string{"email": "ada@example.com", "reset_token": body["reset_token"].(string), "password": "fourth passphrase here"})
 	wantStatus(t, res, body, http.StatusBadRequest)
 }
@@ -242,7 +243,7 @@ func TestMailGoesToTheLogWithoutSMTP(t *testing.T) {
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("register = %d %v", res.StatusCode, body)
 	}
-	s.acct.mailing.Wait()
+	s.accounts.Close()
 	out := logs.String()
 	i := strings.Index(out, "mail not sent")
 	if i < 0 || !strings.Contains(out[i:], "ada@example.com") || !codeRE.MatchString(out[i:]) {

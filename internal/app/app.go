@@ -1,0 +1,241 @@
+// Package app assembles SpiderGo — the store, the Redis client, the
+// fetcher, the crawl engine, the job runner and webhooks, the mailer, the
+// account and API key services and the HTTP server — and runs the parts a
+// process's role asks for:
+//
+//   - api: the HTTP API (and the flusher of API key last-used times);
+//   - worker: the job runner and the sweepers, with only /healthz and
+//     /readyz on the listen address, for the orchestrator's probes;
+//   - all: both, the default and the embedded mode.
+//
+// Building starts nothing; Run starts the role's components under one
+// errgroup and stops them all when its context ends or one fails.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/account"
+	"github.com/spidergo/spidergo/internal/apikey"
+	"github.com/spidergo/spidergo/internal/auth"
+	"github.com/spidergo/spidergo/internal/config"
+	"github.com/spidergo/spidergo/internal/crawl"
+	"github.com/spidergo/spidergo/internal/fetch"
+	"github.com/spidergo/spidergo/internal/mail"
+	"github.com/spidergo/spidergo/internal/oauth"
+	"github.com/spidergo/spidergo/internal/server"
+	"github.com/spidergo/spidergo/internal/sqlstore"
+)
+
+// Roles a process can run.
+const (
+	RoleAll    = "all"
+	RoleAPI    = "api"
+	RoleWorker = "worker"
+)
+
+// Options are the parts of an App that tests and tools replace.
+type Options struct {
+	// Store is used instead of opening SPIDERGO_DATABASE_URL; the App does
+	// not close it.
+	Store spidergo.Store
+	Now   func() time.Time
+	// PasswordParams are argon2id's costs; zero means auth.DefaultParams.
+	PasswordParams auth.Params
+	// Mailer sends account mail; nil means SMTP when configured, else the
+	// log.
+	Mailer mail.Mailer
+	// Quota replaces the API key quota counter.
+	Quota spidergo.QuotaCounter
+	// WebhookBackoff is the first wait before a webhook is retried (1 s).
+	WebhookBackoff time.Duration
+}
+
+// App is one SpiderGo process's components, built and not yet running.
+type App struct {
+	cfg *config.Config
+	log *slog.Logger
+
+	Store    spidergo.Store
+	Redis    *redis.Client // nil without SPIDERGO_REDIS_URL
+	Fetcher  *fetch.Fetcher
+	Engine   *crawl.Engine
+	Webhooks *crawl.Webhooks
+	Runner   *crawl.Runner
+	Accounts *account.Service
+	Keys     *apikey.Service
+	Trials   *apikey.TrialCounter
+	Server   *server.Server
+
+	ownStore bool
+}
+
+// New builds every component for cfg. It opens the database (migrating it)
+// unless opts.Store is given, and connects nothing else yet.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (a *App, err error) {
+	switch cfg.Role {
+	case RoleAll, RoleAPI, RoleWorker:
+	default:
+		return nil, fmt.Errorf("SPIDERGO_ROLE: %q is not all, api or worker", cfg.Role)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	a = &App{cfg: cfg, log: log, Store: opts.Store}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if a.Store == nil {
+		db, err := sqlstore.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+		a.Store, a.ownStore = db, true
+	}
+	if cfg.RedisURL != "" {
+		ro, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("SPIDERGO_REDIS_URL: %w", err)
+		}
+		a.Redis = redis.NewClient(ro)
+	}
+
+	mailer := opts.Mailer
+	if mailer == nil {
+		if mailer, err = mail.New(cfg.SMTPURL, cfg.MailFrom, log); err != nil {
+			return nil, err
+		}
+	}
+	a.Accounts = account.New(a.Store, mailer, log, account.Config{
+		RequireEmailVerification: cfg.RequireEmailVerification,
+		PasswordParams:           opts.PasswordParams,
+		Providers:                providers(cfg),
+		Now:                      now,
+	})
+	counter := opts.Quota
+	if counter == nil {
+		counter = apikey.NewCounter(a.Store, a.Redis)
+	}
+	a.Keys = apikey.New(a.Store, counter, log, apikey.Config{DailyLimit: cfg.APIKeyDailyLimit, MaxPerUser: cfg.APIKeyMaxPerUser, Now: now})
+	a.Trials = apikey.NewTrialCounter(cfg.TrialDailyLimit)
+
+	fc := fetch.Config{UserAgent: cfg.UserAgent, Allow: cfg.FetchAllow, Ports: cfg.FetchPorts, MaxBodyBytes: cfg.FetchMaxBody}
+	if a.Redis != nil {
+		// Per-host politeness shared by every process on this Redis.
+		fc.Limiter = fetch.NewRedisLimiter(a.Redis, fetch.RedisLimiterOptions{})
+	}
+	if a.Fetcher, err = fetch.New(fc); err != nil {
+		return nil, fmt.Errorf("fetcher: %w", err)
+	}
+	a.Engine = crawl.NewEngine(crawl.EngineConfig{Fetcher: a.Fetcher, Cache: a.Store, Now: now})
+	a.Webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: a.Fetcher, Secrets: a.Store, Log: log, Now: now, Backoff: opts.WebhookBackoff})
+	f := a.Fetcher
+	a.Runner = crawl.NewRunner(crawl.RunnerConfig{Store: a.Store, Engine: a.Engine, Log: log,
+		Normalize:  func(raw string) (string, error) { return server.NormalizeURL(f, raw) },
+		MaxPerUser: cfg.MaxJobsPerUser, Now: now, Webhooks: a.Webhooks})
+
+	a.Server, err = server.New(cfg, server.Deps{
+		Store: a.Store, Log: log, Now: now, Accounts: a.Accounts, Keys: a.Keys, Trials: a.Trials,
+		Fetcher: a.Fetcher, Engine: a.Engine, Runner: a.Runner, Webhooks: a.Webhooks,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// providers are the configured OAuth providers, calling back to the base
+// URL.
+func providers(cfg *config.Config) map[string]*oauth.Provider {
+	out := map[string]*oauth.Provider{}
+	for name, p := range cfg.OAuth {
+		out[name] = &oauth.Provider{
+			Name: name, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+			AuthURL: p.AuthURL, TokenURL: p.TokenURL, UserURL: p.UserURL, EmailsURL: p.EmailsURL,
+			RedirectURL: cfg.BaseURL + "/auth/oauth/" + name,
+		}
+	}
+	return out
+}
+
+// Handler is what the process answers on its listen address: the API, or
+// for a worker only the health probes.
+func (a *App) Handler() http.Handler {
+	if a.cfg.Role == RoleWorker {
+		return server.Probes(a.Store, a.log)
+	}
+	return a.Server.Handler()
+}
+
+// Run serves ln and runs the role's background work until ctx ends or a
+// component fails; then it stops everything, letting in-flight requests
+// finish within SPIDERGO_SHUTDOWN_TIMEOUT before jobs are stopped, and
+// returns the first failure.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	if a.cfg.Role != RoleAPI {
+		// Jobs left unfinished by the last process continue here.
+		if err := a.Runner.Start(ctx); err != nil {
+			ln.Close()
+			return fmt.Errorf("resume jobs: %w", err)
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	served := make(chan struct{})
+	g.Go(func() error {
+		defer close(served)
+		if a.cfg.Role == RoleWorker {
+			return server.Serve(gctx, ln, a.Handler(), a.cfg.ShutdownTimeout, a.log)
+		}
+		return a.Server.Serve(gctx, ln)
+	})
+	if a.cfg.Role != RoleWorker {
+		g.Go(func() error { return a.Keys.RunFlusher(gctx, apikey.FlushEvery) })
+	}
+	g.Go(func() error {
+		<-gctx.Done()
+		// Requests still running may be submitting or streaming jobs: the
+		// runner stops after them. An api process runs the crawls it
+		// accepted, so it stops its runner too.
+		<-served
+		a.Runner.Close()
+		return nil
+	})
+	if a.cfg.Role != RoleAPI {
+		g.Go(func() error { return a.Accounts.RunSweeper(gctx) })
+	}
+	err := g.Wait()
+	a.Accounts.Close() // mail still being sent
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// Close releases what New opened: idle fetch connections, Redis and the
+// database when the App opened it.
+func (a *App) Close() error {
+	if a.Fetcher != nil {
+		a.Fetcher.CloseIdleConnections()
+	}
+	var errs []error
+	if a.Redis != nil {
+		errs = append(errs, a.Redis.Close())
+	}
+	if a.ownStore && a.Store != nil {
+		errs = append(errs, a.Store.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,162 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/auth"
+	"github.com/spidergo/spidergo/internal/config"
+	"github.com/spidergo/spidergo/internal/storetest"
+)
+
+func testConfig(t *testing.T, role string) *config.Config {
+	t.Helper()
+	cfg, err := config.Load(nil, func(k string) string {
+		if k == "SPIDERGO_ROLE" {
+			return role
+		}
+		return ""
+	}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestRoles runs each role on a loopback listener and checks which routes
+// it answers, and that cancelling its context stops it.
+func TestRoles(t *testing.T) {
+	for _, tt := range []struct {
+		role string
+		// wantAPI is whether the API routes are served.
+		wantAPI bool
+	}{
+		{RoleAll, true},
+		{RoleAPI, true},
+		{RoleWorker, false},
+	} {
+		t.Run(tt.role, func(t *testing.T) {
+			cfg := testConfig(t, tt.role)
+			log := slog.New(slog.NewTextHandler(io.Discard, nil))
+			a, err := New(context.Background(), cfg, log, Options{Store: storetest.SQLite(t), PasswordParams: auth.TestParams})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { a.Close() })
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- a.Run(ctx, ln) }()
+			base := "http://" + ln.Addr().String()
+
+			for path, want := range map[string]int{
+				"/healthz":       200,
+				"/readyz":        200,
+				"/auth/me":       map[bool]int{true: 401, false: 404}[tt.wantAPI],
+				"/v1/usage":      map[bool]int{true: 401, false: 404}[tt.wantAPI],
+				"/no/such/route": 404,
+			} {
+				res, err := http.Get(base + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var body map[string]any
+				json.NewDecoder(res.Body).Decode(&body)
+				res.Body.Close()
+				if res.StatusCode != want {
+					t.Errorf("GET %s = %d %v, want %d", path, res.StatusCode, body, want)
+				}
+				if body["request_id"] == nil && res.StatusCode >= 400 {
+					t.Errorf("GET %s: error body without the API's conventions: %v", path, body)
+				}
+			}
+
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run = %v", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not stop after its context ended")
+			}
+		})
+	}
+}
+
+// TestRolesResumeJobs checks which roles pick up a job a previous process
+// left queued: the worker and all roles run it (here it fails at once, for
+// its options name no URL), the api role leaves it for a worker.
+func TestRolesResumeJobs(t *testing.T) {
+	for _, tt := range []struct {
+		role        string
+		wantResumed bool
+	}{
+		{RoleAll, true},
+		{RoleWorker, true},
+		{RoleAPI, false},
+	} {
+		t.Run(tt.role, func(t *testing.T) {
+			store := storetest.SQLite(t)
+			ctx := context.Background()
+			u := storetest.NewUser(t, store)
+			j := &spidergo.Job{UserID: u.ID, Kind: spidergo.KindCrawl, URL: "https://example.com/", Options: []byte(`{"url":""}`)}
+			if err := store.CreateJob(ctx, j); err != nil {
+				t.Fatal(err)
+			}
+			a, err := New(ctx, testConfig(t, tt.role), slog.New(slog.NewTextHandler(io.Discard, nil)), Options{Store: store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { a.Close() })
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			runCtx, cancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- a.Run(runCtx, ln) }()
+			// Jobs are resumed before the listener answers.
+			if res, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err != nil {
+				t.Fatal(err)
+			} else {
+				res.Body.Close()
+			}
+			status := ""
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				got, err := store.JobByID(ctx, j.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if status = got.Status; status != spidergo.StatusQueued || !tt.wantResumed {
+					break
+				}
+			}
+			if resumed := status != spidergo.StatusQueued; resumed != tt.wantResumed {
+				t.Errorf("job status %q: resumed = %v, want %v", status, resumed, tt.wantResumed)
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run = %v", err)
+			}
+		})
+	}
+}
+
+func TestUnknownRole(t *testing.T) {
+	cfg := testConfig(t, RoleAll)
+	cfg.Role = "scheduler"
+	if _, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{Store: storetest.SQLite(t)}); err == nil {
+		t.Error("New accepted an unknown role")
+	}
+}

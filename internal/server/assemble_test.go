@@ -1,0 +1,118 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/account"
+	"github.com/spidergo/spidergo/internal/apikey"
+	"github.com/spidergo/spidergo/internal/auth"
+	"github.com/spidergo/spidergo/internal/config"
+	"github.com/spidergo/spidergo/internal/crawl"
+	"github.com/spidergo/spidergo/internal/fetch"
+	"github.com/spidergo/spidergo/internal/mail"
+	"github.com/spidergo/spidergo/internal/oauth"
+)
+
+// testOptions are the parts of a test server that tests replace.
+type testOptions struct {
+	Now            func() time.Time
+	PasswordParams auth.Params
+	Mailer         mail.Mailer
+	// Quota replaces the store as the quota counter.
+	Quota          spidergo.QuotaCounter
+	WebhookBackoff time.Duration
+}
+
+// rig is what a test server runs on besides its handler.
+type rig struct {
+	quota spidergo.QuotaCounter
+	once  sync.Once
+	stop  func()
+}
+
+var (
+	rigsMu sync.Mutex
+	rigs   = map[*Server]*rig{}
+)
+
+// newServer assembles a server as internal/app does for the role "all" —
+// the services, the fetcher, engine, webhooks and runner — and starts the
+// runner and the last-used flusher. closeServer stops them; so does the
+// test's cleanup.
+func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog.Logger, o testOptions) (*Server, error) {
+	t.Helper()
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Mailer == nil {
+		o.Mailer = &mail.Log{Logger: log}
+	}
+	providers := map[string]*oauth.Provider{}
+	for name, p := range cfg.OAuth {
+		providers[name] = &oauth.Provider{Name: name, ClientID: p.ClientID, ClientSecret: p.ClientSecret,
+			AuthURL: p.AuthURL, TokenURL: p.TokenURL, UserURL: p.UserURL, EmailsURL: p.EmailsURL,
+			RedirectURL: cfg.BaseURL + "/auth/oauth/" + name}
+	}
+	accounts := account.New(store, o.Mailer, log, account.Config{
+		RequireEmailVerification: cfg.RequireEmailVerification, PasswordParams: o.PasswordParams, Providers: providers, Now: o.Now,
+	})
+	q := o.Quota
+	if q == nil {
+		q = store
+	}
+	keys := apikey.New(store, q, log, apikey.Config{DailyLimit: cfg.APIKeyDailyLimit, MaxPerUser: cfg.APIKeyMaxPerUser, Now: o.Now})
+	f, err := fetch.New(fetch.Config{UserAgent: cfg.UserAgent, Allow: cfg.FetchAllow, Ports: cfg.FetchPorts, MaxBodyBytes: cfg.FetchMaxBody})
+	if err != nil {
+		return nil, err
+	}
+	engine := crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: store, Now: o.Now})
+	hooks := crawl.NewWebhooks(crawl.WebhooksConfig{Poster: f, Secrets: store, Log: log, Now: o.Now, Backoff: o.WebhookBackoff})
+	runner := crawl.NewRunner(crawl.RunnerConfig{Store: store, Engine: engine, Log: log, Normalize: func(raw string) (string, error) { return NormalizeURL(f, raw) },
+		MaxPerUser: cfg.MaxJobsPerUser, Now: o.Now, Webhooks: hooks})
+	d := Deps{Store: store, Log: log, Now: o.Now, Accounts: accounts, Keys: keys, Trials: apikey.NewTrialCounter(cfg.TrialDailyLimit),
+		Fetcher: f, Engine: engine, Runner: runner, Webhooks: hooks}
+	s, err := New(cfg, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := runner.Start(context.Background()); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	flushed := make(chan struct{})
+	go func() { defer close(flushed); keys.RunFlusher(ctx, apikey.FlushEvery) }()
+	r := &rig{quota: q, stop: func() {
+		cancel()
+		<-flushed
+		runner.Close()
+		accounts.Close()
+		f.CloseIdleConnections()
+	}}
+	rigsMu.Lock()
+	rigs[s] = r
+	rigsMu.Unlock()
+	t.Cleanup(func() { closeServer(s) })
+	return s, nil
+}
+
+// closeServer stops what newServer started, once.
+func closeServer(s *Server) {
+	rigsMu.Lock()
+	r := rigs[s]
+	rigsMu.Unlock()
+	if r != nil {
+		r.once.Do(r.stop)
+	}
+}
+
+// quotaOf is the quota counter of a test server.
+func quotaOf(s *Server) spidergo.QuotaCounter {
+	rigsMu.Lock()
+	defer rigsMu.Unlock()
+	return rigs[s].quota
+}
