@@ -46,7 +46,7 @@ func (s *Server) mountDashboard() error {
 // pages have checked the request's origin already (internal/web refuses
 // cross-origin posts), as requireSession does for the JSON routes.
 //
-// Jobs and the webhook secret are read through their JSON handlers, run
+// Jobs are read, cancelled and deleted through their JSON handlers, run
 // in-process (call), until the job lifecycle has a service of its own.
 type dashboard struct{ s *Server }
 
@@ -359,17 +359,17 @@ func (d dashboard) CancelJob(w http.ResponseWriter, r *http.Request, id string) 
 }
 
 func (d dashboard) WebhookSecret(r *http.Request) (string, error) {
-	var out struct {
-		Secret string `json:"webhook_secret"`
+	uid, err := d.userID(r)
+	if err != nil {
+		return "", err
 	}
-	err := d.call(nil, r, d.s.requireSession(d.s.handleWebhookSecret), http.MethodGet, nil, nil, nil, &out)
-	return out.Secret, err
+	return d.s.store.WebhookSecret(r.Context(), uid)
 }
 
 func (d dashboard) RotateWebhookSecret(w http.ResponseWriter, r *http.Request) (string, error) {
-	var out struct {
-		Secret string `json:"webhook_secret"`
+	uid, err := d.userID(r)
+	if err != nil {
+		return "", err
 	}
-	err := d.call(w, r, d.s.requireSession(d.s.handleRotateWebhookSecret), http.MethodPost, nil, nil, nil, &out)
-	return out.Secret, err
+	return d.s.store.RotateWebhookSecret(r.Context(), uid)
 }
