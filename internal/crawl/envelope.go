@@ -31,7 +31,7 @@ func WirePage(p *spidergo.Page) *api.Page {
 		ContentType: p.ContentType, ResponseTimeMS: p.ResponseTimeMS, PayloadSize: p.PayloadSize,
 		FetchedAt: api.At(p.FetchedAt), Title: p.Title, MetaDescription: p.MetaDescription, Language: p.Language,
 		Markdown: p.Markdown, TextContent: p.TextContent, HTML: p.HTML, RawHTML: p.RawHTML, Images: p.Images,
-		Metadata: p.Metadata, StructuredData: p.StructuredData, Cached: p.Cached, Error: p.Error,
+		Metadata: p.Metadata, StructuredData: p.StructuredData, Cached: p.Cached, Error: p.Error, ErrorDetail: p.ErrorDetail,
 	}
 	if p.Links != nil {
 		w.Links = &api.Links{Internal: p.Links.Internal, External: p.Links.External}

@@ -47,7 +47,7 @@ func (s *Server) jobRequest(w http.ResponseWriter, r *http.Request, kind string,
 	if err := decodeJSON(w, r, &req); err != nil {
 		return nil, nil, err
 	}
-	if trial && req.Async {
+	if trial && req.IsAsync() {
 		return nil, nil, spidergo.Errorf(spidergo.EINVALID, "Trial crawls are synchronous only; sign up for an API key to run async crawls.")
 	}
 	o, err := crawl.Validate(&req, kind, trial, s.normalizeURL)
