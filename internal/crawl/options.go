@@ -39,17 +39,17 @@ const (
 // Options are a validated Request with defaults applied: what the engine
 // runs.
 type Options struct {
-	Kind            string
-	Seeds           []string // normalized; one for scrape/crawl/map, many for batch
-	Extract         extract.Options
-	RawHTML         bool
-	Header          http.Header
-	Timeout         time.Duration
-	MaxAge          time.Duration
-	Limit           int
-	MaxDepth        int
-	Include         []*regexp.Regexp
-	Exclude         []*regexp.Regexp
+	Kind     string
+	Seeds    []string // normalized; one for scrape/crawl/map, many for batch
+	Extract  extract.Options
+	RawHTML  bool
+	Header   http.Header
+	Timeout  time.Duration
+	MaxAge   time.Duration
+	Limit    int
+	MaxDepth int
+	Include  []*regexp.Regexp
+	Exclude  []*regexp.Regexp
 	// EntireSite widens the scope from the seed's directory to its whole
 	// site (crawl_entire_site; implied by AllowSubdomains and
 	// AllowExternal, and always true for map).
