@@ -25,12 +25,16 @@ func writeEnvelope(w http.ResponseWriter, status int, e *api.Envelope) error {
 // normalizeURL runs the fetcher's pre-check on a user's URL: a clear 400
 // for what can never be fetched, and the normalized form for the rest.
 func (s *Server) normalizeURL(raw string) (string, error) {
-	u, err := s.jobs.fetcher.Check(raw)
+	// A name whose every address is refused is told now, not after the
+	// job is queued; the dial-time check still decides each fetch.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	u, err := s.jobs.fetcher.CheckResolved(ctx, raw)
 	if err != nil {
 		kind := fetch.KindOf(err)
-		msg := fmt.Sprintf("URL %q cannot be fetched: %v.", raw, err)
+		msg := fetch.Detail(err)
 		if kind == fetch.KindBlockedAddress {
-			msg = fmt.Sprintf("URL %q points to an address this server does not fetch (private, loopback or otherwise reserved).", raw)
+			msg = fmt.Sprintf("URL %q cannot be fetched: %s", raw, msg)
 		}
 		return "", &spidergo.Error{Code: spidergo.EINVALID, Reason: kind, Message: msg, Err: err}
 	}
@@ -150,7 +154,7 @@ func seedRefused(pages []*spidergo.Page, o *crawl.Options) error {
 	for _, p := range pages {
 		if p.URL == o.Seeds[0] && p.Error == fetch.KindBlockedAddress {
 			return &spidergo.Error{Code: spidergo.EINVALID, Reason: fetch.KindBlockedAddress,
-				Message: fmt.Sprintf("URL %q resolves to an address this server does not fetch (private, loopback or otherwise reserved).", p.URL)}
+				Message: fmt.Sprintf("URL %q cannot be fetched: %s", p.URL, p.ErrorDetail)}
 		}
 	}
 	return nil
