@@ -378,7 +378,7 @@ func TestPageErrorDetail(t *testing.T) {
 	u, _ := url.Parse(site.URL)
 	for _, p := range q.Pages {
 		if strings.HasSuffix(p.URL, "/missing") {
-			if want := u.Hostname() + " answered 404 Not Found."; p.Error != "http_4xx" || p.ErrorDetail != want {
+			if want := "The server at " + u.Hostname() + " answered 404 Not Found."; p.Error != "http_4xx" || p.ErrorDetail != want {
 				t.Errorf("404 page: Error %q, ErrorDetail %q; want http_4xx, %q", p.Error, p.ErrorDetail, want)
 			}
 			if w := WirePage(p); w.ErrorDetail != p.ErrorDetail {

@@ -36,11 +36,11 @@ func Detail(err error) string {
 	case KindTLSError:
 		return fmt.Sprintf("The secure connection to %s failed: its certificate is not trusted or does not match, or the TLS handshake failed.", host)
 	case KindTimeout:
-		return fmt.Sprintf("%s did not answer in time.", upperFirst(host))
+		return fmt.Sprintf("The server at %s did not answer in time.", host)
 	case KindTooLarge:
 		return fmt.Sprintf("The answer of %s is larger than this server accepts.", host)
 	case KindTooManyRedirects:
-		return fmt.Sprintf("%s redirected too many times.", upperFirst(host))
+		return fmt.Sprintf("The server at %s redirected too many times.", host)
 	case KindRobotsDisallowed:
 		if fe.Err != nil && strings.HasPrefix(fe.Err.Error(), "robots.txt answered ") {
 			// "robots.txt answered 503; the host is treated as disallowed for now"
@@ -49,11 +49,11 @@ func Detail(err error) string {
 		return fmt.Sprintf("The robots.txt of %s does not allow SpiderGo to fetch this page.", host)
 	case KindUnsupportedContent:
 		if fe.ContentType != "" {
-			return fmt.Sprintf("%s answered with %s, which is not text.", upperFirst(host), fe.ContentType)
+			return fmt.Sprintf("The server at %s answered with %s, which is not text.", host, fe.ContentType)
 		}
-		return fmt.Sprintf("%s answered with content that is not text.", upperFirst(host))
+		return fmt.Sprintf("The server at %s answered with content that is not text.", host)
 	case KindHTTP4xx, KindHTTP5xx:
-		return fmt.Sprintf("%s answered %d %s.", upperFirst(host), fe.StatusCode, http.StatusText(fe.StatusCode))
+		return fmt.Sprintf("The server at %s answered %d %s.", host, fe.StatusCode, http.StatusText(fe.StatusCode))
 	case KindInvalidRequest:
 		if fe.Err != nil {
 			return "The request cannot be sent: " + fe.Err.Error() + "."
@@ -72,7 +72,7 @@ func blockedDetail(fe *Error, host string) string {
 	why := fe.why
 	switch {
 	case why == "":
-		return fmt.Sprintf("%s is an address this server does not fetch (private, loopback or otherwise reserved).", upperFirst(host))
+		return fmt.Sprintf("The address of %s is one this server does not fetch (private, loopback or otherwise reserved).", host)
 	case strings.HasPrefix(why, "special-purpose"), strings.HasPrefix(why, "NAT64 of a special-purpose"):
 		why = "reserved for special use"
 	case strings.HasPrefix(why, "an IPv4-mapped"):
@@ -81,7 +81,7 @@ func blockedDetail(fe *Error, host string) string {
 		why = "in 0.0.0.0/8"
 	}
 	if host != "" && host != fe.addr && host != "["+fe.addr+"]" {
-		return fmt.Sprintf("%s resolves to %s, which is %s; this server does not fetch such addresses.", upperFirst(host), fe.addr, why)
+		return fmt.Sprintf("The host name %s resolves to %s, which is %s; this server does not fetch such addresses.", host, fe.addr, why)
 	}
 	return fmt.Sprintf("The address %s is %s; this server does not fetch such addresses.", fe.addr, why)
 }
@@ -106,13 +106,6 @@ func hostOf(raw string) string {
 		return u.Hostname()
 	}
 	return "the site"
-}
-
-func upperFirst(s string) string {
-	if s == "" || s[0] < 'a' || s[0] > 'z' {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
 }
 
 // invalidDetail words why raw is not a usable URL, from the parser's error

@@ -52,10 +52,10 @@ func TestDetailOfFetchErrors(t *testing.T) {
 		err  error
 		want string
 	}{
-		{&Error{Kind: KindHTTP4xx, URL: "https://example.com/a", StatusCode: 404}, "Example.com answered 404 Not Found."},
+		{&Error{Kind: KindHTTP4xx, URL: "https://example.com/a", StatusCode: 404}, "The server at example.com answered 404 Not Found."},
 		{&Error{Kind: KindDNSError, URL: "https://nowhere.example/a"}, "The host name nowhere.example could not be resolved."},
-		{&Error{Kind: KindTimeout, URL: "https://slow.example/"}, "Slow.example did not answer in time."},
-		{&Error{Kind: KindUnsupportedContent, URL: "https://x.example/f", ContentType: "application/pdf"}, "X.example answered with application/pdf, which is not text."},
+		{&Error{Kind: KindTimeout, URL: "https://slow.example/"}, "The server at slow.example did not answer in time."},
+		{&Error{Kind: KindUnsupportedContent, URL: "https://x.example/f", ContentType: "application/pdf"}, "The server at x.example answered with application/pdf, which is not text."},
 		{&Error{Kind: KindTLSError, URL: "https://x.example/", Err: fmt.Errorf("x509: certificate signed by unknown authority")}, "The secure connection to x.example failed: its certificate is not trusted or does not match, or the TLS handshake failed."},
 		{fmt.Errorf("wrapped: %w", &Error{Kind: KindRobotsDisallowed, URL: "https://x.example/p", Err: fmt.Errorf("robots.txt disallows this URL for our user agent")}), "The robots.txt of x.example does not allow SpiderGo to fetch this page."},
 		{fmt.Errorf("not a fetch error"), ""},
@@ -87,7 +87,7 @@ func TestCheckResolved(t *testing.T) {
 		kind string
 		want string
 	}{
-		{"loopback name", f, "http://loop.test/", KindBlockedAddress, "Loop.test resolves to 127.0.0.1, which is loopback"},
+		{"loopback name", f, "http://loop.test/", KindBlockedAddress, "The host name loop.test resolves to 127.0.0.1, which is loopback"},
 		{"private name", f, "https://private.test/x", KindBlockedAddress, "which is private"},
 		{"one public address", f, "http://mixed.test/", "", ""},
 		{"public name", f, "http://public.test/", "", ""},
