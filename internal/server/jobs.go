@@ -75,9 +75,6 @@ func (s *Server) runJob(kind string) handlerFunc {
 			return err
 		}
 		j := &spidergo.Job{UserID: userID, KeyID: keyIDFrom(r.Context()), Kind: kind, URL: o.Seeds[0], Options: opts}
-		if kind == spidergo.KindBatch {
-			j.URL = fmt.Sprintf("%d URLs", len(o.Seeds))
-		}
 		if o.Async {
 			j.Status = spidergo.StatusQueued
 			if err := s.store.CreateJob(r.Context(), j); err != nil {

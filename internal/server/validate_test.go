@@ -46,3 +46,29 @@ func TestRequestWording(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncBatch answers a small batch with "async": false at once, its
+// pages in input order, duplicates counted, the first URL as its URL.
+func TestSyncBatch(t *testing.T) {
+	s := newSite(t, map[string]string{"/a": htmlPage("A"), "/b": htmlPage("B"), "/c": htmlPage("C")})
+	e := newAPIEnv(t, "", hostOf(s.Server))
+	e.addUser(t, "a@example.com")
+	res, body := e.call(t, "POST", "/v1/batch/scrape", `{"async":false,"urls":["`+s.URL+`/c","`+s.URL+`/a","`+s.URL+`/c","`+s.URL+`/b"]}`)
+	if res.StatusCode != 200 {
+		t.Fatalf("sync batch = %d %v", res.StatusCode, body)
+	}
+	m := msg(body)
+	if m["URL"] != s.URL+"/c" || m["Status"] != "completed" {
+		t.Errorf("URL = %v, Status = %v; want %s/c, completed", m["URL"], m["Status"], s.URL)
+	}
+	var got []string
+	for _, p := range pagesOf(body) {
+		got = append(got, strings.TrimPrefix(p["URL"].(string), s.URL))
+	}
+	if strings.Join(got, " ") != "/c /a /b" {
+		t.Errorf("pages = %v, want /c /a /b", got)
+	}
+	if sk, _ := m["Skipped"].(map[string]any); sk["duplicate"] != float64(1) {
+		t.Errorf("Skipped = %v, want duplicate 1", m["Skipped"])
+	}
+}
