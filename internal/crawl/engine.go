@@ -265,14 +265,15 @@ func (e *Engine) admitSeeds(ctx context.Context, st *runState) error {
 	var entries []candidate
 	if o.Kind == spidergo.KindCrawl && o.Sitemap != "skip" {
 		parent := sitemapURL(o.Seeds[0])
-		for _, sm := range e.sitemapURLs(ctx, o.Seeds[0], o, o.Limit) {
+		e.sitemapURLs(ctx, o.Seeds[0], o, o.Limit, func(sm string) bool {
 			key, pu, ok := normalizeParsed(sm, o.IgnoreQuery)
 			if !ok || !st.scope.contains(pu) || !st.pathAllowed(pu) {
 				st.skipped["out_of_scope"]++
-				continue
+				return false
 			}
 			entries = append(entries, st.candidate(spidergo.FrontierEntry{URL: key, Depth: 1, ParentURL: parent}, pu))
-		}
+			return true
+		})
 		if o.Sitemap == "only" && len(entries) > 0 {
 			return st.add(ctx, entries)
 		}

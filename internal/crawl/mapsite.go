@@ -45,23 +45,24 @@ func (e *Engine) MapSite(ctx context.Context, o *Options) (*MapResult, error) {
 	st := &runState{job: &Job{Options: o}, scope: sc}
 	seen := map[string]bool{}
 	var found []api.MapLink
-	add := func(raw, title string) {
+	add := func(raw, title string) bool {
 		if len(found) >= o.Limit {
-			return
+			return false
 		}
 		key, u, ok := normalizeParsed(raw, o.IgnoreQuery)
 		if !ok || seen[key] || !sc.contains(u) || !st.pathAllowed(u) {
-			return
+			return false
 		}
 		seen[key] = true
 		if o.FoldSimilar {
 			f := "\x00" + foldKey(u)
 			if seen[f] {
-				return
+				return false
 			}
 			seen[f] = true
 		}
 		found = append(found, api.MapLink{URL: key, Title: title})
+		return true
 	}
 	add(seed, "")
 	if o.Sitemap != "only" {
@@ -91,9 +92,7 @@ func (e *Engine) MapSite(ctx context.Context, o *Options) (*MapResult, error) {
 		}
 	}
 	if o.Sitemap != "skip" {
-		for _, u := range e.sitemapURLs(ctx, seed, o, o.Limit) {
-			add(u, "")
-		}
+		e.sitemapURLs(ctx, seed, o, o.Limit-len(found), func(u string) bool { return add(u, "") })
 	}
 	if len(o.Search) > 0 {
 		rank(found, o.Search)

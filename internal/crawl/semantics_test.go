@@ -437,3 +437,23 @@ func TestMapSearchAndTitles(t *testing.T) {
 		})
 	}
 }
+
+// TestSitemapLimitCountsInScopeURLs reads past sitemap URLs out of scope:
+// they must not use up the limit before the ones in scope are read.
+func TestSitemapLimitCountsInScopeURLs(t *testing.T) {
+	site := newTestSite(t, map[string]string{
+		"/docs/": page("docs"),
+		"/sitemap.xml": `<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+			<url><loc>BASE/blog/1</loc></url><url><loc>BASE/blog/2</loc></url><url><loc>BASE/blog/3</loc></url>
+			<url><loc>BASE/docs/s</loc></url></urlset>`,
+		"/docs/s": page("docs s"),
+	})
+	q := crawlSite(t, site, "/docs/", api.Request{Limit: ptr(2)})
+	got := pathsOf(q.Pages)
+	if diff := cmp.Diff([]string{"/docs/", "/docs/s"}, got); diff != "" {
+		t.Errorf("pages (-want +got):\n%s", diff)
+	}
+	if q.Skipped["out_of_scope"] != 3 {
+		t.Errorf("Skipped = %v, want out_of_scope 3", q.Skipped)
+	}
+}
