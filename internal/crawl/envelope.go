@@ -24,6 +24,12 @@ func HeadOf(j *spidergo.Job) *api.Envelope {
 	}
 }
 
+// FillRequest adds to env what validating the request found: the batch
+// URLs left out under ignore_invalid_urls, with their reasons.
+func FillRequest(env *api.Envelope, o *Options) {
+	env.InvalidURLs = o.InvalidURLs
+}
+
 // WirePage is a page as the API writes it.
 func WirePage(p *spidergo.Page) *api.Page {
 	w := &api.Page{

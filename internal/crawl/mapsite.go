@@ -21,6 +21,17 @@ type MapResult struct {
 	Links []api.MapLink // only when o.Titles
 }
 
+// Fill puts the map's answer in env: URLs ([] when none), Links when
+// titles were asked, and TotalPages, the number of URLs found.
+func (r *MapResult) Fill(env *api.Envelope) {
+	env.URLs = r.URLs
+	if env.URLs == nil {
+		env.URLs = []string{}
+	}
+	env.Links = r.Links
+	env.TotalPages = len(r.URLs)
+}
+
 // maxTitleLength bounds a link text kept as a title.
 const maxTitleLength = 300
 

@@ -267,6 +267,11 @@ func TestValidateBatch(t *testing.T) {
 			if o.Async != tt.wantAsync {
 				t.Errorf("Async = %v, want %v", o.Async, tt.wantAsync)
 			}
+			env := &api.Envelope{}
+			FillRequest(env, o)
+			if len(env.InvalidURLs) != len(tt.wantInvalid) {
+				t.Errorf("FillRequest: InvalidURLs %v, want %d", env.InvalidURLs, len(tt.wantInvalid))
+			}
 		})
 	}
 }
@@ -433,6 +438,11 @@ func TestMapSearchAndTitles(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.wantLinks, res.Links); diff != "" {
 				t.Errorf("Links (-want +got):\n%s", diff)
+			}
+			env := &api.Envelope{}
+			res.Fill(env)
+			if env.TotalPages != len(tt.wantURLs) || len(env.URLs) != len(tt.wantURLs) || len(env.Links) != len(tt.wantLinks) {
+				t.Errorf("Fill: TotalPages %d, %d URLs, %d Links; want %d, %d, %d", env.TotalPages, len(env.URLs), len(env.Links), len(tt.wantURLs), len(tt.wantURLs), len(tt.wantLinks))
 			}
 		})
 	}
