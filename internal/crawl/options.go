@@ -341,7 +341,7 @@ func optionsApply(r *api.Request, kind string) error {
 			{"render", r.Render != ""}, {"wait_for_ms", r.WaitForMS != 0}, {"max_age_ms", r.MaxAgeMS != 0},
 			{"max_depth", r.MaxDepth != nil}, {"crawl_entire_site", r.CrawlEntireSite},
 			{"delay_ms", r.DelayMS != 0}, {"max_concurrency", r.MaxConcurrency != nil},
-			{"async", r.Async != nil}, {"webhook", r.Webhook != nil},
+			{"async", r.IsAsync()}, {"webhook", r.Webhook != nil},
 		}
 	default:
 		unused = []opt{{"search", r.Search != ""}, {"include_titles", r.IncludeTitles}}

@@ -292,6 +292,7 @@ func TestValidateExplicitZeros(t *testing.T) {
 		{"timeout_ms 0", api.Request{TimeoutMS: ptr(0)}, spidergo.KindScrape, `"timeout_ms" must be from 1000`},
 		{"map formats", api.Request{Formats: []string{"markdown"}}, spidergo.KindMap, `Option "formats" does not apply to map`},
 		{"map async", api.Request{Async: ptr(true)}, spidergo.KindMap, `Option "async" does not apply to map`},
+		{"map async false", api.Request{Async: ptr(false)}, spidergo.KindMap, ""},
 		{"map max_depth", api.Request{MaxDepth: ptr(2)}, spidergo.KindMap, `Option "max_depth"`},
 		{"include_titles on scrape", api.Request{IncludeTitles: true}, spidergo.KindScrape, `Option "include_titles" does not apply to scrape`},
 		{"map search", api.Request{Search: "docs", IncludeTitles: true}, spidergo.KindMap, ""},
