@@ -100,6 +100,14 @@ func TestCheckResolved(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := tt.f.CheckResolved(context.Background(), tt.url)
 			wantKind(t, err, tt.kind)
+			// The verdict is remembered: the same answer again, and no
+			// second look-up.
+			before := res.lookups()
+			_, err = tt.f.CheckResolved(context.Background(), tt.url+"again")
+			if n := res.lookups() - before; n != 0 && tt.name != "unknown name passes" {
+				t.Errorf("%d look-ups for a name just checked", n)
+			}
+			wantKind(t, err, tt.kind)
 			if d := Detail(err); !strings.Contains(d, tt.want) {
 				t.Errorf("Detail = %q, want it to hold %q", d, tt.want)
 			}

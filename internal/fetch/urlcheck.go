@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	wurl "github.com/nlnwa/whatwg-url/url"
 )
@@ -69,25 +71,73 @@ func (f *Fetcher) CheckResolved(ctx context.Context, rawURL string) (*url.URL, e
 	if err != nil || f.guard.nameAllowed(host, port) {
 		return u, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, f.cfg.ConnectTimeout)
-	defer cancel()
-	addrs, err := f.guard.resolver.LookupNetIP(ctx, "ip", host)
-	if err != nil || len(addrs) == 0 {
-		return u, nil
-	}
-	var refused *Error
-	for _, a := range addrs {
-		ap := netip.AddrPortFrom(a, port)
-		e := f.guard.decide(ap, false)
-		if e == nil || f.guard.allowedByName(ctx, ap) {
+	key := normalizeHostName(host) + ":" + strconv.Itoa(int(port))
+	refused, known := f.verdicts.get(key, f.now())
+	if !known {
+		lctx, cancel := context.WithTimeout(ctx, f.cfg.ConnectTimeout)
+		defer cancel()
+		addrs, err := f.guard.resolver.LookupNetIP(lctx, "ip", host)
+		if err != nil || len(addrs) == 0 {
 			return u, nil
 		}
-		if refused == nil {
-			refused = e
+		for _, a := range addrs {
+			ap := netip.AddrPortFrom(a, port)
+			e := f.guard.decide(ap, false)
+			if e == nil || f.guard.allowedByName(lctx, ap) {
+				refused = nil
+				break
+			}
+			if refused == nil {
+				refused = e
+			}
 		}
+		f.verdicts.put(key, refused, f.now())
 	}
-	refused.URL = u.String()
-	return nil, refused
+	if refused == nil {
+		return u, nil
+	}
+	e := *refused
+	e.URL = u.String()
+	return nil, &e
+}
+
+// verdictTTL is how long CheckResolved remembers a name's verdict, so a
+// batch of many URLs on one host costs one look-up.
+const (
+	verdictTTL     = 30 * time.Second
+	maxVerdictKeys = 4096
+)
+
+// verdictCache remembers CheckResolved's verdicts per host and port.
+type verdictCache struct {
+	mu sync.Mutex
+	m  map[string]verdict
+}
+
+type verdict struct {
+	refused *Error
+	expires time.Time
+}
+
+func (c *verdictCache) get(key string, now time.Time) (*Error, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[key]
+	if !ok || !now.Before(v.expires) {
+		return nil, false
+	}
+	return v.refused, true
+}
+
+func (c *verdictCache) put(key string, refused *Error, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxVerdictKeys {
+		// Dropping all at once keeps this bounded without an LRU; the
+		// price is a few extra look-ups.
+		c.m = map[string]verdict{}
+	}
+	c.m[key] = verdict{refused: refused, expires: now.Add(verdictTTL)}
 }
 
 // normalizeURL parses ref (relative to base when base is not nil, as a
