@@ -21,11 +21,19 @@ import (
 const usage = `usage: spidergo <command> [flags]
 
 commands:
+  scrape    fetch one page and print it as Markdown, text, JSON or links
+  crawl     crawl a site and print or save its pages
+  map       list a site's URLs
+  batch     scrape every URL of a file
   serve     run the server (spidergo serve --help lists every setting)
   migrate   apply database migrations and exit
   key       manage API keys: create, list, revoke (spidergo key --help)
   user      manage accounts: create, list, delete (spidergo user --help)
   version   print the version
+
+scrape, crawl, map and batch run here by default (no server, no account);
+with --api-url and --api-key (or SPIDERGO_API_URL and SPIDERGO_API_KEY) they
+run on a SpiderGo server. spidergo <command> --help shows every flag.
 `
 
 func main() {
@@ -44,6 +52,10 @@ func commands() map[string]command {
 		"key":     cmdKey,
 		"user":    cmdUser,
 		"version": cmdVersion,
+		"scrape":  clientCommand("scrape"),
+		"crawl":   clientCommand("crawl"),
+		"map":     clientCommand("map"),
+		"batch":   clientCommand("batch"),
 	}
 }
 
