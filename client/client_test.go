@@ -121,7 +121,9 @@ func TestRoutes(t *testing.T) {
 			seen{method: "POST", path: "/v1/crawl", body: api.Request{URL: "https://example.com"}}},
 		{"start crawl", func() (any, error) { return c.StartCrawl(ctx, req) },
 			seen{method: "POST", path: "/v1/crawl", body: api.Request{URL: "https://example.com", Limit: 5, Async: true}}},
-		{"batch", func() (any, error) { return c.BatchScrape(ctx, []string{"https://a", "https://b"}, &api.Request{Formats: []string{"text"}}) },
+		{"batch", func() (any, error) {
+			return c.BatchScrape(ctx, []string{"https://a", "https://b"}, &api.Request{Formats: []string{"text"}})
+		},
 			seen{method: "POST", path: "/v1/batch/scrape", body: api.Request{URLs: []string{"https://a", "https://b"}, Formats: []string{"text"}}}},
 		{"map", func() (any, error) { return c.Map(ctx, req) },
 			seen{method: "POST", path: "/v1/map", body: *req}},

@@ -211,6 +211,7 @@ func (r *runner) mapSite(ctx context.Context, c *mapCmd) int {
 		if err != nil {
 			return r.fail("map", err)
 		}
+		req.Async = true // no request deadline here: the asynchronous limits apply
 		o, err := l.options(req, spidergo.KindMap)
 		if err != nil {
 			return r.fail("map", err)

@@ -158,7 +158,7 @@ type indexLine struct {
 // file writes p under o.dir and its line in the index.
 func (o *output) file(p *api.Page) error {
 	line := indexLine{URL: p.URL, FinalURL: p.FinalURL, Depth: p.Depth, StatusCode: p.StatusCode, Title: p.Title, Error: p.Error}
-	if !failedPage(p) || p.Markdown != "" {
+	if !failedPage(p) {
 		rel := o.unique(pagePath(p.URL))
 		full := filepath.Join(o.dir, filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
@@ -209,7 +209,9 @@ func pagePath(raw string) string {
 		return "page-" + shortHash(raw) + ".md"
 	}
 	segs := []string{safeSegment(u.Host)}
-	path := u.Path
+	// Split the escaped path so that an escaped "/" (%2F) stays inside its
+	// segment, as it is on the server.
+	path := u.EscapedPath()
 	dir := path == "" || strings.HasSuffix(path, "/")
 	for _, s := range strings.Split(path, "/") {
 		if s == "" {
