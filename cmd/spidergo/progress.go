@@ -80,11 +80,8 @@ func (p *progress) line() string {
 	if p.discovered >= 0 {
 		of = fmt.Sprintf(" of %d discovered", p.discovered)
 	}
-	errs := "errors"
-	if p.errors == 1 {
-		errs = "error"
-	}
-	return fmt.Sprintf("spidergo: %d pages%s, %.1f pages/s, %d %s, %s", p.done, of, rate, p.errors, errs, elapsed.Round(100*time.Millisecond))
+	return fmt.Sprintf("spidergo: %d %s%s, %.1f pages/s, %d %s, %s", p.done, plural(p.done, "page", "pages"), of, rate,
+		p.errors, plural(p.errors, "error", "errors"), elapsed.Round(100*time.Millisecond))
 }
 
 // discover adds n URLs admitted to the crawl.
@@ -92,8 +89,9 @@ func (p *progress) discover(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.discovered += n
-	if p.bar != nil {
+	if p.bar != nil && n > 0 {
 		p.bar.ChangeMax(p.discovered)
+		p.show()
 	}
 }
 
@@ -106,9 +104,26 @@ func (p *progress) page(failed bool) {
 		p.errors++
 	}
 	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("crawling (%d errors)", p.errors))
-		p.bar.Set(p.done)
+		p.show()
 	}
+}
+
+// show moves the bar to the pages done. The bar takes reaching its maximum
+// for the end, and stops drawing: while done equals discovered, the links
+// of the last page are yet to be admitted, so the bar waits for them.
+func (p *progress) show() {
+	if p.discovered >= 0 && p.done >= p.discovered {
+		return
+	}
+	p.bar.Describe(fmt.Sprintf("crawling, %d %s", p.errors, plural(p.errors, "error", "errors")))
+	p.bar.Set(p.done)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // finish stops the reports and writes the last line.
@@ -121,6 +136,7 @@ func (p *progress) finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.bar != nil {
+		p.bar.Set(p.done)
 		p.bar.Finish()
 	}
 	fmt.Fprintln(p.w, p.line())
