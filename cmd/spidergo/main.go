@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spidergo/spidergo"
@@ -30,6 +32,7 @@ commands:
   key       manage API keys: create, list, revoke (spidergo key --help)
   user      manage accounts: create, list, delete (spidergo user --help)
   version   print the version
+  completion  print a shell completion script: bash, zsh or fish
 
 scrape, crawl, map and batch run here by default (no server, no account);
 with --api-url and --api-key (or SPIDERGO_API_URL and SPIDERGO_API_KEY) they
@@ -47,15 +50,16 @@ type command func(ctx context.Context, args []string, env func(string) string, s
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   cmdServe,
-		"migrate": cmdMigrate,
-		"key":     cmdKey,
-		"user":    cmdUser,
-		"version": cmdVersion,
-		"scrape":  clientCommand("scrape"),
-		"crawl":   clientCommand("crawl"),
-		"map":     clientCommand("map"),
-		"batch":   clientCommand("batch"),
+		"serve":      cmdServe,
+		"migrate":    cmdMigrate,
+		"key":        cmdKey,
+		"user":       cmdUser,
+		"version":    cmdVersion,
+		"scrape":     clientCommand("scrape"),
+		"crawl":      clientCommand("crawl"),
+		"map":        clientCommand("map"),
+		"batch":      clientCommand("batch"),
+		"completion": cmdCompletion,
 	}
 }
 
@@ -77,7 +81,15 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 }
 
 func cmdVersion(_ context.Context, _ []string, _ func(string) string, _ io.Reader, stdout, _ io.Writer) int {
-	fmt.Fprintln(stdout, "spidergo", spidergo.Version)
+	commit := "unknown"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				commit = s.Value
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "spidergo %s (commit %s, %s)\n", spidergo.Version, commit, runtime.Version())
 	return 0
 }
 
