@@ -33,6 +33,14 @@ func fakeServer() *httptest.Server {
 	mux.HandleFunc("GET /v1/crawl/{id}", func(w http.ResponseWriter, r *http.Request) {
 		envelope(w, 200, &api.Envelope{CRID: "c2", Status: api.StatusCompleted, TotalPages: 1, Pages: []*api.Page{page}})
 	})
+	mux.HandleFunc("GET /v1/crawl/{id}/stream", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/x-ndjson")
+		json.NewEncoder(w).Encode(api.StreamLine{Type: "page", Page: page})
+		json.NewEncoder(w).Encode(api.StreamLine{Type: "summary", Job: &api.Envelope{CRID: "c2", Status: api.StatusCompleted, TotalPages: 1}})
+	})
+	mux.HandleFunc("POST /v1/map", func(w http.ResponseWriter, r *http.Request) {
+		envelope(w, 200, &api.Envelope{CRID: "m1", Status: api.StatusCompleted, URLs: []string{"https://example.com/", "https://example.com/about"}})
+	})
 	mux.HandleFunc("GET /v1/usage", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", "36000")
 		w.Header().Set("Content-Type", "application/json")
@@ -100,4 +108,47 @@ func ExampleIsQuota() {
 	}
 	// Output:
 	// quota spent; retry in 10h0m0s
+}
+
+func ExampleClient_Stream() {
+	srv := fakeServer()
+	defer srv.Close()
+	ctx := context.Background()
+	c, _ := client.New(srv.URL, "sk_live_example")
+
+	crid, err := c.StartCrawl(ctx, &api.Request{URL: "https://example.com"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for line, err := range c.Stream(ctx, crid) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		switch line.Type {
+		case "page":
+			fmt.Println("page:", line.Page.URL)
+		case "summary":
+			fmt.Println("done:", line.Job.Status, line.Job.TotalPages)
+		}
+	}
+	// Output:
+	// page: https://example.com/
+	// done: completed 1
+}
+
+func ExampleClient_Map() {
+	srv := fakeServer()
+	defer srv.Close()
+	c, _ := client.New(srv.URL, "sk_live_example")
+
+	res, err := c.Map(context.Background(), &api.Request{URL: "https://example.com", Sitemap: "include"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, u := range res.URLs {
+		fmt.Println(u)
+	}
+	// Output:
+	// https://example.com/
+	// https://example.com/about
 }
