@@ -165,3 +165,7 @@ type StreamLine struct {
 	Page *Page     `json:"page,omitempty"`
 	Job  *Envelope `json:"job,omitempty"`
 }
+
+// Ptr returns a pointer to v, for the optional fields of Request:
+// api.Request{URL: u, Limit: api.Ptr(50), Async: api.Ptr(true)}.
+func Ptr[T any](v T) *T { return &v }
