@@ -79,6 +79,11 @@ type Page struct {
 	StructuredData  []any
 	Cached          bool
 	Error           string
+	// ErrorDetail is one sentence about Error for people.
+	ErrorDetail string
+	// Formats are the formats the page was made with; a cached copy is
+	// only served to a request whose formats it holds.
+	Formats []string
 }
 
 // Product is one product found on a page. Its JSON names are what

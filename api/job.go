@@ -1,7 +1,9 @@
 package api
 
 // Request is the body of POST /v1/scrape, /v1/crawl, /v1/map and
-// /v1/batch/scrape. Pointer fields tell "absent" from "false" or "0".
+// /v1/batch/scrape. Pointer fields tell "absent" from "false" or "0": an
+// explicit 0 for limit, max_concurrency or timeout_ms is refused, an absent
+// one takes the default.
 type Request struct {
 	URL                   string            `json:"url"`
 	URLs                  []string          `json:"urls,omitempty"`
@@ -11,23 +13,41 @@ type Request struct {
 	ExcludeTags           []string          `json:"exclude_tags,omitempty"`
 	Render                string            `json:"render,omitempty"`
 	WaitForMS             int               `json:"wait_for_ms,omitempty"`
-	TimeoutMS             int               `json:"timeout_ms,omitempty"`
+	TimeoutMS             *int              `json:"timeout_ms,omitempty"`
 	Headers               map[string]string `json:"headers,omitempty"`
 	MaxAgeMS              int64             `json:"max_age_ms,omitempty"`
-	Limit                 int               `json:"limit,omitempty"`
+	Limit                 *int              `json:"limit,omitempty"`
 	MaxDepth              *int              `json:"max_depth,omitempty"`
 	IncludePaths          []string          `json:"include_paths,omitempty"`
 	ExcludePaths          []string          `json:"exclude_paths,omitempty"`
+	CrawlEntireSite       bool              `json:"crawl_entire_site,omitempty"`
 	AllowSubdomains       bool              `json:"allow_subdomains,omitempty"`
 	AllowExternal         bool              `json:"allow_external,omitempty"`
 	Sitemap               string            `json:"sitemap,omitempty"`
 	IgnoreQueryParameters bool              `json:"ignore_query_parameters,omitempty"`
-	RespectRobots         *bool             `json:"respect_robots,omitempty"`
-	DelayMS               int               `json:"delay_ms,omitempty"`
-	MaxConcurrency        int               `json:"max_concurrency,omitempty"`
-	Async                 bool              `json:"async,omitempty"`
-	Webhook               *Webhook          `json:"webhook,omitempty"`
+	// DeduplicateSimilarURLs folds equivalent spellings of one page (an
+	// index file and its directory, a trailing slash, "www.") into one;
+	// absent means true.
+	DeduplicateSimilarURLs *bool `json:"deduplicate_similar_urls,omitempty"`
+	RespectRobots          *bool `json:"respect_robots,omitempty"`
+	DelayMS                int   `json:"delay_ms,omitempty"`
+	MaxConcurrency         *int  `json:"max_concurrency,omitempty"`
+	// Async: crawls default to false (answer when done); batches default
+	// to true, and "async": false runs a small batch in the request.
+	Async *bool `json:"async,omitempty"`
+	// IgnoreInvalidURLs (batch) runs the valid URLs and lists the others
+	// in the answer's InvalidURLs instead of refusing the request.
+	IgnoreInvalidURLs bool `json:"ignore_invalid_urls,omitempty"`
+	// Search (map) ranks URLs that contain its terms first.
+	Search string `json:"search,omitempty"`
+	// IncludeTitles (map) adds Links, each URL with the title its sitemap
+	// or link text gives, to the answer.
+	IncludeTitles bool     `json:"include_titles,omitempty"`
+	Webhook       *Webhook `json:"webhook,omitempty"`
 }
+
+// IsAsync reports whether the request asked for "async": true.
+func (r *Request) IsAsync() bool { return r.Async != nil && *r.Async }
 
 // Webhook asks for a job's events to be posted to URL.
 type Webhook struct {
@@ -63,6 +83,24 @@ type Envelope struct {
 	Pages []*Page `json:"Pages,omitzero"`
 	// URLs is the answer of /v1/map.
 	URLs []string `json:"URLs,omitempty"`
+	// Links is the answer of /v1/map with "include_titles": each URL with
+	// its title, when the sitemap or a link's text gives one.
+	Links []MapLink `json:"Links,omitempty"`
+	// InvalidURLs lists the URLs of a batch that were not run, with why.
+	InvalidURLs []InvalidURL `json:"InvalidURLs,omitempty"`
+}
+
+// MapLink is one URL found by /v1/map.
+type MapLink struct {
+	URL   string `json:"url"`
+	Title string `json:"title,omitempty"`
+}
+
+// InvalidURL is a URL of a batch that cannot be fetched, and why.
+type InvalidURL struct {
+	URL    string `json:"url"`
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
 }
 
 // Page is one fetched URL in a job's result; empty outputs are left out.
@@ -90,6 +128,9 @@ type Page struct {
 	StructuredData  []any             `json:"StructuredData,omitempty"`
 	Cached          bool              `json:"Cached"`
 	Error           string            `json:"Error"`
+	// ErrorDetail is one sentence about Error for people: the host, the
+	// status, what was refused and why.
+	ErrorDetail string `json:"ErrorDetail,omitempty"`
 }
 
 // Links are a page's links split by site.
@@ -124,3 +165,7 @@ type StreamLine struct {
 	Page *Page     `json:"page,omitempty"`
 	Job  *Envelope `json:"job,omitempty"`
 }
+
+// Ptr returns a pointer to v, for the optional fields of Request:
+// api.Request{URL: u, Limit: api.Ptr(50), Async: api.Ptr(true)}.
+func Ptr[T any](v T) *T { return &v }

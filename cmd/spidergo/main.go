@@ -12,6 +12,8 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spidergo/spidergo"
@@ -23,11 +25,20 @@ import (
 const usage = `usage: spidergo <command> [flags]
 
 commands:
+  scrape    fetch one page and print it as Markdown, text, JSON or links
+  crawl     crawl a site and print or save its pages
+  map       list a site's URLs
+  batch     scrape every URL of a file
   serve     run the server (spidergo serve --help lists every setting)
   migrate   apply database migrations and exit
   key       manage API keys: create, list, revoke (spidergo key --help)
   user      manage accounts: create, list, delete (spidergo user --help)
   version   print the version
+  completion  print a shell completion script: bash, zsh or fish
+
+scrape, crawl, map and batch run here by default (no server, no account);
+with --api-url and --api-key (or SPIDERGO_API_URL and SPIDERGO_API_KEY) they
+run on a SpiderGo server. spidergo <command> --help shows every flag.
 `
 
 func main() {
@@ -41,11 +52,16 @@ type command func(ctx context.Context, args []string, env func(string) string, s
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   cmdServe,
-		"migrate": cmdMigrate,
-		"key":     cmdKey,
-		"user":    cmdUser,
-		"version": cmdVersion,
+		"serve":      cmdServe,
+		"migrate":    cmdMigrate,
+		"key":        cmdKey,
+		"user":       cmdUser,
+		"version":    cmdVersion,
+		"scrape":     clientCommand("scrape"),
+		"crawl":      clientCommand("crawl"),
+		"map":        clientCommand("map"),
+		"batch":      clientCommand("batch"),
+		"completion": cmdCompletion,
 	}
 }
 
@@ -67,7 +83,15 @@ func run(ctx context.Context, args []string, env func(string) string, stdin io.R
 }
 
 func cmdVersion(_ context.Context, _ []string, _ func(string) string, _ io.Reader, stdout, _ io.Writer) int {
-	fmt.Fprintln(stdout, "spidergo", spidergo.Version)
+	commit := "unknown"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && s.Value != "" {
+				commit = s.Value
+			}
+		}
+	}
+	fmt.Fprintf(stdout, "spidergo %s (commit %s, %s)\n", spidergo.Version, commit, runtime.Version())
 	return 0
 }
 

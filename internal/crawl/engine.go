@@ -11,8 +11,11 @@ package crawl
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/spidergo/spidergo"
@@ -87,22 +90,42 @@ type Job struct {
 
 // result is what a worker hands back to the job's loop.
 type result struct {
-	entries []spidergo.FrontierEntry // links to admit, filtered and normalized
-	skipped map[string]int           // links left out, by reason
-	err     error
+	seq     int            // claim order within the run
+	page    *spidergo.Page // nil when the fetch was cancelled
+	links   []candidate    // links to admit, filtered and normalized
+	skipped map[string]int // links left out, by reason
+}
+
+// candidate is a link to admit and the key equivalent spellings share.
+type candidate struct {
+	entry spidergo.FrontierEntry
+	fold  string // "" when similar URLs are not folded
 }
 
 // Run runs the job until its frontier is empty, ctx ends, or the store
 // fails. It returns ctx's error when stopped early.
+//
+// Pages are fetched concurrently but stored, and their links admitted, in
+// the order their entries were admitted: breadth-first from the seed, a
+// batch in input order. A page that finishes early waits (bounded by
+// maxWaiting) for the pages claimed before it, so a sync answer and the
+// stream list the seed first and a batch as it was given.
 func (e *Engine) Run(ctx context.Context, j *Job) error {
 	o := j.Options
-	st := &runState{job: j, scope: newScope(o.Seeds[0], o.AllowSubdomains, o.AllowExternal), seen: map[string]bool{}, skipped: map[string]int{}, admitted: j.Admitted}
+	st := &runState{job: j, scope: newScope(o.Seeds[0], o.AllowSubdomains, o.AllowExternal, o.EntireSite), seen: map[string]bool{}, skipped: map[string]int{}, admitted: j.Admitted}
 	if j.Admitted == 0 {
+		if o.DuplicateURLs > 0 {
+			st.skipped["duplicate"] += o.DuplicateURLs
+		}
 		if err := e.admitSeeds(ctx, st); err != nil {
 			return err
 		}
 	}
+	sv := startSaver(ctx, j, o.Concurrency)
 	results := make(chan result)
+	waiting := map[int]result{} // finished out of order
+	maxWaiting := 4 * o.Concurrency
+	claimed, stored := 0, 0
 	inflight := 0
 	var runErr error
 	// Entries are claimed a few at a time ahead of need: one claim per
@@ -111,7 +134,10 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 	// stops are put back by the next run's RequeueFrontier.
 	var ahead []spidergo.FrontierEntry
 	for {
-		for runErr == nil && ctx.Err() == nil && inflight < o.Concurrency {
+		if runErr == nil {
+			runErr = sv.err()
+		}
+		for runErr == nil && ctx.Err() == nil && inflight < o.Concurrency && len(waiting) < maxWaiting {
 			if len(ahead) == 0 {
 				entries, err := j.Queue.Claim(ctx, 2*o.Concurrency)
 				if err != nil {
@@ -126,31 +152,46 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 			en := ahead[0]
 			ahead = ahead[1:]
 			inflight++
-			go func(en spidergo.FrontierEntry) {
-				links, err := e.page(ctx, j, en)
-				entries, skipped := st.candidates(en, links)
-				results <- result{entries: entries, skipped: skipped, err: err}
-			}(en)
+			go func(seq int, en spidergo.FrontierEntry) {
+				r := result{seq: seq}
+				if f := e.page(ctx, j, en); f != nil {
+					r.page = f.Page
+					r.links, r.skipped = st.candidates(en, f.links)
+				}
+				results <- r
+			}(claimed, en)
+			claimed++
 		}
 		if inflight == 0 {
 			break
 		}
 		r := <-results
 		inflight--
-		if r.err != nil {
-			if runErr == nil && ctx.Err() == nil {
-				runErr = r.err
+		waiting[r.seq] = r
+		// Release every page whose predecessors are all stored.
+		for {
+			next, ok := waiting[stored]
+			if !ok {
+				break
 			}
-			continue
-		}
-		for reason, n := range r.skipped {
-			st.skipped[reason] += n
-		}
-		if runErr == nil && ctx.Err() == nil && len(r.entries) > 0 {
-			if err := st.add(ctx, r.entries); err != nil {
-				runErr = err
+			delete(waiting, stored)
+			stored++
+			if next.page == nil || runErr != nil || ctx.Err() != nil {
+				continue // cancelled: the entry stays in flight and is retried on resume
+			}
+			sv.save(next.page)
+			for reason, n := range next.skipped {
+				st.skipped[reason] += n
+			}
+			if len(next.links) > 0 {
+				if err := st.add(ctx, next.links); err != nil {
+					runErr = err
+				}
 			}
 		}
+	}
+	if err := sv.close(); err != nil && runErr == nil && ctx.Err() == nil {
+		runErr = err
 	}
 	// Counts survive a cancellation: they describe what was done.
 	if err := j.Queue.Skip(context.WithoutCancel(ctx), st.skipped); err != nil && runErr == nil {
@@ -162,51 +203,122 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 	return ctx.Err()
 }
 
+// saver stores a run's pages one after another, in the order it is given
+// them, off the job's loop goroutine.
+type saver struct {
+	pages  chan *spidergo.Page
+	done   chan struct{}
+	mu     sync.Mutex
+	failed error
+}
+
+func startSaver(ctx context.Context, j *Job, buffer int) *saver {
+	sv := &saver{pages: make(chan *spidergo.Page, buffer), done: make(chan struct{})}
+	go func() {
+		defer close(sv.done)
+		for p := range sv.pages {
+			if sv.err() != nil {
+				continue // drain: the loop stops at its next turn
+			}
+			if err := j.Queue.Save(ctx, p); err != nil {
+				sv.mu.Lock()
+				sv.failed = err
+				sv.mu.Unlock()
+				continue
+			}
+			if j.OnPage != nil {
+				j.OnPage(p)
+			}
+		}
+	}()
+	return sv
+}
+
+func (sv *saver) save(p *spidergo.Page) { sv.pages <- p }
+
+func (sv *saver) err() error {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	return sv.failed
+}
+
+// close waits for the pages handed over to be stored.
+func (sv *saver) close() error {
+	close(sv.pages)
+	<-sv.done
+	return sv.err()
+}
+
 // runState is one run's bookkeeping. seen, skipped and admitted belong to
 // the job's loop goroutine; job and scope never change during the run, so
 // page workers read them too (candidates).
 type runState struct {
 	job      *Job
 	scope    scope
-	seen     map[string]bool
+	seen     map[string]bool // exact URLs and fold keys admitted this run
 	skipped  map[string]int
 	admitted int
 }
 
 func (e *Engine) admitSeeds(ctx context.Context, st *runState) error {
 	o := st.job.Options
-	var entries []spidergo.FrontierEntry
+	var entries []candidate
 	if o.Kind == spidergo.KindCrawl && o.Sitemap != "skip" {
-		urls := e.sitemapURLs(ctx, o.Seeds[0], o, o.Limit)
-		for _, u := range urls {
-			key, ok := Normalize(u, o.IgnoreQuery)
-			pu, err := url.Parse(key)
-			if !ok || err != nil || !st.scope.contains(pu) || !st.pathAllowed(pu) {
+		parent := sitemapURL(o.Seeds[0])
+		e.sitemapURLs(ctx, o.Seeds[0], o, o.Limit, func(sm string) bool {
+			key, pu, ok := normalizeParsed(sm, o.IgnoreQuery)
+			if !ok || !st.scope.contains(pu) || !st.pathAllowed(pu) {
 				st.skipped["out_of_scope"]++
-				continue
+				return false
 			}
-			entries = append(entries, spidergo.FrontierEntry{URL: key, Depth: 1, ParentURL: sitemapURL(o.Seeds[0])})
-		}
+			entries = append(entries, st.candidate(spidergo.FrontierEntry{URL: key, Depth: 1, ParentURL: parent}, pu))
+			return true
+		})
 		if o.Sitemap == "only" && len(entries) > 0 {
 			return st.add(ctx, entries)
 		}
 	}
-	seeds := make([]spidergo.FrontierEntry, 0, len(o.Seeds)+len(entries))
+	seeds := make([]candidate, 0, len(o.Seeds)+len(entries))
 	for _, s := range o.Seeds {
-		seeds = append(seeds, spidergo.FrontierEntry{URL: s})
+		pu, err := url.Parse(s)
+		if err != nil {
+			return fmt.Errorf("seed %q: %w", s, err)
+		}
+		seeds = append(seeds, st.candidate(spidergo.FrontierEntry{URL: s}, pu))
 	}
 	return st.add(ctx, append(seeds, entries...))
 }
 
+// candidate pairs an entry with its fold key when similar URLs are folded.
+func (st *runState) candidate(en spidergo.FrontierEntry, u *url.URL) candidate {
+	c := candidate{entry: en}
+	if st.job.Options.FoldSimilar {
+		c.fold = foldKey(u)
+	}
+	return c
+}
+
 // add admits entries under the job's limit, counting what is left out.
-func (st *runState) add(ctx context.Context, entries []spidergo.FrontierEntry) error {
+// Exact and folded keys are checked and marked here, by the job's one
+// loop goroutine, before the store's unique key sees the URL: two
+// spellings of one page can never both be admitted in a run.
+func (st *runState) add(ctx context.Context, entries []candidate) error {
 	var batch []spidergo.FrontierEntry
-	for _, en := range entries {
+	for _, c := range entries {
+		en := c.entry
 		if st.seen[en.URL] {
 			st.skipped["duplicate"]++
 			continue
 		}
+		if c.fold != "" && st.seen["\x00"+c.fold] {
+			st.seen[en.URL] = true
+			st.skipped["duplicate_similar"]++
+			continue
+		}
 		st.seen[en.URL] = true
+		if c.fold != "" {
+			st.seen["\x00"+c.fold] = true
+		}
 		if st.admitted+len(batch) >= st.job.Options.Limit {
 			st.skipped["limit"]++
 			continue
@@ -256,7 +368,7 @@ func (st *runState) pathAllowed(u *url.URL) bool {
 // normalizes them, counting what it leaves out. It only reads the job's
 // fixed settings, so the page's worker runs it, in parallel, rather than the
 // job's one loop goroutine.
-func (st *runState) candidates(parent spidergo.FrontierEntry, links []string) ([]spidergo.FrontierEntry, map[string]int) {
+func (st *runState) candidates(parent spidergo.FrontierEntry, links []string) ([]candidate, map[string]int) {
 	o := st.job.Options
 	if len(links) == 0 || o.Kind != spidergo.KindCrawl || o.Sitemap == "only" && parent.Depth > 0 {
 		return nil, nil
@@ -266,15 +378,10 @@ func (st *runState) candidates(parent spidergo.FrontierEntry, links []string) ([
 		skipped["max_depth"] = len(links)
 		return nil, skipped
 	}
-	var entries []spidergo.FrontierEntry
+	var out []candidate
 	for _, l := range links {
-		key, ok := Normalize(l, o.IgnoreQuery)
+		key, u, ok := normalizeParsed(l, o.IgnoreQuery)
 		if !ok {
-			skipped["invalid_url"]++
-			continue
-		}
-		u, err := url.Parse(key)
-		if err != nil {
 			skipped["invalid_url"]++
 			continue
 		}
@@ -286,33 +393,31 @@ func (st *runState) candidates(parent spidergo.FrontierEntry, links []string) ([
 			skipped["path_filtered"]++
 			continue
 		}
-		entries = append(entries, spidergo.FrontierEntry{URL: key, Depth: parent.Depth + 1, ParentURL: parent.URL})
+		out = append(out, st.candidate(spidergo.FrontierEntry{URL: key, Depth: parent.Depth + 1, ParentURL: parent.URL}, u))
 	}
-	return entries, skipped
+	return out, skipped
 }
 
-// page fetches, extracts and saves one entry, and returns the links to
-// follow. A page that fails still is saved, with its Error; only a store
-// failure or cancellation is returned as an error.
-func (e *Engine) page(ctx context.Context, j *Job, en spidergo.FrontierEntry) ([]string, error) {
-	p := &spidergo.Page{URL: en.URL, ParentURL: en.ParentURL, Depth: en.Depth}
-	var links []string
+// fetched is a page made by a worker with the links it found.
+type fetched struct {
+	*spidergo.Page
+	links []string
+}
+
+// page fetches and extracts one entry. A page that fails still is a page,
+// with its Error; nil means the fetch was cancelled (the entry stays in
+// flight and is retried on resume).
+func (e *Engine) page(ctx context.Context, j *Job, en spidergo.FrontierEntry) *fetched {
 	if cached := e.cached(ctx, j, en.URL); cached != nil {
-		p = cached
-		p.ParentURL, p.Depth, p.Cached = en.ParentURL, en.Depth, true
-	} else {
-		links = e.fetchPage(ctx, j, p)
-		if ctx.Err() != nil {
-			return nil, ctx.Err() // cancelled: the entry stays in flight and is retried on resume
-		}
+		cached.ParentURL, cached.Depth, cached.Cached = en.ParentURL, en.Depth, true
+		return &fetched{Page: cached}
 	}
-	if err := j.Queue.Save(ctx, p); err != nil {
-		return nil, err
+	p := &spidergo.Page{URL: en.URL, ParentURL: en.ParentURL, Depth: en.Depth, Formats: j.Options.Extract.Formats}
+	links := e.fetchPage(ctx, j, p)
+	if ctx.Err() != nil {
+		return nil
 	}
-	if j.OnPage != nil {
-		j.OnPage(p)
-	}
-	return links, nil
+	return &fetched{Page: p, links: links}
 }
 
 // cached returns the user's fresh copy of a scraped URL, or nil.
@@ -322,24 +427,41 @@ func (e *Engine) cached(ctx context.Context, j *Job, u string) *spidergo.Page {
 		return nil
 	}
 	p, err := e.cache.CachedPage(ctx, j.UserID, u, e.now().Add(-o.MaxAge))
-	if err != nil {
+	if err != nil || !holdsFormats(p.Formats, o.Extract.Formats) {
+		// A copy made for other formats lacks what is asked now (a raw
+		// HTML scrape has no Markdown): fetch again.
 		return nil
 	}
 	return p
+}
+
+// holdsFormats reports whether a page made with have carries every format
+// of want. Pages stored before formats were recorded have none, and are
+// never served from the cache.
+func holdsFormats(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return len(have) > 0
 }
 
 // fetchPage fills p from the network and returns the links to follow.
 func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []string {
 	o := j.Options
 	if err := e.slots.acquire(ctx, j.ID); err != nil {
-		p.Error = fetch.KindCanceled
+		p.Error, p.ErrorDetail = fetch.KindCanceled, "The job was stopped before this page was fetched."
 		return nil
 	}
 	resp, err := e.fetcher.Fetch(ctx, fetch.Request{URL: p.URL, Header: o.Header, RespectRobots: o.RespectRobots, Delay: o.Delay, Timeout: o.Timeout})
 	e.slots.release()
 	p.FetchedAt = e.now().UTC()
 	if err != nil {
-		p.Error = fetch.KindOf(err)
+		p.Error, p.ErrorDetail = fetch.KindOf(err), fetch.Detail(err)
+		if p.Error == "" {
+			p.Error, p.ErrorDetail = "internal", "The page could not be fetched because of a problem on this server."
+		}
 	}
 	if resp == nil {
 		return nil
@@ -381,7 +503,7 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 	<-e.parse
 	if xerr != nil {
 		if p.Error == "" {
-			p.Error = "extract_failed"
+			p.Error, p.ErrorDetail = "extract_failed", "The page could not be read as HTML."
 		}
 		return nil
 	}
@@ -390,7 +512,7 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		// The page asked not to be indexed: keep the record, drop the content.
 		clearContent(p)
 		if p.Error == "" {
-			p.Error = "noindex"
+			p.Error, p.ErrorDetail = "noindex", "The page asks not to be indexed (noindex), so its content is left out."
 		}
 	}
 	if o.RespectRobots && res.NoFollow {

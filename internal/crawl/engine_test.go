@@ -122,7 +122,7 @@ func TestCrawl(t *testing.T) {
 		"/from-sitemap": page("from sitemap"),
 	})
 	depth := 2
-	q, err := runCrawl(t, site, api.Request{Limit: 20, MaxDepth: &depth})
+	q, err := runCrawl(t, site, api.Request{Limit: ptr(20), MaxDepth: &depth})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestCrawlOptions(t *testing.T) {
 		req  api.Request
 		want []string
 	}{
-		{"limit", api.Request{Limit: 2, Sitemap: "skip"}, []string{"/", "/docs/1"}},
+		{"limit", api.Request{Limit: ptr(2), Sitemap: "skip"}, []string{"/", "/docs/1"}},
 		{"max_depth 0", api.Request{MaxDepth: &zero}, []string{"/"}},
 		{"include_paths", api.Request{IncludePaths: []string{"^/docs/"}, Sitemap: "skip"}, []string{"/", "/docs/1", "/docs/1?ref=x", "/docs/1?ref=y", "/docs/2", "/docs/3"}},
 		{"exclude_paths", api.Request{ExcludePaths: []string{"^/docs"}}, []string{"/", "/blog/1"}},

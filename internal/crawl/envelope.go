@@ -24,6 +24,12 @@ func HeadOf(j *spidergo.Job) *api.Envelope {
 	}
 }
 
+// FillRequest adds to env what validating the request found: the batch
+// URLs left out under ignore_invalid_urls, with their reasons.
+func FillRequest(env *api.Envelope, o *Options) {
+	env.InvalidURLs = o.InvalidURLs
+}
+
 // WirePage is a page as the API writes it.
 func WirePage(p *spidergo.Page) *api.Page {
 	w := &api.Page{
@@ -31,7 +37,7 @@ func WirePage(p *spidergo.Page) *api.Page {
 		ContentType: p.ContentType, ResponseTimeMS: p.ResponseTimeMS, PayloadSize: p.PayloadSize,
 		FetchedAt: api.At(p.FetchedAt), Title: p.Title, MetaDescription: p.MetaDescription, Language: p.Language,
 		Markdown: p.Markdown, TextContent: p.TextContent, HTML: p.HTML, RawHTML: p.RawHTML, Images: p.Images,
-		Metadata: p.Metadata, StructuredData: p.StructuredData, Cached: p.Cached, Error: p.Error,
+		Metadata: p.Metadata, StructuredData: p.StructuredData, Cached: p.Cached, Error: p.Error, ErrorDetail: p.ErrorDetail,
 	}
 	if p.Links != nil {
 		w.Links = &api.Links{Internal: p.Links.Internal, External: p.Links.External}

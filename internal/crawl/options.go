@@ -30,6 +30,8 @@ const (
 	DefaultConcurrency = 4
 	MaxConcurrency     = 32
 	MaxBatchURLs       = 1000
+	MaxSyncBatchURLs   = 20
+	MaxSearchLength    = 200
 	MaxMapURLs         = 5000
 	MaxHeaders         = 32
 )
@@ -37,26 +39,47 @@ const (
 // Options are a validated Request with defaults applied: what the engine
 // runs.
 type Options struct {
-	Kind            string
-	Seeds           []string // normalized; one for scrape/crawl/map, many for batch
-	Extract         extract.Options
-	RawHTML         bool
-	Header          http.Header
-	Timeout         time.Duration
-	MaxAge          time.Duration
-	Limit           int
-	MaxDepth        int
-	Include         []*regexp.Regexp
-	Exclude         []*regexp.Regexp
+	Kind     string
+	Seeds    []string // normalized; one for scrape/crawl/map, many for batch
+	Extract  extract.Options
+	RawHTML  bool
+	Header   http.Header
+	Timeout  time.Duration
+	MaxAge   time.Duration
+	Limit    int
+	MaxDepth int
+	Include  []*regexp.Regexp
+	Exclude  []*regexp.Regexp
+	// EntireSite widens the scope from the seed's directory to its whole
+	// site (crawl_entire_site; implied by AllowSubdomains and
+	// AllowExternal, and always true for map).
+	EntireSite      bool
 	AllowSubdomains bool
 	AllowExternal   bool
 	Sitemap         string
 	IgnoreQuery     bool
-	RespectRobots   bool
-	Delay           time.Duration
-	Concurrency     int
-	Async           bool
-	Webhook         *api.Webhook
+	// FoldSimilar makes equivalent spellings of one page one URL
+	// (deduplicate_similar_urls, default true).
+	FoldSimilar   bool
+	RespectRobots bool
+	Delay         time.Duration
+	Concurrency   int
+	// Async is false for a request answered when the job is done: a
+	// crawl or scrape without "async": true, a batch with "async": false.
+	Async   bool
+	Webhook *api.Webhook
+
+	// InvalidURLs are the batch URLs left out under ignore_invalid_urls,
+	// in input order, for the answer's InvalidURLs.
+	InvalidURLs []api.InvalidURL
+	// DuplicateURLs counts batch URLs given more than once; the engine
+	// adds them to the job's Skipped["duplicate"].
+	DuplicateURLs int
+
+	// Search and Titles are map's: rank URLs holding the search terms
+	// first; return each URL's title too (MapResult.Links).
+	Search []string
+	Titles bool
 }
 
 func invalid(format string, args ...any) error {
@@ -86,7 +109,13 @@ var hopByHop = map[string]bool{
 // trial cap the limit further. normalize turns a user's URL into the one
 // fetched (scheme added, checked by the address guard's cheap pre-check).
 func Validate(r *api.Request, kind string, trial bool, normalize func(string) (string, error)) (*Options, error) {
-	o := &Options{Kind: kind, Async: r.Async, RespectRobots: true, Sitemap: "include"}
+	o := &Options{Kind: kind, Async: r.IsAsync(), RespectRobots: true, Sitemap: "include", FoldSimilar: true}
+	if trial && o.Async {
+		return nil, invalid("Trial crawls are synchronous only; sign up for an API key to run async crawls.")
+	}
+	if err := optionsApply(r, kind); err != nil {
+		return nil, err
+	}
 	switch kind {
 	case spidergo.KindBatch:
 		if r.URL != "" {
@@ -98,21 +127,36 @@ func Validate(r *api.Request, kind string, trial bool, normalize func(string) (s
 		if len(r.URLs) > MaxBatchURLs {
 			return nil, invalid("Field \"urls\" holds %d URLs; the most is %d.", len(r.URLs), MaxBatchURLs)
 		}
+		o.Async = r.Async == nil || *r.Async
+		if !o.Async && len(r.URLs) > MaxSyncBatchURLs {
+			return nil, invalid("A synchronous batch may hold at most %d URLs; leave out \"async\": false (batches run asynchronously by default) for up to %d.", MaxSyncBatchURLs, MaxBatchURLs)
+		}
 		seen := map[string]bool{}
 		for i, raw := range r.URLs {
 			u, err := normalize(raw)
 			if err != nil {
-				return nil, within(fmt.Sprintf("urls[%d]", i), err)
+				if !r.IgnoreInvalidURLs {
+					return nil, within(fmt.Sprintf("urls[%d]", i), withHint(err, "pass \"ignore_invalid_urls\": true to run the other URLs"))
+				}
+				o.InvalidURLs = append(o.InvalidURLs, api.InvalidURL{URL: raw, Code: errorReason(err), Reason: errorMessage(err)})
+				continue
 			}
-			if !seen[u] {
-				seen[u] = true
-				o.Seeds = append(o.Seeds, u)
+			if seen[u] {
+				o.DuplicateURLs++
+				continue
 			}
+			seen[u] = true
+			o.Seeds = append(o.Seeds, u)
 		}
-		o.Async = true
+		if len(o.Seeds) == 0 {
+			return nil, invalid("None of the %d URLs in \"urls\" can be fetched; the first: %s", len(r.URLs), o.InvalidURLs[0].Reason)
+		}
 	default:
 		if len(r.URLs) > 0 {
 			return nil, invalid("Field \"urls\" is only for /v1/batch/scrape.")
+		}
+		if r.IgnoreInvalidURLs {
+			return nil, invalid("Field \"ignore_invalid_urls\" is only for /v1/batch/scrape.")
 		}
 		if strings.TrimSpace(r.URL) == "" {
 			return nil, invalid("Field \"url\" is required.")
@@ -158,12 +202,12 @@ func Validate(r *api.Request, kind string, trial bool, normalize func(string) (s
 	}
 
 	switch {
-	case r.TimeoutMS == 0:
+	case r.TimeoutMS == nil:
 		o.Timeout = DefaultTimeoutMS * time.Millisecond
-	case r.TimeoutMS < 1000 || r.TimeoutMS > MaxTimeoutMS:
+	case *r.TimeoutMS < 1000 || *r.TimeoutMS > MaxTimeoutMS:
 		return nil, invalid("Field \"timeout_ms\" must be from 1000 to %d.", MaxTimeoutMS)
 	default:
-		o.Timeout = time.Duration(r.TimeoutMS) * time.Millisecond
+		o.Timeout = time.Duration(*r.TimeoutMS) * time.Millisecond
 	}
 	if r.MaxAgeMS < 0 {
 		return nil, invalid("Field \"max_age_ms\" must not be negative.")
@@ -195,23 +239,27 @@ func Validate(r *api.Request, kind string, trial bool, normalize func(string) (s
 	if trial {
 		maxLimit = MaxTrialLimit
 	}
+	limit := 0
+	if r.Limit != nil {
+		limit = *r.Limit
+		if limit < 1 {
+			return nil, invalid("Field \"limit\" must be at least 1 (leave it out for the default, %d).", min(DefaultLimit, maxLimit))
+		}
+	}
 	switch {
-	case r.Limit < 0:
-		return nil, invalid("Field \"limit\" must be positive.")
-	case r.Limit == 0:
+	case kind == spidergo.KindMap:
+		o.Limit = MaxMapURLs
+		if limit > 0 {
+			o.Limit = min(limit, MaxMapURLs)
+		}
+	case limit == 0:
 		o.Limit = min(DefaultLimit, maxLimit)
-	case r.Limit > maxLimit && !o.Async && !trial && r.Limit <= MaxAsyncLimit && kind == spidergo.KindCrawl:
+	case limit > maxLimit && !o.Async && !trial && limit <= MaxAsyncLimit && kind == spidergo.KindCrawl:
 		return nil, invalid("A synchronous crawl may fetch at most %d pages; pass \"async\": true for up to %d.", MaxSyncLimit, MaxAsyncLimit)
-	case r.Limit > maxLimit:
+	case limit > maxLimit:
 		return nil, invalid("Field \"limit\" may be at most %d.", maxLimit)
 	default:
-		o.Limit = r.Limit
-	}
-	if kind == spidergo.KindMap {
-		o.Limit = MaxMapURLs
-		if r.Limit > 0 {
-			o.Limit = min(r.Limit, MaxMapURLs)
-		}
+		o.Limit = limit
 	}
 	if kind == spidergo.KindBatch {
 		o.Limit = len(o.Seeds)
@@ -231,6 +279,17 @@ func Validate(r *api.Request, kind string, trial bool, normalize func(string) (s
 		return nil, err
 	}
 	o.AllowSubdomains, o.AllowExternal = r.AllowSubdomains, r.AllowExternal
+	o.EntireSite = r.CrawlEntireSite || r.AllowSubdomains || r.AllowExternal || kind == spidergo.KindMap
+	if r.DeduplicateSimilarURLs != nil {
+		o.FoldSimilar = *r.DeduplicateSimilarURLs
+	}
+	if kind == spidergo.KindMap {
+		if len(r.Search) > MaxSearchLength {
+			return nil, invalid("Field \"search\" may be at most %d characters.", MaxSearchLength)
+		}
+		o.Search = strings.Fields(strings.ToLower(r.Search))
+		o.Titles = r.IncludeTitles
+	}
 	switch r.Sitemap {
 	case "":
 	case "include", "skip", "only":
@@ -247,12 +306,12 @@ func Validate(r *api.Request, kind string, trial bool, normalize func(string) (s
 	}
 	o.Delay = time.Duration(r.DelayMS) * time.Millisecond
 	switch {
-	case r.MaxConcurrency == 0:
+	case r.MaxConcurrency == nil:
 		o.Concurrency = DefaultConcurrency
-	case r.MaxConcurrency < 1 || r.MaxConcurrency > MaxConcurrency:
+	case *r.MaxConcurrency < 1 || *r.MaxConcurrency > MaxConcurrency:
 		return nil, invalid("Field \"max_concurrency\" must be from 1 to %d.", MaxConcurrency)
 	default:
-		o.Concurrency = r.MaxConcurrency
+		o.Concurrency = *r.MaxConcurrency
 	}
 	if r.Webhook != nil {
 		if trial {
@@ -264,6 +323,65 @@ func Validate(r *api.Request, kind string, trial bool, normalize func(string) (s
 		o.Webhook = r.Webhook
 	}
 	return o, nil
+}
+
+// optionsApply refuses options the kind of job does not use, naming
+// them: a typo'd or misplaced option must not be silently ignored.
+func optionsApply(r *api.Request, kind string) error {
+	type opt struct {
+		name string
+		set  bool
+	}
+	var unused []opt
+	switch kind {
+	case spidergo.KindMap:
+		unused = []opt{
+			{"formats", len(r.Formats) > 0}, {"only_main_content", r.OnlyMainContent != nil},
+			{"include_tags", len(r.IncludeTags) > 0}, {"exclude_tags", len(r.ExcludeTags) > 0},
+			{"render", r.Render != ""}, {"wait_for_ms", r.WaitForMS != 0}, {"max_age_ms", r.MaxAgeMS != 0},
+			{"max_depth", r.MaxDepth != nil}, {"crawl_entire_site", r.CrawlEntireSite},
+			{"delay_ms", r.DelayMS != 0}, {"max_concurrency", r.MaxConcurrency != nil},
+			{"async", r.IsAsync()}, {"webhook", r.Webhook != nil},
+		}
+	default:
+		unused = []opt{{"search", r.Search != ""}, {"include_titles", r.IncludeTitles}}
+	}
+	for _, o := range unused {
+		if o.set {
+			return invalid("Option %q does not apply to %s requests.", o.name, kind)
+		}
+	}
+	return nil
+}
+
+// withHint adds a hint to a client error's message.
+func withHint(err error, hint string) error {
+	var e *spidergo.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	h := *e
+	h.Message = strings.TrimSuffix(e.Message, ".") + "; " + hint + "."
+	h.Err = err
+	return &h
+}
+
+// errorReason is the machine code of a refused URL.
+func errorReason(err error) string {
+	var e *spidergo.Error
+	if errors.As(err, &e) && e.Reason != "" {
+		return e.Reason
+	}
+	return "invalid_url"
+}
+
+// errorMessage is what the client is told about a refused URL.
+func errorMessage(err error) string {
+	var e *spidergo.Error
+	if errors.As(err, &e) && e.Message != "" {
+		return e.Message
+	}
+	return err.Error()
 }
 
 func compilePatterns(field string, pats []string) ([]*regexp.Regexp, error) {

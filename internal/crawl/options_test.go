@@ -52,13 +52,13 @@ func TestOptionsReachTheFetcher(t *testing.T) {
 		wantPeak    int
 	}{
 		{"defaults", api.Request{}, 0, 30 * time.Second, true, DefaultConcurrency},
-		{"pacing", api.Request{DelayMS: 250, TimeoutMS: 5000, MaxConcurrency: 2, RespectRobots: new(bool)}, 250 * time.Millisecond, 5 * time.Second, false, 2},
-		{"one at a time", api.Request{MaxConcurrency: 1, Headers: map[string]string{"x-team": "growth"}}, 0, 30 * time.Second, true, 1},
+		{"pacing", api.Request{DelayMS: 250, TimeoutMS: ptr(5000), MaxConcurrency: ptr(2), RespectRobots: new(bool)}, 250 * time.Millisecond, 5 * time.Second, false, 2},
+		{"one at a time", api.Request{MaxConcurrency: ptr(1), Headers: map[string]string{"x-team": "growth"}}, 0, 30 * time.Second, true, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.req.URL = "https://example.com/"
-			tt.req.Limit = 25
+			tt.req.Limit = ptr(25)
 			o, err := Validate(&tt.req, spidergo.KindCrawl, false, func(s string) (string, error) { n, _ := Normalize(s, false); return n, nil })
 			if err != nil {
 				t.Fatal(err)
@@ -110,18 +110,18 @@ func TestValidate(t *testing.T) {
 		{"urls on scrape", spidergo.KindScrape, false, api.Request{URL: "https://a", URLs: []string{"https://b"}}, "only for /v1/batch/scrape"},
 		{"batch needs urls", spidergo.KindBatch, false, api.Request{}, `"urls" is required`},
 		{"batch too big", spidergo.KindBatch, false, api.Request{URLs: make([]string, MaxBatchURLs+1)}, "the most is"},
-		{"sync crawl cap", spidergo.KindCrawl, false, api.Request{URL: "https://a", Limit: 101}, `"async": true`},
-		{"async crawl cap", spidergo.KindCrawl, false, api.Request{URL: "https://a", Limit: 10001, Async: true}, "at most 10000"},
-		{"trial cap", spidergo.KindCrawl, true, api.Request{URL: "https://a", Limit: 6}, "at most 5"},
-		{"negative limit", spidergo.KindCrawl, false, api.Request{URL: "https://a", Limit: -1}, "positive"},
+		{"sync crawl cap", spidergo.KindCrawl, false, api.Request{URL: "https://a", Limit: ptr(101)}, `"async": true`},
+		{"async crawl cap", spidergo.KindCrawl, false, api.Request{URL: "https://a", Limit: ptr(10001), Async: ptr(true)}, "at most 10000"},
+		{"trial cap", spidergo.KindCrawl, true, api.Request{URL: "https://a", Limit: ptr(6)}, "at most 5"},
+		{"negative limit", spidergo.KindCrawl, false, api.Request{URL: "https://a", Limit: ptr(-1)}, "at least 1"},
 		{"deep", spidergo.KindCrawl, false, api.Request{URL: "https://a", MaxDepth: ptr(51)}, "max_depth"},
 		{"bad regexp", spidergo.KindCrawl, false, api.Request{URL: "https://a", IncludePaths: []string{"("}}, "not a valid regular expression"},
 		{"long regexp", spidergo.KindCrawl, false, api.Request{URL: "https://a", ExcludePaths: []string{long}}, "longer than"},
 		{"too many regexps", spidergo.KindCrawl, false, api.Request{URL: "https://a", IncludePaths: make([]string, MaxPathPatterns+1)}, "at most 50"},
 		{"sitemap", spidergo.KindCrawl, false, api.Request{URL: "https://a", Sitemap: "maybe"}, `"sitemap"`},
-		{"concurrency", spidergo.KindCrawl, false, api.Request{URL: "https://a", MaxConcurrency: 99}, "max_concurrency"},
+		{"concurrency", spidergo.KindCrawl, false, api.Request{URL: "https://a", MaxConcurrency: ptr(99)}, "max_concurrency"},
 		{"delay", spidergo.KindCrawl, false, api.Request{URL: "https://a", DelayMS: -1}, "delay_ms"},
-		{"timeout", spidergo.KindCrawl, false, api.Request{URL: "https://a", TimeoutMS: 10}, "timeout_ms"},
+		{"timeout", spidergo.KindCrawl, false, api.Request{URL: "https://a", TimeoutMS: ptr(10)}, "timeout_ms"},
 		{"max age", spidergo.KindScrape, false, api.Request{URL: "https://a", MaxAgeMS: -5}, "max_age_ms"},
 		{"format", spidergo.KindScrape, false, api.Request{URL: "https://a", Formats: []string{"markdown", "pdf"}}, `"pdf"`},
 		{"render", spidergo.KindScrape, false, api.Request{URL: "https://a", Render: "gpu"}, `"render"`},

@@ -16,13 +16,14 @@ const (
 )
 
 // sitemapURLs reads the seed site's /sitemap.xml (and the sitemaps an index
-// names, gzip'd or not) and returns up to limit page URLs.
-func (e *Engine) sitemapURLs(ctx context.Context, seed string, o *Options, limit int) []string {
-	var out []string
+// names, gzip'd or not) and hands each page URL to add, until add has
+// taken limit of them. add reports whether it took the URL, so URLs out of
+// scope do not use up the limit before the ones in scope are read.
+func (e *Engine) sitemapURLs(ctx context.Context, seed string, o *Options, limit int, add func(string) bool) {
 	queue := []string{sitemapURL(seed)}
 	depth := map[string]int{queue[0]: 0}
-	fetched := 0
-	for len(queue) > 0 && fetched < maxSitemaps && len(out) < limit && ctx.Err() == nil {
+	fetched, taken := 0, 0
+	for len(queue) > 0 && fetched < maxSitemaps && taken < limit && ctx.Err() == nil {
 		sm := queue[0]
 		queue = queue[1:]
 		fetched++
@@ -32,10 +33,12 @@ func (e *Engine) sitemapURLs(ctx context.Context, seed string, o *Options, limit
 		}
 		pages, children := parseSitemap(resp.Body)
 		for _, u := range pages {
-			if len(out) >= limit {
+			if taken >= limit {
 				break
 			}
-			out = append(out, u)
+			if add(u) {
+				taken++
+			}
 		}
 		if depth[sm] < maxSitemapDepth {
 			for _, c := range children {
@@ -46,7 +49,6 @@ func (e *Engine) sitemapURLs(ctx context.Context, seed string, o *Options, limit
 			}
 		}
 	}
-	return out
 }
 
 // parseSitemap reads a urlset (page URLs) or a sitemapindex (child sitemap

@@ -17,15 +17,22 @@ var canon = canonicalizer.New(canonicalizer.WithRemoveFragment(), canonicalizer.
 // dropped; ignoreQuery drops the whole query. ok is false for anything but
 // http(s).
 func Normalize(raw string, ignoreQuery bool) (string, bool) {
+	key, _, ok := normalizeParsed(raw, ignoreQuery)
+	return key, ok
+}
+
+// normalizeParsed is Normalize that also returns the key parsed, so that
+// the engine parses each link once with each parser, not twice with Go's.
+func normalizeParsed(raw string, ignoreQuery bool) (string, *url.URL, bool) {
 	u, err := canon.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return "", false
+		return "", nil, false
 	}
 	if s := u.Scheme(); s != "http" && s != "https" {
-		return "", false
+		return "", nil, false
 	}
 	if u.Hostname() == "" || u.Username() != "" || u.Password() != "" {
-		return "", false
+		return "", nil, false
 	}
 	if ignoreQuery || u.Search() == "" {
 		u.SetSearch("")
@@ -34,28 +41,40 @@ func Normalize(raw string, ignoreQuery bool) (string, bool) {
 	out = strings.TrimSuffix(out, "?")
 	// Browsers accept stray "%" signs that Go's URL parser (and so the
 	// fetcher) refuses; such a link cannot be fetched.
-	if _, err := url.Parse(out); err != nil {
-		return "", false
+	pu, err := url.Parse(out)
+	if err != nil {
+		return "", nil, false
 	}
-	return out, true
+	return out, pu, true
 }
 
 // scope decides whether a URL belongs to a crawl: the seed's host
 // (case-insensitive, a leading "www." ignored) on the seed's port, any
-// scheme; allow_subdomains widens it to the seed's registrable domain and
-// allow_external to everything.
+// scheme, under the seed's directory (a seed /docs/intro keeps the crawl in
+// /docs/). entireSite drops the directory; allow_subdomains widens the host
+// to the seed's registrable domain and allow_external to everything (both
+// imply the entire site).
 type scope struct {
 	host, port, domain string
-	subdomains, any    bool
+	// dir is the seed's directory ("/docs/"); "" when the whole site is
+	// in scope.
+	dir             string
+	subdomains, any bool
 }
 
-func newScope(seed string, subdomains, external bool) scope {
+func newScope(seed string, subdomains, external, entireSite bool) scope {
 	u, _ := url.Parse(seed)
 	s := scope{subdomains: subdomains, any: external}
 	if u != nil {
 		s.host = siteHost(u.Hostname())
 		s.port = effectivePort(u)
 		s.domain = registrable(s.host)
+		if !entireSite && !subdomains && !external {
+			p := u.EscapedPath()
+			if i := strings.LastIndexByte(p, '/'); i > 0 {
+				s.dir = p[:i+1]
+			}
+		}
 	}
 	return s
 }
@@ -66,12 +85,22 @@ func (s scope) contains(u *url.URL) bool {
 	}
 	h := siteHost(u.Hostname())
 	if h == s.host {
-		return effectivePort(u) == s.port
+		return effectivePort(u) == s.port && s.underDir(u)
 	}
 	if s.subdomains && s.domain != "" {
 		return h == s.domain || strings.HasSuffix(h, "."+s.domain)
 	}
 	return false
+}
+
+// underDir reports whether u's path is in the seed's directory; the
+// directory itself without its slash ("/docs" for "/docs/") counts too.
+func (s scope) underDir(u *url.URL) bool {
+	if s.dir == "" {
+		return true
+	}
+	p := u.EscapedPath()
+	return strings.HasPrefix(p, s.dir) || p == s.dir[:len(s.dir)-1]
 }
 
 func siteHost(h string) string {
@@ -94,4 +123,39 @@ func registrable(host string) string {
 		return host
 	}
 	return d
+}
+
+// indexFiles are the file names servers answer a directory with; a link
+// to one is the directory's page.
+var indexFiles = map[string]bool{
+	"index.html": true, "index.htm": true, "index.shtml": true, "index.php": true,
+	"index.asp": true, "index.aspx": true, "index.jsp": true, "index.cfm": true,
+	"default.asp": true, "default.aspx": true, "default.htm": true, "default.html": true,
+}
+
+// foldKey is the key under which equivalent spellings of one page meet:
+// the host without "www.", an index file dropped for its directory, a
+// trailing slash dropped. The first spelling admitted is the one fetched;
+// later ones are skipped as "duplicate_similar".
+func foldKey(u *url.URL) string {
+	p := u.EscapedPath()
+	if i := strings.LastIndexByte(p, '/'); i >= 0 && indexFiles[strings.ToLower(p[i+1:])] {
+		p = p[:i+1]
+	}
+	p = strings.TrimRight(p, "/")
+	var b strings.Builder
+	b.Grow(len(u.Scheme) + len(u.Host) + len(p) + len(u.RawQuery) + 4)
+	b.WriteString(u.Scheme)
+	b.WriteString("://")
+	b.WriteString(siteHost(u.Hostname()))
+	if port := effectivePort(u); port != "" {
+		b.WriteByte(':')
+		b.WriteString(port)
+	}
+	b.WriteString(p)
+	if u.RawQuery != "" {
+		b.WriteByte('?')
+		b.WriteString(u.RawQuery)
+	}
+	return b.String()
 }

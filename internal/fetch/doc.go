@@ -13,6 +13,9 @@
 //	f, err := fetch.New(fetch.Config{UserAgent: ua, Allow: allow, Ports: ports})
 //	...
 //	u, err := f.Check(seed) // before queueing: 400 blocked_address / invalid_url
+//	// or f.CheckResolved(ctx, seed), which also refuses a host name whose
+//	// every address the guard refuses; fetch.Detail(err) is the sentence
+//	// to show the user
 //	...
 //	resp, err := f.Fetch(ctx, fetch.Request{URL: u.String(), RespectRobots: true, Delay: delay})
 //	switch fetch.KindOf(err) {

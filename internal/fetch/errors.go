@@ -67,6 +67,15 @@ type Error struct {
 	ContentType string
 	// Err is the underlying cause, if any; it is for logs, not for users.
 	Err error
+
+	// What a refusal was about, for [Detail]: the refused address and why,
+	// or the refused port and the ports that are allowed.
+	addr         string
+	why          string
+	refusedPort  uint16
+	allowedPorts []int
+	// detail, when set, is the sentence Detail returns as it is.
+	detail string
 }
 
 func (e *Error) Error() string {

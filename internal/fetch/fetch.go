@@ -26,6 +26,7 @@ type Fetcher struct {
 	client    *http.Client
 	limiter   HostLimiter
 	robots    *robotsCache
+	verdicts  verdictCache // CheckResolved's recent verdicts
 
 	// Hooks for tests; production uses the clock, real sleeps and real
 	// randomness.

@@ -53,7 +53,23 @@ func newGuard(cfg Config, al *allowList) *guard {
 }
 
 func blocked(ap netip.AddrPort, format string, args ...any) *Error {
-	return &Error{Kind: KindBlockedAddress, Err: fmt.Errorf("%s: %s", ap, fmt.Sprintf(format, args...))}
+	why := fmt.Sprintf(format, args...)
+	return &Error{Kind: KindBlockedAddress, Err: fmt.Errorf("%s: %s", ap, why), addr: ap.Addr().WithZone("").String(), why: why}
+}
+
+// portRefused is the refusal of a port, whatever the address.
+func (g *guard) portRefused(port uint16, cause error) *Error {
+	return &Error{Kind: KindBlockedAddress, Err: cause, refusedPort: port, allowedPorts: g.allowedPorts()}
+}
+
+// allowedPorts lists the configured ports in order, for messages.
+func (g *guard) allowedPorts() []int {
+	out := make([]int, 0, len(g.ports))
+	for p := range g.ports {
+		out = append(out, int(p))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // decide reports whether ap may be dialled. preapproved marks an address
@@ -72,7 +88,7 @@ func (g *guard) decide(ap netip.AddrPort, preapproved bool) *Error {
 	byCIDR := g.inAllowedPrefix(plain)
 	if !byCIDR {
 		if !g.ports[port] {
-			return blocked(ap, "port %d is not allowed", port)
+			return g.portRefused(port, fmt.Errorf("%s: port %d is not allowed", ap, port))
 		}
 		if why := deniedReason(a); why != "" {
 			return blocked(ap, "%s", why)

@@ -228,7 +228,19 @@ func (f *Fetcher) fetchRobots(ctx context.Context, u *url.URL, key string) (e *r
 			errors.As(err, &fe)
 			c := *fe
 			c.Err = fmt.Errorf("robots.txt unreachable, host treated as disallowed: %w", fe.Err)
+			c.detail = fmt.Sprintf("The robots.txt of %s could not be fetched, so the site is treated as disallowing every page for now: %s", u.Hostname(), Detail(fe))
 			return unreachable(&c)
+		case KindBlockedAddress:
+			var fe *Error
+			if errors.As(err, &fe) && fe.URL != "" && fe.URL != ru.String() {
+				// robots.txt redirects to an address the guard refuses: the
+				// page itself is not refused, its robots.txt is unreachable
+				// (the rule above), and the page must say so rather than
+				// take the blame for the redirect target.
+				return unreachable(&Error{Kind: KindRobotsDisallowed, URL: ru.String(),
+					Err:    fmt.Errorf("robots.txt unreachable (redirect to a refused destination %s), host treated as disallowed: %w", fe.URL, fe.Err),
+					detail: fmt.Sprintf("The robots.txt of %s redirects to an address this server does not fetch, so it is unreachable and the site is treated as disallowing every page for now.", u.Hostname())})
+			}
 		}
 		return nil, false, err
 	}

@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -8,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	wurl "github.com/nlnwa/whatwg-url/url"
 )
@@ -49,19 +52,118 @@ func (f *Fetcher) Check(rawURL string) (*url.URL, error) {
 	return u, nil
 }
 
+// CheckResolved is Check plus a look-up of the host name with the
+// fetcher's resolver: a name whose every address the guard refuses is
+// refused (KindBlockedAddress) before anything is queued. A look-up that
+// fails or finds nothing passes, so the fetch reports it on the page
+// (dns_error). The dial-time check stays the authority: a name may
+// resolve elsewhere by the time it is fetched (DNS rebinding).
+func (f *Fetcher) CheckResolved(ctx context.Context, rawURL string) (*url.URL, error) {
+	u, err := f.Check(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	host := u.Hostname()
+	if _, err := netip.ParseAddr(host); err == nil {
+		return u, nil // Check has decided literal addresses
+	}
+	port, err := portOf(u)
+	if err != nil || f.guard.nameAllowed(host, port) {
+		return u, nil
+	}
+	key := normalizeHostName(host) + ":" + strconv.Itoa(int(port))
+	refused, known := f.verdicts.get(key, f.now())
+	if !known {
+		lctx, cancel := context.WithTimeout(ctx, f.cfg.ConnectTimeout)
+		defer cancel()
+		addrs, err := f.guard.resolver.LookupNetIP(lctx, "ip", host)
+		if err != nil || len(addrs) == 0 {
+			return u, nil
+		}
+		for _, a := range addrs {
+			ap := netip.AddrPortFrom(a, port)
+			e := f.guard.decide(ap, false)
+			if e == nil || f.guard.allowedByName(lctx, ap) {
+				refused = nil
+				break
+			}
+			if refused == nil {
+				refused = e
+			}
+		}
+		f.verdicts.put(key, refused, f.now())
+	}
+	if refused == nil {
+		return u, nil
+	}
+	e := *refused
+	e.URL = u.String()
+	return nil, &e
+}
+
+// verdictTTL is how long CheckResolved remembers a name's verdict, so a
+// batch of many URLs on one host costs one look-up.
+const (
+	verdictTTL     = 30 * time.Second
+	maxVerdictKeys = 4096
+)
+
+// verdictCache remembers CheckResolved's verdicts per host and port.
+type verdictCache struct {
+	mu sync.Mutex
+	m  map[string]verdict
+}
+
+type verdict struct {
+	refused *Error
+	expires time.Time
+}
+
+func (c *verdictCache) get(key string, now time.Time) (*Error, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.m[key]
+	if !ok || !now.Before(v.expires) {
+		return nil, false
+	}
+	return v.refused, true
+}
+
+func (c *verdictCache) put(key string, refused *Error, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxVerdictKeys {
+		// Dropping all at once keeps this bounded without an LRU; the
+		// price is a few extra look-ups.
+		c.m = map[string]verdict{}
+	}
+	c.m[key] = verdict{refused: refused, expires: now.Add(verdictTTL)}
+}
+
 // normalizeURL parses ref (relative to base when base is not nil, as a
 // redirect Location is) and returns it as a net/url URL, or a
 // KindInvalidURL error.
 func normalizeURL(ref string, base *url.URL) (*url.URL, error) {
 	raw := strings.TrimSpace(ref)
+	// why is the user's sentence; format and args the cause for logs.
+	invalidWhy := func(why, format string, args ...any) error {
+		return &Error{Kind: KindInvalidURL, URL: truncateForError(raw), Err: fmt.Errorf(format, args...),
+			detail: fmt.Sprintf("URL %q is not a valid URL: %s.", truncateForError(raw), why)}
+	}
 	invalid := func(format string, args ...any) error {
-		return &Error{Kind: KindInvalidURL, URL: truncateForError(raw), Err: fmt.Errorf(format, args...)}
+		return invalidWhy("it cannot be read as a URL", format, args...)
 	}
 	if raw == "" {
-		return nil, invalid("empty URL")
+		return nil, invalidWhy("it is empty", "empty URL")
 	}
 	if len(raw) > maxURLLength {
-		return nil, invalid("URL longer than %d bytes", maxURLLength)
+		return nil, invalidWhy(fmt.Sprintf("it is longer than %d bytes", maxURLLength), "URL longer than %d bytes", maxURLLength)
+	}
+	if emptyAuthority(raw) {
+		// Browsers skip the extra slash and take the first path segment
+		// as the host ("http:///path" becomes http://path/); a user who
+		// typed this forgot the host.
+		return nil, invalidWhy("it has no host name", "URL has an empty host")
 	}
 	var (
 		w   *wurl.Url
@@ -78,18 +180,18 @@ func normalizeURL(ref string, base *url.URL) (*url.URL, error) {
 		w, err = whatwg.ParseRef(base.String(), raw)
 	}
 	if err != nil {
-		return nil, invalid("%v", unwrapWhatwg(err))
+		return nil, &Error{Kind: KindInvalidURL, URL: truncateForError(raw), Err: unwrapWhatwg(err), detail: invalidDetail(raw, err)}
 	}
 	switch w.Scheme() {
 	case "http", "https":
 	default:
-		return nil, invalid("scheme %q is not fetched (only http and https)", w.Scheme())
+		return nil, invalidWhy(fmt.Sprintf("only http and https URLs are fetched, not %s", w.Scheme()), "scheme %q is not fetched (only http and https)", w.Scheme())
 	}
 	if w.Username() != "" || w.Password() != "" {
-		return nil, invalid("URLs with user:password@ are not fetched")
+		return nil, invalidWhy("URLs with a user name or password are not fetched", "URLs with user:password@ are not fetched")
 	}
 	if w.Hostname() == "" {
-		return nil, invalid("URL has no host")
+		return nil, invalidWhy("it has no host name", "URL has no host")
 	}
 	u, err := url.Parse(w.Href(true))
 	if err != nil {
@@ -99,6 +201,22 @@ func normalizeURL(ref string, base *url.URL) (*url.URL, error) {
 		return nil, invalid("URL has no usable host")
 	}
 	return u, nil
+}
+
+// emptyAuthority reports an http(s) URL written with three slashes and no
+// host: "http:///path".
+func emptyAuthority(raw string) bool {
+	i := strings.Index(raw, ":")
+	if i < 0 {
+		return false
+	}
+	switch strings.ToLower(raw[:i]) {
+	case "http", "https":
+	default:
+		return false
+	}
+	rest := strings.ReplaceAll(raw[i+1:], "\\", "/")
+	return strings.HasPrefix(rest, "///")
 }
 
 // looksLikeHostPort tells "localhost:8080/x" or "example.com:443" (a host
@@ -159,7 +277,7 @@ func portOf(u *url.URL) (uint16, error) {
 func (f *Fetcher) checkDestination(u *url.URL) error {
 	port, err := portOf(u)
 	if err != nil {
-		return &Error{Kind: KindInvalidURL, URL: u.String(), Err: err}
+		return &Error{Kind: KindInvalidURL, URL: u.String(), Err: err, detail: fmt.Sprintf("URL %q is not a valid URL: its port is not a number from 1 to 65535.", u.String())}
 	}
 	host := u.Hostname()
 	if ip, err := netip.ParseAddr(host); err == nil {
@@ -190,7 +308,9 @@ func (f *Fetcher) checkDestination(u *url.URL) error {
 		return nil
 	}
 	if !f.guard.portPossible(port) {
-		return &Error{Kind: KindBlockedAddress, URL: u.String(), Err: fmt.Errorf("port %d is not allowed", port)}
+		e := f.guard.portRefused(port, fmt.Errorf("port %d is not allowed", port))
+		e.URL = u.String()
+		return e
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ func (s *Server) jobRequest(w http.ResponseWriter, r *http.Request, kind string,
 	if err := decodeJSON(w, r, &req); err != nil {
 		return nil, nil, err
 	}
-	if trial && req.Async {
+	if trial && req.IsAsync() {
 		return nil, nil, spidergo.Errorf(spidergo.EINVALID, "Trial crawls are synchronous only; sign up for an API key to run async crawls.")
 	}
 	o, err := crawl.Validate(&req, kind, trial, s.normalizeURL)
@@ -58,9 +58,6 @@ func (s *Server) runJob(kind string) handlerFunc {
 			return err
 		}
 		j := &spidergo.Job{UserID: userID, KeyID: keyIDFrom(r.Context()), Kind: kind, URL: o.Seeds[0], Options: opts}
-		if kind == spidergo.KindBatch {
-			j.URL = fmt.Sprintf("%d URLs", len(o.Seeds))
-		}
 		if o.Async {
 			j.Status = spidergo.StatusQueued
 			if err := s.store.CreateJob(r.Context(), j); err != nil {
@@ -143,7 +140,7 @@ func seedRefused(pages []*spidergo.Page, o *crawl.Options) error {
 	for _, p := range pages {
 		if p.URL == o.Seeds[0] && p.Error == fetch.KindBlockedAddress {
 			return &spidergo.Error{Code: spidergo.EINVALID, Reason: fetch.KindBlockedAddress,
-				Message: fmt.Sprintf("URL %q resolves to an address this server does not fetch (private, loopback or otherwise reserved).", p.URL)}
+				Message: fmt.Sprintf("URL %q cannot be fetched: %s", p.URL, p.ErrorDetail)}
 		}
 	}
 	return nil

@@ -41,12 +41,16 @@ func secondsToMidnight(now time.Time) int {
 // for what can never be fetched, and the normalized form for the rest.
 // The crawl runner checks the URLs of resumed jobs with it too.
 func NormalizeURL(f *fetch.Fetcher, raw string) (string, error) {
-	u, err := f.Check(raw)
+	// A name whose every address is refused is told now, not after the
+	// job is queued; the dial-time check still decides each fetch.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	u, err := f.CheckResolved(ctx, raw)
 	if err != nil {
 		kind := fetch.KindOf(err)
-		msg := fmt.Sprintf("URL %q cannot be fetched: %v.", raw, err)
+		msg := fetch.Detail(err)
 		if kind == fetch.KindBlockedAddress {
-			msg = fmt.Sprintf("URL %q points to an address this server does not fetch (private, loopback or otherwise reserved).", raw)
+			msg = fmt.Sprintf("URL %q cannot be fetched: %s", raw, msg)
 		}
 		return "", &spidergo.Error{Code: spidergo.EINVALID, Reason: kind, Message: msg, Err: err}
 	}

@@ -67,7 +67,13 @@ func jsonError(err error) error {
 		if typ.Field == "" {
 			return spidergo.Errorf(spidergo.EINVALID, "Request body must be a JSON object.")
 		}
-		return spidergo.Errorf(spidergo.EINVALID, "Field %q must be %s.", typ.Field, kindName(typ.Type.Kind().String()))
+		kind := typ.Type.Kind().String()
+		if strings.HasPrefix(typ.Value, "number") && (strings.HasPrefix(kind, "int") || strings.HasPrefix(kind, "uint")) {
+			// A number was sent, just not a whole one (1500.5), or one
+			// out of range.
+			return spidergo.Errorf(spidergo.EINVALID, "Field %q must be a whole number.", typ.Field)
+		}
+		return spidergo.Errorf(spidergo.EINVALID, "Field %q must be %s.", typ.Field, kindName(kind))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
 		return spidergo.Errorf(spidergo.EINVALID, "Unknown field %s.", name)

@@ -21,6 +21,7 @@ func (s *Server) routes() []route {
 	return []route{
 		{"GET /healthz", s.handleHealthz},
 		{"GET /readyz", s.handleReadyz},
+		{"GET /openapi.json", s.handleOpenAPI},
 
 		// Accounts and cookie sessions (docs/authentication.md).
 		{"POST /auth/register", s.refuseCrossOrigin(s.handleRegister)},

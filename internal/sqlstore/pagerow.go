@@ -41,6 +41,11 @@ type pageRow struct {
 	StructuredData  []any             `json:"StructuredData,omitempty"`
 	Cached          bool              `json:"Cached,omitempty"`
 	Error           string            `json:"Error,omitempty"`
+	// Rows written before ErrorDetail and Formats existed lack them and
+	// read as empty: no detail, and formats unknown, so such a page is
+	// never served from the cache.
+	ErrorDetail string   `json:"ErrorDetail,omitempty"`
+	Formats     []string `json:"Formats,omitempty"`
 }
 
 type linksRow struct {
@@ -67,6 +72,7 @@ func encodePage(p *spidergo.Page) ([]byte, error) {
 		PayloadSize: p.PayloadSize, FetchedAt: p.FetchedAt, Title: p.Title, MetaDescription: p.MetaDescription,
 		Language: p.Language, Markdown: p.Markdown, TextContent: p.TextContent, HTML: p.HTML, RawHTML: p.RawHTML,
 		Images: p.Images, Metadata: p.Metadata, StructuredData: p.StructuredData, Cached: p.Cached, Error: p.Error,
+		ErrorDetail: p.ErrorDetail, Formats: p.Formats,
 	}
 	if p.Links != nil {
 		r.Links = &linksRow{Internal: p.Links.Internal, External: p.Links.External}
@@ -91,6 +97,7 @@ func decodePage(data []byte) (*spidergo.Page, error) {
 		PayloadSize: r.PayloadSize, FetchedAt: r.FetchedAt, Title: r.Title, MetaDescription: r.MetaDescription,
 		Language: r.Language, Markdown: r.Markdown, TextContent: r.TextContent, HTML: r.HTML, RawHTML: r.RawHTML,
 		Images: r.Images, Metadata: r.Metadata, StructuredData: r.StructuredData, Cached: r.Cached, Error: r.Error,
+		ErrorDetail: r.ErrorDetail, Formats: r.Formats,
 	}
 	if r.Links != nil {
 		p.Links = &spidergo.PageLinks{Internal: r.Links.Internal, External: r.Links.External}

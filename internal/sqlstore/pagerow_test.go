@@ -16,6 +16,8 @@ func TestPageRowRoundTrip(t *testing.T) {
 		Links:    &spidergo.PageLinks{Internal: []string{"https://example.com/b"}, External: []string{}},
 		Products: []spidergo.Product{{Name: "Kettle", Price: "20.00", Currency: "EUR"}},
 		Metadata: map[string]string{"og:title": "A"}, StructuredData: []any{map[string]any{"@type": "Thing"}},
+		Error: "http_4xx", ErrorDetail: "The server at example.com answered 404 Not Found.",
+		Formats: []string{"markdown", "links"},
 	}
 	b, err := encodePage(p)
 	if err != nil {
@@ -43,6 +45,14 @@ func TestDecodePageFormats(t *testing.T) {
 			row:  `{"URL":"https://example.com/","Depth":0,"StatusCode":200,"ResponseTimeMS":12,"PayloadSize":340,"FetchedAt":"2026-03-23T08:00:00Z","Title":"Home","Products":[{"name":"Kettle","price":"20.00"}],"Cached":false,"Error":""}`,
 			want: &spidergo.Page{URL: "https://example.com/", StatusCode: 200, ResponseTimeMS: 12, PayloadSize: 340,
 				FetchedAt: time.Date(2026, 3, 23, 8, 0, 0, 0, time.UTC), Title: "Home", Products: []spidergo.Product{{Name: "Kettle", Price: "20.00"}}},
+		},
+		{
+			// A format 2 row written before pages carried ErrorDetail and
+			// their formats: both read as empty.
+			name: "format 2 without detail or formats",
+			row:  `{"v":2,"URL":"https://example.com/x","Depth":1,"StatusCode":404,"ResponseTimeMS":3,"PayloadSize":9,"FetchedAt":"2026-03-23T08:00:00Z","Error":"http_4xx"}`,
+			want: &spidergo.Page{URL: "https://example.com/x", Depth: 1, StatusCode: 404, ResponseTimeMS: 3, PayloadSize: 9,
+				FetchedAt: time.Date(2026, 3, 23, 8, 0, 0, 0, time.UTC), Error: "http_4xx"},
 		},
 		{name: "newer format", row: `{"v":99,"URL":"https://example.com/"}`, wantErr: true},
 		{name: "not JSON", row: `{`, wantErr: true},

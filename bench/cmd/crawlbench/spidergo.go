@@ -55,8 +55,8 @@ func runSpiderGo(ctx context.Context, siteURL string, wl workload, conc, limit i
 	}
 	defer db.Close()
 
-	depth := crawl.MaxDepthCap
-	req := api.Request{URL: siteURL + "/", Formats: wl.formats, Limit: limit, MaxDepth: &depth, MaxConcurrency: conc, Async: true}
+	depth, async := crawl.MaxDepthCap, true
+	req := api.Request{URL: siteURL + "/", Formats: wl.formats, Limit: &limit, MaxDepth: &depth, MaxConcurrency: &conc, Async: &async}
 	if wl.fullPage {
 		mainOnly := false
 		req.OnlyMainContent = &mainOnly
