@@ -165,7 +165,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.screenshot("quickstart")
 	b.open(base, "/account")
 	b.screenshot("account")
-	for _, p := range []string{"/account/delete", "/account/webhook-secret/rotate"} {
+	for _, p := range []string{"/account/delete", "/account/webhook-secret/rotate", "/keys/revoke-all", "/jobs/no-such-job"} {
 		b.open(base, p)
 	}
 	b.phone(true)
