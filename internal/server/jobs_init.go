@@ -10,18 +10,17 @@ import (
 	"github.com/spidergo/spidergo/internal/fetch"
 )
 
-// jobRuntime is what scrape and crawl requests run on: one fetcher, one
-// engine and one runner for the whole process.
+// jobRuntime is what scrape and crawl requests run on: one fetcher and one
+// job service for the whole process.
 type jobRuntime struct {
-	fetcher  *fetch.Fetcher
-	engine   *crawl.Engine
-	runner   *crawl.Runner
-	webhooks *crawl.Webhooks
-	trials   *trialCounter
+	fetcher *fetch.Fetcher
+	svc     *crawl.Jobs
+	trials  *trialCounter
 }
 
 // initJobs builds the fetcher from the configuration, the engine over it,
-// and the runner, which resumes jobs left unfinished by the last process.
+// and the job service, which resumes jobs left unfinished by the last
+// process.
 func (s *Server) initJobs(opts Options) error {
 	fc := fetch.Config{
 		UserAgent:    s.cfg.UserAgent,
@@ -38,18 +37,18 @@ func (s *Server) initJobs(opts Options) error {
 	}
 	s.onClose(f.CloseIdleConnections)
 	rt := &jobRuntime{fetcher: f, trials: newTrialCounter(s.cfg.TrialDailyLimit)}
-	rt.engine = crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: s.store, Now: s.now})
-	rt.webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: f, Secrets: s.store, Log: s.log, Now: s.now,
+	engine := crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: s.store, Now: s.now})
+	webhooks := crawl.NewWebhooks(crawl.WebhooksConfig{Poster: f, Secrets: s.store, Log: s.log, Now: s.now,
 		Backoff: opts.WebhookBackoff})
-	rt.runner = crawl.NewRunner(crawl.RunnerConfig{Store: s.store, Engine: rt.engine, Log: s.log, Normalize: s.normalizeURL,
-		MaxPerUser: s.cfg.MaxJobsPerUser, Now: s.now, Webhooks: rt.webhooks})
+	rt.svc = crawl.NewJobs(crawl.JobsConfig{Store: s.store, Engine: engine, Webhooks: webhooks, Normalize: s.normalizeURL,
+		Log: s.log, Now: s.now, MaxPerUser: s.cfg.MaxJobsPerUser})
 	s.jobs = rt
+	s.onClose(rt.svc.Close)
 	if s.cfg.Role != "api" {
-		if err := rt.runner.Start(context.Background()); err != nil {
-			return fmt.Errorf("resume jobs: %w", err)
+		if err := rt.svc.Resume(context.Background()); err != nil {
+			return err
 		}
 	}
-	s.onClose(rt.runner.Close)
 	return nil
 }
 
