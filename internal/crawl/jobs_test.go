@@ -1,0 +1,179 @@
+package crawl
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
+	"github.com/spidergo/spidergo/internal/storetest"
+)
+
+// slowSite serves a home page linking to slow pages, which wait until
+// released or the request ends.
+type slowSite struct {
+	*httptest.Server
+	mu      sync.Mutex
+	hits    int
+	started chan string
+	release chan struct{}
+}
+
+func newSlowSite(t *testing.T) *slowSite {
+	t.Helper()
+	s := &slowSite{started: make(chan string, 100), release: make(chan struct{})}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.hits++
+		s.mu.Unlock()
+		w.Header().Set("Content-Type", "text/html")
+		if r.URL.Path == "/" {
+			fmt.Fprint(w, page("home", "/slow/1", "/slow/2", "/slow/3", "/slow/4"))
+			return
+		}
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		s.started <- r.URL.Path
+		select {
+		case <-s.release:
+		case <-r.Context().Done():
+			return
+		}
+		fmt.Fprint(w, page(r.URL.Path))
+	}))
+	t.Cleanup(func() {
+		close(s.release)
+		s.Close()
+	})
+	return s
+}
+
+func (s *slowSite) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hits
+}
+
+// newTestJobs is a job service over a fresh SQLite store, fetching from
+// site, with one user.
+func newTestJobs(t *testing.T, site *httptest.Server) (*Jobs, spidergo.Store, string) {
+	t.Helper()
+	store := storetest.SQLite(t)
+	u := &spidergo.User{Email: "jobs@example.com"}
+	if err := store.CreateUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	f := newTestFetcher(t, site)
+	normalize := func(s string) (string, error) {
+		n, ok := Normalize(s, false)
+		if !ok {
+			return "", fmt.Errorf("bad url %q", s)
+		}
+		return n, nil
+	}
+	jobs := NewJobs(JobsConfig{Store: store, Engine: NewEngine(EngineConfig{Fetcher: f}), Normalize: normalize,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxPerUser: 2, Owner: "test"})
+	t.Cleanup(jobs.Close)
+	return jobs, store, u.ID
+}
+
+func TestStreamLeavesNoWatchers(t *testing.T) {
+	site := newSlowSite(t)
+	jobs, store, userID := newTestJobs(t, site.Server)
+	ctx := context.Background()
+	runner := jobs.sched.(*Runner)
+
+	finished := &spidergo.Job{UserID: userID, Kind: spidergo.KindCrawl, URL: site.URL, Status: spidergo.StatusCompleted}
+	running := &spidergo.Job{UserID: userID, Kind: spidergo.KindCrawl, URL: site.URL, Status: spidergo.StatusRunning}
+	for _, j := range []*spidergo.Job{finished, running} {
+		if err := store.CreateJob(ctx, j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name string
+		id   string
+		// timeout ends the stream of a job that never finishes.
+		timeout time.Duration
+		summary bool
+	}{
+		{"finished job", finished.ID, time.Minute, true},
+		{"client leaves a running job", running.ID, 50 * time.Millisecond, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 5 {
+				sctx, cancel := context.WithTimeout(ctx, tt.timeout)
+				var lines []api.StreamLine
+				err := jobs.Stream(sctx, userID, tt.id, func(l api.StreamLine) error {
+					lines = append(lines, l)
+					return nil
+				})
+				cancel()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := len(lines) == 1 && lines[0].Type == "summary"; got != tt.summary {
+					t.Errorf("lines = %+v, summary wanted: %v", lines, tt.summary)
+				}
+			}
+			if n := runner.watchers(); n != 0 {
+				t.Errorf("%d wake-up channels left registered after the streams ended", n)
+			}
+		})
+	}
+}
+
+func TestCancelUserStopsFetching(t *testing.T) {
+	site := newSlowSite(t)
+	jobs, store, userID := newTestJobs(t, site.Server)
+	ctx := context.Background()
+	actor := Actor{UserID: userID}
+
+	async, err := jobs.Start(ctx, actor, spidergo.KindCrawl, &api.Request{URL: site.URL, Async: true, Sitemap: "skip", MaxConcurrency: 1})
+	if err != nil || !async.Queued {
+		t.Fatalf("async start = %+v, %v", async, err)
+	}
+	<-site.started
+	type answer struct {
+		st  *Started
+		err error
+	}
+	syncDone := make(chan answer, 1)
+	go func() {
+		st, err := jobs.Start(ctx, actor, spidergo.KindCrawl, &api.Request{URL: site.URL, Sitemap: "skip", MaxConcurrency: 1})
+		syncDone <- answer{st, err}
+	}()
+	<-site.started
+
+	if err := jobs.CancelUser(ctx, userID); err != nil {
+		t.Fatal(err)
+	}
+	hits := site.count()
+	got := <-syncDone
+	if got.err != nil || got.st.Envelope.Status != spidergo.StatusCancelled {
+		t.Errorf("sync crawl after CancelUser = %+v, %v; want cancelled", got.st, got.err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := site.count(); n != hits {
+		t.Errorf("%d requests after CancelUser returned", n-hits)
+	}
+	list, _, err := store.ListJobs(ctx, userID, spidergo.JobFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range list {
+		if j.Status != spidergo.StatusCancelled {
+			t.Errorf("job %s (%s) = %s, want cancelled", j.ID, j.Kind, j.Status)
+		}
+	}
+}
