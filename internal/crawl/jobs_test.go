@@ -2,11 +2,13 @@ package crawl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -177,3 +179,70 @@ func TestCancelUserStopsFetching(t *testing.T) {
 		}
 	}
 }
+
+// failingStore fails the writes a test names, to check that the service
+// reports what it could not save instead of dropping the error.
+type failingStore struct {
+	spidergo.Store
+	failStatus, failDelete bool
+}
+
+func (s failingStore) SetJobStatus(ctx context.Context, id, status, msg string, at time.Time) error {
+	if s.failStatus && status != spidergo.StatusRunning {
+		return errors.New("disk full")
+	}
+	return s.Store.SetJobStatus(ctx, id, status, msg, at)
+}
+
+func (s failingStore) DeleteJob(ctx context.Context, userID, id string) error {
+	if s.failDelete {
+		return errors.New("disk full")
+	}
+	return s.Store.DeleteJob(ctx, userID, id)
+}
+
+func TestJobsLogStoreFailures(t *testing.T) {
+	site := newTestSite(t, map[string]string{"/": page("home")})
+	tests := []struct {
+		name    string
+		store   failingStore
+		kind    string
+		url     string
+		wantLog string
+	}{
+		{"scrape status", failingStore{failStatus: true}, spidergo.KindScrape, site.URL + "/", "job status not saved"},
+		{"map status", failingStore{failStatus: true}, spidergo.KindMap, site.URL + "/", "job status not saved"},
+		{"refused map not deleted", failingStore{failDelete: true}, spidergo.KindMap, "http://10.0.0.1/", "refused job not deleted"},
+		{"refused scrape not deleted", failingStore{failDelete: true}, spidergo.KindScrape, "http://10.0.0.1/", "refused job not deleted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store := storetest.SQLite(t)
+			u := &spidergo.User{Email: "logs@example.com"}
+			if err := store.CreateUser(context.Background(), u); err != nil {
+				t.Fatal(err)
+			}
+			tt.store.Store = store
+			var logs strings.Builder
+			var mu sync.Mutex
+			log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				return logs.Write(p)
+			}), nil))
+			jobs := NewJobs(JobsConfig{Store: tt.store, Engine: NewEngine(EngineConfig{Fetcher: newTestFetcher(t, site.Server)}), Log: log,
+				Normalize: func(s string) (string, error) { n, _ := Normalize(s, false); return n, nil }})
+			defer jobs.Close()
+			jobs.Start(context.Background(), Actor{UserID: u.ID}, tt.kind, &api.Request{URL: tt.url})
+			mu.Lock()
+			defer mu.Unlock()
+			if !strings.Contains(logs.String(), tt.wantLog) || !strings.Contains(logs.String(), "disk full") {
+				t.Errorf("log = %q, want %q with the cause", logs.String(), tt.wantLog)
+			}
+		})
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
