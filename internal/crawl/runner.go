@@ -87,19 +87,6 @@ func NewRunner(cfg RunnerConfig) *Runner {
 		running: map[string]*runHandle{}, watch: map[string]map[chan struct{}]struct{}{}}
 }
 
-// Resume submits every queued or running job found in the store.
-func (r *Runner) Resume(ctx context.Context, jobs []*spidergo.Job) {
-	for _, j := range jobs {
-		r.log.Info("resuming job", "crid", j.ID, "kind", j.Kind, "status", j.Status)
-		r.mu.Lock()
-		if !r.closed {
-			r.waiting = append(r.waiting, j)
-		}
-		r.mu.Unlock()
-	}
-	r.schedule(ctx)
-}
-
 // Submit implements Scheduler.
 func (r *Runner) Submit(ctx context.Context, j *spidergo.Job) error {
 	r.mu.Lock()
@@ -109,7 +96,9 @@ func (r *Runner) Submit(ctx context.Context, j *spidergo.Job) error {
 	}
 	r.waiting = append(r.waiting, j)
 	r.mu.Unlock()
-	r.schedule(ctx)
+	// The job is queued now: a caller that goes away must not leave it
+	// waiting for the next job to finish.
+	r.schedule(context.WithoutCancel(ctx))
 	return nil
 }
 
