@@ -86,8 +86,10 @@ type JobsConfig struct {
 	// (default 2 minutes).
 	LeaseTTL time.Duration
 	// Scheduler builds the scheduler around the service's RunFunc; nil
-	// means the in-process Runner.
+	// means the in-process Runner, whose waiting jobs ask for a slot again
+	// every Poll (default 2 s).
 	Scheduler func(run RunFunc) Scheduler
+	Poll      time.Duration
 }
 
 // NewJobs builds the job service. It starts nothing: call Run (or Resume
@@ -114,7 +116,7 @@ func NewJobs(cfg JobsConfig) *Jobs {
 	if cfg.Scheduler != nil {
 		s.sched = cfg.Scheduler(s.RunJob)
 	} else {
-		s.sched = NewRunner(RunnerConfig{Store: cfg.Store, Log: cfg.Log, MaxPerUser: cfg.MaxPerUser, Now: cfg.Now, Run: s.RunJob})
+		s.sched = NewRunner(RunnerConfig{Store: cfg.Store, Log: cfg.Log, MaxPerUser: cfg.MaxPerUser, Now: cfg.Now, Run: s.RunJob, Poll: cfg.Poll})
 	}
 	return s
 }

@@ -246,3 +246,101 @@ func TestJobsLogStoreFailures(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestJobCapAcrossProcesses runs two job services over one database, as
+// two server processes would: a user's cap of one running job holds across
+// both, and a slot freed by one is taken by the other's waiting job.
+func TestJobCapAcrossProcesses(t *testing.T) {
+	site := newSlowSite(t)
+	store := storetest.SQLite(t)
+	ctx := context.Background()
+	u := &spidergo.User{Email: "cap@example.com"}
+	if err := store.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	normalize := func(s string) (string, error) { n, _ := Normalize(s, false); return n, nil }
+	var procs []*Jobs
+	for i := range 2 {
+		j := NewJobs(JobsConfig{Store: store, Engine: NewEngine(EngineConfig{Fetcher: newTestFetcher(t, site.Server)}), Normalize: normalize,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxPerUser: 1, Owner: fmt.Sprint("proc-", i), Poll: 20 * time.Millisecond})
+		t.Cleanup(j.Close)
+		procs = append(procs, j)
+	}
+	var ids []string
+	for i, p := range procs {
+		st, err := p.Start(ctx, Actor{UserID: u.ID}, spidergo.KindScrape, &api.Request{URL: site.URL + fmt.Sprintf("/slow/%d", i), Async: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, st.Envelope.CRID)
+	}
+	<-site.started
+	statuses := func() []string {
+		var out []string
+		for _, id := range ids {
+			j, err := store.JobByID(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, j.Status)
+		}
+		return out
+	}
+	time.Sleep(100 * time.Millisecond) // several polls of the waiting process
+	if got := statuses(); !(got[0] == spidergo.StatusRunning && got[1] == spidergo.StatusQueued) {
+		t.Fatalf("statuses = %v, want the first running and the second queued", got)
+	}
+	site.release <- struct{}{} // the first scrape ends, freeing the slot
+	select {
+	case <-site.started:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the second process never started its waiting job: %v", statuses())
+	}
+	site.release <- struct{}{}
+	deadline := time.Now().Add(5 * time.Second)
+	for got := statuses(); got[1] != spidergo.StatusCompleted; got = statuses() {
+		if time.Now().After(deadline) {
+			t.Fatalf("statuses = %v", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestRunResumesAndStops: Run continues the jobs a previous process left
+// queued, and returns once its context ends.
+func TestRunResumesAndStops(t *testing.T) {
+	site := newTestSite(t, map[string]string{"/": page("home")})
+	jobs, store, userID := newTestJobs(t, site.Server)
+	ctx := context.Background()
+	j := &spidergo.Job{UserID: userID, Kind: spidergo.KindScrape, URL: site.URL + "/", Status: spidergo.StatusQueued, Async: true,
+		Options: []byte(`{"url":"` + site.URL + `/"}`)}
+	if err := store.CreateJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- jobs.Run(runCtx) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := store.JobByID(ctx, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == spidergo.StatusCompleted && got.TotalPages == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("resumed job = %+v", got)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	select {
+	case err := <-ran:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}

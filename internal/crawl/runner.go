@@ -49,8 +49,11 @@ type Runner struct {
 	maxPerUser int
 	now        func() time.Time
 	run        RunFunc
+	poll       time.Duration
 
 	sched   sync.Mutex // serializes scheduling passes
+	polling bool
+	quit    chan struct{}
 	mu      sync.Mutex
 	closed  bool
 	running map[string]*runHandle
@@ -73,6 +76,9 @@ type RunnerConfig struct {
 	Now        func() time.Time
 	// Run runs one job (the Jobs service's lifecycle).
 	Run RunFunc
+	// Poll is how often waiting jobs ask for a slot again (default 2 s):
+	// a slot another process frees tells this one nothing.
+	Poll time.Duration
 }
 
 // NewRunner builds a runner.
@@ -83,8 +89,39 @@ func NewRunner(cfg RunnerConfig) *Runner {
 	if cfg.MaxPerUser <= 0 {
 		cfg.MaxPerUser = 1
 	}
-	return &Runner{store: cfg.Store, log: cfg.Log, maxPerUser: cfg.MaxPerUser, now: cfg.Now, run: cfg.Run,
-		running: map[string]*runHandle{}, watch: map[string]map[chan struct{}]struct{}{}}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 2 * time.Second
+	}
+	return &Runner{store: cfg.Store, log: cfg.Log, maxPerUser: cfg.MaxPerUser, now: cfg.Now, run: cfg.Run, poll: cfg.Poll,
+		quit: make(chan struct{}), running: map[string]*runHandle{}, watch: map[string]map[chan struct{}]struct{}{}}
+}
+
+// pollLocked starts, once, the loop that schedules waiting jobs now and
+// then until Close.
+func (r *Runner) pollLocked() {
+	if r.polling {
+		return
+	}
+	r.polling = true
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		t := time.NewTicker(r.poll)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.quit:
+				return
+			case <-t.C:
+				r.mu.Lock()
+				waiting := len(r.waiting) > 0
+				r.mu.Unlock()
+				if waiting {
+					r.schedule(context.Background())
+				}
+			}
+		}
+	}()
 }
 
 // Submit implements Scheduler.
@@ -95,6 +132,7 @@ func (r *Runner) Submit(ctx context.Context, j *spidergo.Job) error {
 		return nil // stored as queued: the next start resumes it
 	}
 	r.waiting = append(r.waiting, j)
+	r.pollLocked()
 	r.mu.Unlock()
 	// The job is queued now: a caller that goes away must not leave it
 	// waiting for the next job to finish.
@@ -254,6 +292,9 @@ func (r *Runner) watchers() int {
 // engine and webhook deliveries honour their contexts.
 func (r *Runner) Close() {
 	r.mu.Lock()
+	if !r.closed {
+		close(r.quit)
+	}
 	r.closed = true
 	for _, h := range r.running {
 		h.cancel(ErrShutdown)
