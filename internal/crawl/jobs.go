@@ -53,6 +53,7 @@ type Jobs struct {
 	now       func() time.Time
 	owner     string
 	leaseTTL  time.Duration
+	poll      time.Duration
 	sched     Scheduler
 
 	// base ends at Close: runs and webhook deliveries stop with it.
@@ -86,10 +87,12 @@ type JobsConfig struct {
 	// (default 2 minutes).
 	LeaseTTL time.Duration
 	// Scheduler builds the scheduler around the service's RunFunc; nil
-	// means the in-process Runner, whose waiting jobs ask for a slot again
-	// every Poll (default 2 s).
+	// means the in-process Runner.
 	Scheduler func(run RunFunc) Scheduler
-	Poll      time.Duration
+	// Poll is how often the in-process runner's waiting jobs ask for a
+	// slot again, and how often an async run checks whether another
+	// process cancelled or deleted its job (default 2 s).
+	Poll time.Duration
 }
 
 // NewJobs builds the job service. It starts nothing: call Run (or Resume
@@ -110,8 +113,11 @@ func NewJobs(cfg JobsConfig) *Jobs {
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = defaultLeaseTTL
 	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 2 * time.Second
+	}
 	s := &Jobs{store: cfg.Store, engine: cfg.Engine, hooks: cfg.Webhooks, normalize: cfg.Normalize, log: cfg.Log, now: cfg.Now,
-		owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, live: map[string]*runHandle{}}
+		owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, poll: cfg.Poll, live: map[string]*runHandle{}}
 	s.base, s.stop = context.WithCancelCause(context.Background())
 	if cfg.Scheduler != nil {
 		s.sched = cfg.Scheduler(s.RunJob)
@@ -316,7 +322,16 @@ func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 			s.log.Error("job unreadable", "crid", j.ID, "err", err)
 		}
 	}
+	ctx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		s.watchStatus(ctx, j.ID, stopRun)
+	}()
 	err = s.runEngine(ctx, j, o, s.storeQueue(j.ID), admitted, hooks)
+	stopRun(nil)
+	<-watched
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, ErrShutdown):
 		// Left running in the store: the next start resumes it.
@@ -327,6 +342,28 @@ func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 		s.finish(bg, j.ID, spidergo.StatusFailed, "internal", hooks)
 	default:
 		s.finish(bg, j.ID, spidergo.StatusCompleted, "", hooks)
+	}
+}
+
+// watchStatus stops a run with ErrCancelled when its job is cancelled or
+// deleted through another process, which cannot reach this run directly.
+func (s *Jobs) watchStatus(ctx context.Context, id string, stop context.CancelCauseFunc) {
+	t := time.NewTicker(s.poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		j, err := s.store.JobByID(ctx, id)
+		switch {
+		case spidergo.ErrorCode(err) == spidergo.ENOTFOUND, err == nil && j.Status == spidergo.StatusCancelled:
+			stop(ErrCancelled)
+			return
+		case err != nil && ctx.Err() == nil:
+			s.log.Warn("job status unreadable", "crid", id, "err", err)
+		}
 	}
 }
 
@@ -362,6 +399,9 @@ func (s *Jobs) finish(ctx context.Context, id, status, msg string, hooks *Delive
 	s.setStatus(ctx, id, status, msg)
 	s.sched.Changed(id)
 	j, err := s.store.JobByID(ctx, id)
+	if spidergo.ErrorCode(err) == spidergo.ENOTFOUND {
+		return nil, err // deleted by its user: nothing left to report
+	}
 	if err != nil {
 		s.log.Error("finished job unreadable", "crid", id, "err", err)
 		return nil, err
@@ -375,7 +415,9 @@ func (s *Jobs) finish(ctx context.Context, id, status, msg string, hooks *Delive
 }
 
 func (s *Jobs) setStatus(ctx context.Context, id, status, msg string) {
-	if err := s.store.SetJobStatus(ctx, id, status, msg, s.now()); err != nil && spidergo.ErrorCode(err) != spidergo.ECONFLICT {
+	// ECONFLICT: a status already final (a cancel) wins; ENOTFOUND: the
+	// user deleted the job meanwhile.
+	if err := s.store.SetJobStatus(ctx, id, status, msg, s.now()); err != nil && spidergo.ErrorCode(err) != spidergo.ECONFLICT && spidergo.ErrorCode(err) != spidergo.ENOTFOUND {
 		s.log.Error("job status not saved", "crid", id, "status", status, "err", err)
 	}
 }

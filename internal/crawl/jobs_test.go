@@ -344,3 +344,56 @@ func TestRunResumesAndStops(t *testing.T) {
 		t.Fatal("Run did not return after its context ended")
 	}
 }
+
+// TestCancelFromAnotherProcess: a job cancelled or deleted through one
+// process stops running in the process that runs it.
+func TestCancelFromAnotherProcess(t *testing.T) {
+	tests := []struct {
+		name string
+		stop func(p *Jobs, userID, id string) error
+	}{
+		{"cancel", func(p *Jobs, userID, id string) error { _, err := p.Cancel(context.Background(), userID, id); return err }},
+		{"delete", func(p *Jobs, userID, id string) error { return p.Delete(context.Background(), userID, id) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			site := newSlowSite(t)
+			store := storetest.SQLite(t)
+			ctx := context.Background()
+			u := &spidergo.User{Email: "other@example.com"}
+			if err := store.CreateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			normalize := func(s string) (string, error) { n, _ := Normalize(s, false); return n, nil }
+			var procs []*Jobs
+			for i := range 2 {
+				j := NewJobs(JobsConfig{Store: store, Engine: NewEngine(EngineConfig{Fetcher: newTestFetcher(t, site.Server)}), Normalize: normalize,
+					Log: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxPerUser: 1, Owner: fmt.Sprint("proc-", i), Poll: 20 * time.Millisecond})
+				t.Cleanup(j.Close)
+				procs = append(procs, j)
+			}
+			st, err := procs[0].Start(ctx, Actor{UserID: u.ID}, spidergo.KindCrawl, &api.Request{URL: site.URL, Async: true, Sitemap: "skip", MaxConcurrency: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			<-site.started
+			if err := tt.stop(procs[1], u.ID, st.Envelope.CRID); err != nil {
+				t.Fatal(err)
+			}
+			runner := procs[0].sched.(*Runner)
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				runner.mu.Lock()
+				n := len(runner.running)
+				runner.mu.Unlock()
+				if n == 0 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("the job still runs in the first process")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
+	}
+}

@@ -25,7 +25,7 @@ func TestKeepLease(t *testing.T) {
 	if _, err := store.AddFrontier(ctx, j.ID, []spidergo.FrontierEntry{{URL: "https://a.example/"}}); err != nil {
 		t.Fatal(err)
 	}
-	const ttl = 150 * time.Millisecond
+	const ttl = 500 * time.Millisecond
 	q := StoreQueue{Store: store, JobID: j.ID, Owner: "keeper", TTL: ttl, Now: time.Now}
 	if got, err := q.Claim(ctx, 1); err != nil || len(got) != 1 {
 		t.Fatalf("claim = %v, %v", got, err)
@@ -42,7 +42,7 @@ func TestKeepLease(t *testing.T) {
 		after func()
 		want  int
 	}{
-		{"lease kept past its length", func() { time.Sleep(3 * ttl) }, 0},
+		{"lease kept past its length", func() { time.Sleep(5 * ttl / 2) }, 0},
 		{"lease run out", func() { stop(); <-kept; time.Sleep(2 * ttl) }, 1},
 	}
 	for _, st := range steps {
