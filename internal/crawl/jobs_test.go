@@ -352,7 +352,10 @@ func TestCancelFromAnotherProcess(t *testing.T) {
 		name string
 		stop func(p *Jobs, userID, id string) error
 	}{
-		{"cancel", func(p *Jobs, userID, id string) error { _, err := p.Cancel(context.Background(), userID, id); return err }},
+		{"cancel", func(p *Jobs, userID, id string) error {
+			_, err := p.Cancel(context.Background(), userID, id)
+			return err
+		}},
 		{"delete", func(p *Jobs, userID, id string) error { return p.Delete(context.Background(), userID, id) }},
 	}
 	for _, tt := range tests {
