@@ -160,7 +160,7 @@ func TestStoreFalse(t *testing.T) {
 			}
 			crid := msg(body)["CRID"].(string)
 			_, got := e.call(t, "GET", "/v1/crawl/"+crid, "")
-			if msg(got)["TotalPages"] != float64(tt.wantPages) || len(pagesOf(got)) != 0 || msg(got)["Status"] != "completed" {
+			if msg(got)["TotalPages"] != float64(tt.wantPages) || msg(got)["Discovered"] != float64(tt.wantPages) || len(pagesOf(got)) != 0 || msg(got)["Status"] != "completed" {
 				t.Errorf("stored job = %v, want counts and no pages", msg(got))
 			}
 			var n int

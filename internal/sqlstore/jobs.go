@@ -33,6 +33,9 @@ func scanJob(row scanner) (*spidergo.Job, error) {
 	}
 	j.Options = json.RawMessage(opts)
 	j.CreatedAt, j.StartedAt, j.FinishedAt = fromMillis(created), fromMillis(started), fromMillis(finished)
+	// Every page was discovered; a job run with "store": false keeps no
+	// frontier, only its counts.
+	j.Discovered = max(j.Discovered, j.TotalPages)
 	return &j, nil
 }
 

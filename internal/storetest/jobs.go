@@ -446,8 +446,8 @@ func testCountPage(t *testing.T, s spidergo.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.TotalPages != 2 || got.TotalResponseTimeMS != 7 || got.TotalPayloadSize != 11 || got.Failed != 1 || got.Limit != 7 {
-		t.Errorf("job = %+v, want 2 pages, 7 ms, 11 bytes, 1 failed, limit 7", got)
+	if got.TotalPages != 2 || got.TotalResponseTimeMS != 7 || got.TotalPayloadSize != 11 || got.Failed != 1 || got.Limit != 7 || got.Discovered != 2 {
+		t.Errorf("job = %+v, want 2 pages (2 discovered), 7 ms, 11 bytes, 1 failed, limit 7", got)
 	}
 	if pages, _, _ := s.Pages(ctx, j.ID, "", 10); len(pages) != 0 {
 		t.Errorf("%d pages kept", len(pages))
