@@ -88,7 +88,7 @@ func (p *page) content(res *Result, opts Options, sel *selectors) error {
 		res.Text = toText(node)
 	}
 	if opts.wants(FormatHTML) {
-		res.HTML = toHTML(node)
+		res.HTML = sanitizeHTML(toHTML(node))
 	}
 	return nil
 }

@@ -130,11 +130,16 @@ func newPage(doc *html.Node, pageURL *url.URL) *page {
 		}
 	}
 	if p.baseHref != "" {
+		// A <base> that is not http(s) (javascript:, data:) would make every
+		// relative URL of the page unusable or hostile: it is ignored.
+		var u *whatwg.Url
+		var err error
 		if p.base != nil {
-			if u, err := p.urlParser.ParseRef(p.base.Href(false), p.baseHref); err == nil {
-				p.base = u
-			}
-		} else if u, err := p.urlParser.Parse(p.baseHref); err == nil {
+			u, err = p.urlParser.ParseRef(p.base.Href(false), p.baseHref)
+		} else {
+			u, err = p.urlParser.Parse(p.baseHref)
+		}
+		if err == nil && (u.Scheme() == "http" || u.Scheme() == "https") {
 			p.base = u
 		}
 	}
