@@ -10,8 +10,8 @@
 // The HTML is parsed once. Links, robots directives, metadata and structured
 // data are read from that tree first; the content stage then works on the same
 // tree and may change it (readability scores copies it makes itself and
-// leaves the tree usable for the fallback to the whole body). Links, NoIndex
-// and NoFollow are always filled because the crawler needs them; every other
+// leaves the tree usable for the fallback to the whole body). Links and
+// Robots are always filled because the crawler needs them; every other
 // output is computed only when its format is asked for, and the content
 // formats share one content selection.
 //
@@ -111,6 +111,10 @@ type Options struct {
 	// domain (blog.example.com for www.example.com) as internal. Without it
 	// only the page's own host is internal (a leading "www." ignored).
 	SubdomainsInternal bool
+	// RobotsHeaders are the values of the response's X-Robots-Tag headers,
+	// one entry per header line, as fetched; they are read into
+	// Result.Robots together with the page's robots meta tags.
+	RobotsHeaders []string
 }
 
 // DefaultOptions are the API's defaults: the default formats and only the
@@ -127,8 +131,8 @@ func (o Options) wants(format string) bool {
 }
 
 // Result is what Extract found in a page. Fields of formats that were not
-// asked for are left empty, except Links, NoIndex and NoFollow, which are
-// always filled.
+// asked for are left empty, except Links and Robots (and NoIndex and
+// NoFollow), which are always filled.
 type Result struct {
 	Title       string
 	Description string
@@ -152,8 +156,14 @@ type Result struct {
 	Products       []Product
 	StructuredData []any
 
-	// NoIndex and NoFollow are the page's robots directives from
-	// <meta name="robots"> (or name="spidergo").
+	// Robots are the page's robots directives, from its robots meta tags
+	// and Options.RobotsHeaders. They never remove content: a noindex page
+	// is extracted like any other, and the caller decides.
+	Robots Robots
+
+	// NoIndex and NoFollow repeat Robots.NoIndex and Robots.NoFollow.
+	//
+	// Deprecated: read Robots.
 	NoIndex  bool
 	NoFollow bool
 }

@@ -201,7 +201,8 @@ func (p *page) fill(res *Result, opts Options) {
 	res.Description = p.meta("description", "og:description", "twitter:description")
 	res.Language = p.language()
 	res.Canonical = p.canonical()
-	res.NoIndex, res.NoFollow = p.robots()
+	res.Robots = p.robots(opts.RobotsHeaders)
+	res.NoIndex, res.NoFollow = res.Robots.NoIndex, res.Robots.NoFollow
 	res.Links = p.links(opts.SubdomainsInternal)
 	if opts.wants(FormatImages) {
 		res.Images = p.imageURLs()
@@ -288,27 +289,6 @@ func (p *page) favicon() string {
 		}
 	}
 	return ""
-}
-
-// robots reads <meta name="robots"> and <meta name="spidergo">, the
-// directives addressed to every crawler and to SpiderGo's.
-func (p *page) robots() (noindex, nofollow bool) {
-	for _, m := range p.metas {
-		if m.key != "robots" && m.key != "spidergo" {
-			continue
-		}
-		for _, d := range strings.FieldsFunc(strings.ToLower(m.content), func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
-			switch d {
-			case "noindex":
-				noindex = true
-			case "nofollow":
-				nofollow = true
-			case "none":
-				noindex, nofollow = true, true
-			}
-		}
-	}
-	return noindex, nofollow
 }
 
 func (p *page) links(subdomains bool) Links {
