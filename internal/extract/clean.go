@@ -61,6 +61,9 @@ func countWords(s string) float64 {
 // of its ancestors.
 type cleaner struct {
 	memo map[*html.Node]textStats
+	// total is the word count of the content being cleaned when the
+	// passes began, the measure "a large part of the content" refers to.
+	total float64
 }
 
 func newCleaner() *cleaner { return &cleaner{memo: map[*html.Node]textStats{}} }
@@ -152,6 +155,7 @@ func hasBoilerHint(n *html.Node) bool {
 // cleanArticle removes the boilerplate readability left in its article.
 func (cl *cleaner) cleanArticle(art *html.Node) {
 	total := cl.stats(art).words
+	cl.total = total
 	if total == 0 {
 		return
 	}
@@ -166,12 +170,12 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			return false
 		case atom.Ul, atom.Ol, atom.Div, atom.Section, atom.Aside, atom.Nav:
 			s := cl.stats(n)
-			if s.linkDensity() > 0.5 && s.words < total/2 {
+			if s.linkDensity() > 0.5 && s.words < total/2 && !cl.repeatedItem(n, total) {
 				drop = append(drop, n)
 				return false
 			}
 		}
-		if (n.DataAtom == atom.P || n.DataAtom == atom.Div && !hasBlockChild(n)) && cl.isLinkLine(n) {
+		if (n.DataAtom == atom.P || n.DataAtom == atom.Div && !hasBlockChild(n)) && !cl.repeatedItem(n, total) && cl.isLinkLine(n) {
 			drop = append(drop, n)
 			return false
 		}
@@ -182,7 +186,7 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 		return true
 	})
 	for _, n := range drop {
-		if l := cl.labelBefore(n); l != nil {
+		if l := cl.labelBefore(n); l != nil && cl.introduces(l, n) {
 			cl.remove(l)
 		}
 		if n.Parent != nil {
@@ -191,6 +195,31 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 	}
 	cl.dropTeaserArticles(art)
 	cl.trimEdges(art)
+}
+
+// repeatedItem reports whether n is one item of a run of like siblings
+// (the same element with the same class, three or more): the rows of a
+// listing, the cards of a catalogue, the entries of a job board. Such an
+// item links to its own page by nature, so it is judged with its run, not
+// alone, when the run holds a third of the content or more.
+func (cl *cleaner) repeatedItem(n *html.Node, total float64) bool {
+	class := attr(n, "class")
+	if class == "" || n.Parent == nil || n.DataAtom == atom.P {
+		// Paragraphs share a class all through an article; a paragraph
+		// that is only a link is a pointer elsewhere whatever its class.
+		return false
+	}
+	like := 0
+	var words float64
+	for c := n.Parent.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && c.DataAtom == n.DataAtom && attr(c, "class") == class {
+			like++
+			words += cl.stats(c).words
+		}
+	}
+	// A run of cards that is a small part of the page is a related or
+	// more-stories strip beside the content, not the content.
+	return like >= 3 && words >= total/3
 }
 
 // trimEdges removes, from the start and from the end of the article, the
@@ -255,7 +284,7 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			c = nx
 			continue
 		}
-		if s.words <= *budget && cl.isEdgeJunk(c, s) {
+		if s.words <= *budget && (cl.isEdgeJunk(c, s) || fromEnd && dangling(c, s)) {
 			*budget -= s.words
 			cl.remove(c)
 			c = nx
@@ -271,6 +300,10 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 // list of links. Lists, tables and quotes are judged whole; their short
 // items are content.
 func (cl *cleaner) isEdgeJunk(n *html.Node, s textStats) bool {
+	if cl.repeatedItem(n, cl.total) {
+		// One row of a listing: it is judged with its run.
+		return false
+	}
 	if ld := s.linkDensity(); ld > 0.5 && s.words < 25 || ld > 0.9 || cl.isLinkList(n) {
 		return true
 	}
@@ -279,6 +312,21 @@ func (cl *cleaner) isEdgeJunk(n *html.Node, s textStats) bool {
 		return false
 	}
 	return isJunkLine(toText(n), s.words)
+}
+
+// dangling reports whether n, the last block of the article, is a short
+// line that announces what follows ("You may also like…", "Read more:")
+// when nothing follows it: what it announced was removed.
+func dangling(n *html.Node, s textStats) bool {
+	if s.words >= 10 || !blockAtoms[n.DataAtom] {
+		return false
+	}
+	switch n.DataAtom {
+	case atom.Table, atom.Blockquote, atom.Pre, atom.Ul, atom.Ol, atom.Dl:
+		return false
+	}
+	t := strings.TrimSpace(toText(n))
+	return strings.HasSuffix(t, ":") || strings.HasSuffix(t, "...") || strings.HasSuffix(t, "…") || strings.HasSuffix(t, "：")
 }
 
 // isContainer reports whether n merely groups blocks, so that edge
@@ -345,6 +393,12 @@ func (cl *cleaner) dropTeaserArticles(art *html.Node) {
 			main, best = n, w
 		}
 	}
+	if cl.titleLinked(main) {
+		// The largest article is itself a card, its title a link to its
+		// own page: the page lists peers (events, posts, products), and
+		// they are the content.
+		return
+	}
 	for _, n := range leaves {
 		if n == main {
 			continue
@@ -354,6 +408,30 @@ func (cl *cleaner) dropTeaserArticles(art *html.Node) {
 			cl.remove(n)
 		}
 	}
+}
+
+// titleLinked reports whether the first heading of n is a link: the
+// title of a card that leads to the item's own page.
+func (cl *cleaner) titleLinked(n *html.Node) bool {
+	var h *html.Node
+	walk(n, func(c *html.Node) bool {
+		if h != nil {
+			return false
+		}
+		if c.Type == html.ElementNode {
+			switch c.DataAtom {
+			case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+				h = c
+				return false
+			}
+		}
+		return true
+	})
+	if h == nil {
+		return false
+	}
+	s := cl.stats(h)
+	return s.words > 0 && s.linkDensity() > 0.9
 }
 
 func containsAtom(n *html.Node, a atom.Atom) bool {
@@ -464,6 +542,20 @@ func (cl *cleaner) stripBoilerplate(root *html.Node) *html.Node {
 		}
 	}
 	return root
+}
+
+// introduces reports whether label, the short line before the removed
+// block n, only announced it: a label is plain text ("Related stories",
+// "More:") and announces something larger than itself. A line that is a
+// link, or one followed by a block no longer than itself, is a title with
+// its details (a product card's name before its author line, an event's
+// name before its date) and stays.
+func (cl *cleaner) introduces(label, n *html.Node) bool {
+	ls := cl.stats(label)
+	if ls.linkDensity() >= 0.5 {
+		return false
+	}
+	return cl.stats(n).words > ls.words
 }
 
 // labelBefore returns the short label right before n ("More:", "Related
