@@ -119,6 +119,7 @@ var boilerHints = map[string]bool{
 	"timestamp": true, "date": true, "dateline": true,
 	"caption": true, "credit": true, "credits": true, "gallery": true, "slideshow": true,
 	"footer": true, "nav": true, "toolbar": true, "print": true, "cta": true,
+	"feedback": true,
 }
 
 // classWords splits the class and id of n into lower-case words
@@ -272,6 +273,11 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 		if s.words == 0 {
 			c = nx
 			continue
+		}
+		if cl.repeatedItem(c, cl.total) {
+			// The first or last card of a listing: its title and date
+			// are the item's, not the page's edge.
+			return true
 		}
 		if isContainer(c) && hasBlockChild(c) && s.words > 12 {
 			// A container: trim inside it, then stop if it kept text.

@@ -40,7 +40,7 @@ func TestListingsKeepTheirItems(t *testing.T) {
 				`<article class="event"><h3><a href="/e/1">The Tempest</a></h3><p>Shakespeare's last play, brought indoors by a touring company this spring. 7.30pm, £16.</p></article>` +
 				`<article class="event"><h3><a href="/e/2">Spring Ceilidh</a></h3><p>Live band and a caller, and no experience needed to join the dancing. 8pm, £10.</p></article>` +
 				`<article class="event"><h3><a href="/e/3">Printmaking for beginners</a></h3><p>A day workshop in lino cutting with a local artist, materials included. £45.</p></article></div>` + footer,
-			keep: []string{"Spring Ceilidh", "Printmaking for beginners", "A day workshop in lino cutting"},
+			keep: []string{"The Tempest", "Spring Ceilidh", "Printmaking for beginners", "A day workshop in lino cutting"},
 		},
 		{
 			name: "card titles before an author line",
@@ -49,6 +49,12 @@ func TestListingsKeepTheirItems(t *testing.T) {
 				`<li class="card"><h2><a href="/b/2">Waders of the Estuary</a></h2><p class="author">Tom Breck</p><p>A photographic guide to curlews, godwits and all their kin.</p></li>` +
 				`<li class="card"><h2><a href="/b/3">Owls of Britain</a></h2><p class="author">Gareth Pryce</p><p>All five resident species, with maps and recordings of their calls.</p></li></ul></section>` + footer,
 			keep: []string{"The Garden Birds Handbook", "Waders of the Estuary", "Owls of Britain"},
+		},
+		{
+			name: "page feedback widget",
+			body: chrome + `<main><h1>Buckets</h1>` + longStory.String() + `<div class="feedback"><p>Was this page helpful?</p><a href="/yes">Yes</a> <a href="/no">No</a></div>` + story(9) + `</main>` + footer,
+			keep: []string{"Paragraph 0 tells the story", "Paragraph 9 tells the story"},
+			drop: []string{"Was this page helpful?"},
 		},
 		{
 			name: "a story keeps dropping teaser cards and related strips",
