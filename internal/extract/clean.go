@@ -271,6 +271,10 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 		}
 		s := cl.stats(c)
 		if s.words == 0 {
+			if c.DataAtom == atom.Hr || c.DataAtom == atom.Br {
+				// A rule or break at the edge separates nothing.
+				cl.remove(c)
+			}
 			c = nx
 			continue
 		}

@@ -100,6 +100,12 @@ type Options struct {
 	// the documentation body, the product description) and drops navigation,
 	// headers, footers, banners, share widgets, comments and ads.
 	OnlyMainContent bool
+	// OmitHeadline leaves the headline out of the Markdown of the main
+	// content. Without it, when the main content has no <h1> of its own,
+	// the Markdown starts with the page's headline as "# Headline": the
+	// page's <h1> that matches its title, else og:title, else the <title>
+	// without the site name.
+	OmitHeadline bool
 	// IncludeTags are CSS selectors; when set, the content is only what they
 	// match (outermost matches, in document order) and main-content detection
 	// is not run.

@@ -21,6 +21,7 @@ type page struct {
 	elements int
 
 	title    string
+	h1s      []string // text of the page's first <h1> elements, see headline
 	htmlLang string
 	metas    []metaTag
 	heads    []linkTag // <link> elements
@@ -70,6 +71,12 @@ func newPage(doc *html.Node, pageURL *url.URL) *page {
 			// An <svg> may hold its own <title>; the document's is in <head>.
 			if p.title == "" && !inside(n, atom.Svg) {
 				p.title = collapseSpace(textOf(n))
+			}
+		case atom.H1:
+			if len(p.h1s) < 4 {
+				if t := collapseSpace(textOf(n)); t != "" && len(t) < 300 {
+					p.h1s = append(p.h1s, t)
+				}
 			}
 		case atom.Base:
 			if p.baseHref == "" {
