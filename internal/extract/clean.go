@@ -324,11 +324,14 @@ func (cl *cleaner) isEdgeJunk(n *html.Node, s textStats) bool {
 	return isJunkLine(toText(n), s.words)
 }
 
-// dangling reports whether n, the last block of the article, is a short
-// line that announces what follows ("You may also like…", "Read more:")
+// dangling reports whether n, the last block of the article, is a label of
+// a few words that announces what follows ("You may also like…", "Read more:")
 // when nothing follows it: what it announced was removed.
 func dangling(n *html.Node, s textStats) bool {
-	if s.words >= 10 || !blockAtoms[n.DataAtom] {
+	// Six words and more make a sentence that introduced something the
+	// reader still needs ("Twitter seemed a bit confused by the campaign:"
+	// before embedded posts the text format cannot show).
+	if s.words >= 6 || !blockAtoms[n.DataAtom] {
 		return false
 	}
 	switch n.DataAtom {

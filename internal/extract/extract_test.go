@@ -541,6 +541,12 @@ func TestConcurrentExtract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The hostile pages exercise the shared html sanitizer policy.
+	hostile, err := filepath.Glob(filepath.Join("testdata", "hostile", "*.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, hostile...)
 	u := mustURL(t, "https://example.com/page")
 	errs := make(chan error, len(files)*4)
 	for i := 0; i < 4; i++ {
