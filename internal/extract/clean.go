@@ -61,6 +61,7 @@ func countWords(s string) float64 {
 // of its ancestors.
 type cleaner struct {
 	memo map[*html.Node]textStats
+	runs map[runKey]run
 	// total is the word count of the content being cleaned when the
 	// passes began, the measure "a large part of the content" refers to.
 	total float64
@@ -210,17 +211,38 @@ func (cl *cleaner) repeatedItem(n *html.Node, total float64) bool {
 		// that is only a link is a pointer elsewhere whatever its class.
 		return false
 	}
-	like := 0
-	var words float64
-	for c := n.Parent.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == html.ElementNode && c.DataAtom == n.DataAtom && attr(c, "class") == class {
-			like++
-			words += cl.stats(c).words
+	// The run is measured once per parent, element and class, so that a
+	// parent with many like children costs one pass, not one per child.
+	key := runKey{n.Parent, n.DataAtom, class}
+	r, ok := cl.runs[key]
+	if !ok {
+		for c := n.Parent.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode && c.DataAtom == n.DataAtom && attr(c, "class") == class {
+				r.items++
+				r.words += cl.stats(c).words
+			}
 		}
+		if cl.runs == nil {
+			cl.runs = map[runKey]run{}
+		}
+		cl.runs[key] = r
 	}
 	// A run of cards that is a small part of the page is a related or
 	// more-stories strip beside the content, not the content.
-	return like >= 3 && words >= total/3
+	return r.items >= 3 && r.words >= total/3
+}
+
+// runKey names a run of like siblings: their parent, element and class.
+type runKey struct {
+	parent *html.Node
+	el     atom.Atom
+	class  string
+}
+
+// run is the size of a run of like siblings when first measured.
+type run struct {
+	items int
+	words float64
 }
 
 // trimEdges removes, from the start and from the end of the article, the
