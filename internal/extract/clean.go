@@ -62,6 +62,8 @@ func countWords(s string) float64 {
 type cleaner struct {
 	memo map[*html.Node]textStats
 	runs map[runKey]run
+	// thread is set when the content is a discussion, see markThread.
+	thread bool
 	// total is the word count of the content being cleaned when the
 	// passes began, the measure "a large part of the content" refers to.
 	total float64
@@ -150,8 +152,66 @@ func classWords(n *html.Node, fn func(string) bool) bool {
 	return false
 }
 
-func hasBoilerHint(n *html.Node) bool {
-	return classWords(n, func(w string) bool { return boilerHints[w] })
+func (cl *cleaner) hasBoilerHint(n *html.Node) bool {
+	return classWords(n, func(w string) bool { return boilerHints[w] && !(cl.thread && commentHints[w]) })
+}
+
+// commentHints are the class words of comment sections.
+var commentHints = map[string]bool{"comment": true, "comments": true, "disqus": true}
+
+// markThread decides whether the content under root is a discussion: its
+// comment sections hold at least as many words as everything else. Beside
+// an article, comments are boilerplate; on a forum or Q&A page, where the
+// opening post is short and the replies are what people came for, they
+// are the content, and the comment hints stop counting as boilerplate.
+func (cl *cleaner) markThread(root *html.Node) {
+	total := cl.stats(root).words
+	var comments, chrome float64
+	walk(root, func(n *html.Node) bool {
+		if n.Type != html.ElementNode || n == root {
+			return true
+		}
+		if classWords(n, func(w string) bool { return commentHints[w] }) {
+			comments += cl.stats(n).words
+			return false
+		}
+		if isChrome(n) {
+			// Menus, sidebars and footers are neither post nor reply.
+			chrome += cl.stats(n).words
+			return false
+		}
+		return true
+	})
+	cl.thread = comments > 0 && comments >= total-comments-chrome
+}
+
+// isPageChrome is isChrome for blocks inside an article: an article's own
+// header (<header>, class "header") holds its headline and standfirst and
+// is not the page's masthead.
+func isPageChrome(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.Header:
+		return false
+	case atom.Nav, atom.Footer, atom.Aside, atom.Form, atom.Iframe, atom.Svg:
+		return true
+	}
+	if layoutRoles[strings.ToLower(attr(n, "role"))] {
+		return true
+	}
+	return classWords(n, func(w string) bool { return layoutHints[w] && w != "header" && w != "masthead" })
+}
+
+// isChrome reports whether n is page chrome by its element, role or class:
+// navigation, headers, footers, asides, forms, banners, menus.
+func isChrome(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.Nav, atom.Header, atom.Footer, atom.Aside, atom.Form, atom.Iframe, atom.Svg:
+		return true
+	}
+	if layoutRoles[strings.ToLower(attr(n, "role"))] {
+		return true
+	}
+	return classWords(n, func(w string) bool { return layoutHints[w] })
 }
 
 // cleanArticle removes the boilerplate readability left in its article.
@@ -181,7 +241,7 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			drop = append(drop, n)
 			return false
 		}
-		if hasBoilerHint(n) && cl.stats(n).words < total/3 {
+		if (cl.hasBoilerHint(n) || isPageChrome(n)) && cl.stats(n).words < total/3 {
 			drop = append(drop, n)
 			return false
 		}
@@ -534,7 +594,7 @@ var layoutHints = map[string]bool{
 	"nav": true, "navbar": true, "navigation": true, "menu": true, "sidebar": true, "header": true,
 	"masthead": true, "footer": true, "breadcrumb": true, "breadcrumbs": true, "cookie": true,
 	"cookies": true, "consent": true, "gdpr": true, "banner": true, "popup": true, "modal": true,
-	"overlay": true, "skip": true, "toolbar": true, "widget": true,
+	"overlay": true, "skip": true, "toolbar": true, "widget": true, "rail": true,
 }
 
 var layoutRoles = map[string]bool{
@@ -554,17 +614,9 @@ func (cl *cleaner) stripBoilerplate(root *html.Node) *html.Node {
 		if n.Type != html.ElementNode || n == root {
 			return true
 		}
-		chrome := false
-		switch n.DataAtom {
-		case atom.Nav, atom.Header, atom.Footer, atom.Aside, atom.Form, atom.Iframe, atom.Svg:
-			chrome = true
-		}
-		if layoutRoles[strings.ToLower(attr(n, "role"))] {
-			chrome = true
-		}
-		if !chrome && classWords(n, func(w string) bool { return layoutHints[w] || boilerHints[w] }) {
-			chrome = true
-		}
+		chrome := isChrome(n) || classWords(n, func(w string) bool {
+			return boilerHints[w] && !(cl.thread && commentHints[w])
+		})
 		if chrome && cl.stats(n).words <= total/2 {
 			drop = append(drop, n)
 			return false

@@ -57,6 +57,25 @@ func TestListingsKeepTheirItems(t *testing.T) {
 			drop: []string{"Was this page helpful?"},
 		},
 		{
+			name: "a forum thread keeps its replies",
+			body: chrome + `<div class="layout"><div class="left-rail"><a href="/">Home</a> <a href="/popular">Popular</a> <h4>Recent communities</h4><a href="/r/hiking">r/hiking</a></div><div class="main-col">` +
+				`<div class="post"><h1>Best first tent for two?</h1><p>Budget is about £150. Mostly campsites in summer, maybe the Lakes.</p></div>` +
+				`<div id="comments" class="comments">` +
+				`<div class="comment"><a href="/u/a">pitchperfect</a> · 3d<p>Get a tunnel tent with a porch, it keeps the rain off your boots.</p></div>` +
+				`<div class="comment"><a href="/u/b">drizzle</a> · 3d<p>Check the hydrostatic head, 3000 mm minimum for British summers.</p></div>` +
+				`<div class="comment"><a href="/u/c">oakfire</a> · 2d<p>Buy second hand. Half the price and already proven waterproof.</p></div></div></div>` +
+				`<div class="right-rail"><h3>About Community</h3><p>Camping in the UK: kit, sites and wild camping law.</p><p>48.2k members</p></div></div>` + footer,
+			keep: []string{"Budget is about £150.", "Get a tunnel tent with a porch", "Check the hydrostatic head", "Buy second hand."},
+			drop: []string{"48.2k members", "Recent communities"},
+		},
+		{
+			name: "comments beside a long story still go",
+			body: chrome + `<main><article><h1>Main story</h1>` + longStory.String() + `</article>` +
+				`<section id="comments" class="comments"><div class="comment"><p>First! Great read.</p></div><div class="comment"><p>I disagree with all of this.</p></div></section></main>` + footer,
+			keep: []string{"Paragraph 5 tells the story"},
+			drop: []string{"Great read", "I disagree"},
+		},
+		{
 			name: "a story keeps dropping teaser cards and related strips",
 			body: chrome + `<main><article class="story"><h1>Main story</h1>` + longStory.String() + `</article>` +
 				`<article class="teaser"><h3><a href="/other-1">Another story entirely</a></h3><p>Its short summary.</p></article>` +
