@@ -23,6 +23,11 @@
 // finds too little, the page body stripped of navigation, headers, footers and
 // asides is used instead.
 //
+// The html format is passed through an allow-list sanitizer (bluemonday) as
+// its last step, because browsers render it; see sanitize.go for what it
+// keeps. Robots directives (Result.Robots) are reported, never acted on:
+// content is extracted whatever they say.
+//
 // Hostile input is bounded: bodies above [MaxInputBytes] are refused, trees
 // nested deeper than the HTML parser accepts are flattened, documents with more
 // than [MaxElements] elements skip main-content scoring, and any panic inside
