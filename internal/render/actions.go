@@ -107,13 +107,9 @@ func (t *tab) scroll(a Action) error {
 			if err != nil {
 				return err
 			}
-			t.waitIdle(t.b.cfg.IdleWait)
-			after, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.documentElement.scrollHeight`))
-			if err != nil {
+			grew, err := t.waitGrowth(h)
+			if err != nil || !grew {
 				return err
-			}
-			if after <= h {
-				return nil
 			}
 		}
 		return nil
@@ -163,4 +159,34 @@ func (t *tab) screenshot(full bool) ([]byte, error) {
 		return nil, newError(KindScreenshotTooLarge, "", fmt.Errorf("the screenshot is %d bytes, more than %d", len(r.Data), t.b.cfg.MaxScreenshotBytes))
 	}
 	return r.Data, nil
+}
+
+// growthWait is how long a scroll waits for the page to grow before it
+// counts as the bottom.
+const growthWait = time.Second
+
+// waitGrowth waits until the page is taller than h (lazy content came in)
+// or growthWait passes with the network quiet.
+func (t *tab) waitGrowth(h float64) (bool, error) {
+	deadline := time.Now().Add(growthWait)
+	for {
+		if err := sleep(t.ctx, 100*time.Millisecond); err != nil {
+			return false, err
+		}
+		now, err := chromedp.Run(t.ctx, chromedp.Evaluate[float64](`document.documentElement.scrollHeight`))
+		if err != nil {
+			return false, err
+		}
+		if now > h {
+			return true, nil
+		}
+		if time.Now().After(deadline) {
+			t.mu.Lock()
+			busy := len(t.inflight) > 0
+			t.mu.Unlock()
+			if !busy || time.Now().After(deadline.Add(t.b.cfg.IdleWait)) {
+				return false, nil
+			}
+		}
+	}
 }

@@ -123,6 +123,14 @@ func (b *Browser) Close() error {
 	return b.proxy.close()
 }
 
+// debugf receives chromedp's own messages, which concern tabs closed at
+// their deadline and the like: worth seeing when debugging only.
+func (b *Browser) debugf(format string, args ...any) {
+	if b.cfg.Debugf != nil {
+		b.cfg.Debugf(format, args...)
+	}
+}
+
 func (b *Browser) logf(format string, args ...any) {
 	if b.cfg.Logf != nil {
 		b.cfg.Logf(format, args...)
@@ -223,7 +231,7 @@ func (b *Browser) instance(ctx context.Context) (*instance, error) {
 // start launches a browser process and waits until it answers.
 func (b *Browser) start(ctx context.Context) (*instance, error) {
 	allocCtx, cancelAll := chromedp.NewExecAllocator(context.Background(), b.flags()...)
-	bctx, cancel := chromedp.NewContext(allocCtx)
+	bctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithErrorf(b.debugf), chromedp.WithLogf(b.debugf))
 	inst := &instance{ctx: bctx, cancel: cancel, cancelAll: cancelAll}
 	type started struct {
 		ua  string

@@ -69,6 +69,8 @@ type Config struct {
 	// Logf, when set, receives the browser's start, crash and restart
 	// messages.
 	Logf func(format string, args ...any)
+	// Debugf, when set, receives the DevTools client's own messages.
+	Debugf func(format string, args ...any)
 }
 
 // DefaultConcurrency is the number of tabs used when Config.Concurrency is
