@@ -25,7 +25,8 @@ type proxy struct {
 	tr       *http.Transport
 	dialWait time.Duration
 
-	refused atomic.Int64
+	refused atomic.Int64 // dials the guard refused
+	service atomic.Int64 // dials to the browser's own services, refused
 	tunnels sync.WaitGroup
 	mu      sync.Mutex
 	conns   map[net.Conn]struct{}
@@ -69,7 +70,40 @@ func startProxy(g Guard) (*proxy, error) {
 // addr is the proxy's "127.0.0.1:port".
 func (p *proxy) addr() string { return p.ln.Addr().String() }
 
+// browserServiceHosts are the endpoints Chromium calls on its own (sign-in
+// checks, component and update services, safe browsing), some of them
+// whatever the command line says. They are never dialled: the proxy
+// carries pages' requests only.
+var browserServiceHosts = map[string]bool{
+	"accounts.google.com":                  true,
+	"update.googleapis.com":                true,
+	"clientservices.googleapis.com":        true,
+	"safebrowsing.googleapis.com":          true,
+	"sb-ssl.google.com":                    true,
+	"optimizationguide-pa.googleapis.com":  true,
+	"content-autofill.googleapis.com":      true,
+	"android.clients.google.com":           true,
+	"redirector.gvt1.com":                  true,
+	"edgedl.me.gvt1.com":                   true,
+	"clients1.google.com":                  true,
+	"clients2.google.com":                  true,
+	"clients3.google.com":                  true,
+	"clients4.google.com":                  true,
+	"clients5.google.com":                  true,
+	"clients6.google.com":                  true,
+	"clients2.googleusercontent.com":       true,
+	"chromewebstore.googleapis.com":        true,
+	"passwordsleakcheck-pa.googleapis.com": true,
+}
+
+// errBrowserService refuses the browser's own background traffic.
+var errBrowserService = errors.New("the browser's own service traffic is not carried")
+
 func (p *proxy) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	if host, _, err := net.SplitHostPort(addr); err == nil && browserServiceHosts[strings.TrimSuffix(strings.ToLower(host), ".")] {
+		p.service.Add(1)
+		return nil, errBrowserService
+	}
 	ctx, cancel := context.WithTimeout(ctx, p.dialWait)
 	defer cancel()
 	c, err := p.guard.DialContext(ctx, network, addr)
