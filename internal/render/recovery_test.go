@@ -1,0 +1,162 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+var (
+	slowArrived = make(chan struct{}, 1)
+	slowRelease = make(chan struct{})
+)
+
+func init() {
+	// /slow answers only when the test lets it, so a render is surely in
+	// progress when the browser is killed.
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case slowArrived <- struct{}{}:
+		default:
+		}
+		select {
+		case <-slowRelease:
+		case <-r.Context().Done():
+		case <-time.After(15 * time.Second):
+		}
+		fmt.Fprint(w, "<html><body>slow</body></html>")
+	})
+}
+
+func TestBrowserCrashRecovery(t *testing.T) {
+	f := browserFixture(t)
+	// Make sure a browser runs, and find its process.
+	mustRender(t, f.b, Request{URL: f.url("/js")})
+	f.b.mu.Lock()
+	inst := f.b.inst
+	f.b.mu.Unlock()
+	proc := chromedp.FromContext(inst.ctx).Browser.Process()
+	if proc == nil {
+		t.Fatal("no browser process")
+	}
+	restarts := f.b.Status().Restarts
+
+	errc := make(chan error, 1)
+	go func() {
+		_, err := f.b.Render(context.Background(), Request{URL: f.url("/slow")})
+		errc <- err
+	}()
+	select {
+	case <-slowArrived:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the slow page was never requested")
+	}
+	if err := proc.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	select {
+	case err := <-errc:
+		wantKind(t, err, KindRenderError)
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("the render noticed the dead browser after %s", took)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the render did not end after the browser was killed")
+	}
+
+	res := mustRender(t, f.b, Request{URL: f.url("/js")})
+	if !strings.Contains(res.HTML, "Built by a script") {
+		t.Errorf("the render after the crash failed:\n%s", res.HTML)
+	}
+	if st := f.b.Status(); st.Restarts <= restarts || !st.Running {
+		t.Errorf("status after the crash: %+v, want a restart and a running browser", st)
+	}
+}
+
+var (
+	poolMu      sync.Mutex
+	poolActive  int
+	poolPeak    int
+	poolServed  atomic.Int64
+	poolRelease = 300 * time.Millisecond
+)
+
+func init() {
+	mux.HandleFunc("/pool/", func(w http.ResponseWriter, r *http.Request) {
+		poolMu.Lock()
+		poolActive++
+		poolPeak = max(poolPeak, poolActive)
+		poolMu.Unlock()
+		time.Sleep(poolRelease)
+		poolMu.Lock()
+		poolActive--
+		poolMu.Unlock()
+		poolServed.Add(1)
+		fmt.Fprintf(w, `<html><body><script>document.body.innerHTML = "<h1>page %s</h1>";</script></body></html>`, strings.TrimPrefix(r.URL.Path, "/pool/"))
+	})
+}
+
+func TestPoolBoundsConcurrentPages(t *testing.T) {
+	f := browserFixture(t)
+	const pages = 8
+	var wg sync.WaitGroup
+	errs := make([]error, pages)
+	htmls := make([]string, pages)
+	for i := range pages {
+		wg.Go(func() {
+			group := "small"
+			if i%2 == 0 {
+				group = "big"
+			}
+			res, err := f.b.Render(context.Background(), Request{URL: f.url(fmt.Sprintf("/pool/%d", i)), Group: group})
+			errs[i] = err
+			if res != nil {
+				htmls[i] = res.HTML
+			}
+		})
+	}
+	wg.Wait()
+	for i := range pages {
+		if errs[i] != nil {
+			t.Errorf("page %d: %v", i, errs[i])
+		} else if want := fmt.Sprintf("<h1>page %d</h1>", i); !strings.Contains(htmls[i], want) {
+			t.Errorf("page %d lacks %q", i, want)
+		}
+	}
+	poolMu.Lock()
+	peak := poolPeak
+	poolMu.Unlock()
+	if peak > f.b.cfg.Concurrency {
+		t.Errorf("%d pages loaded at once through a pool of %d", peak, f.b.cfg.Concurrency)
+	}
+	if peak < 2 {
+		t.Errorf("the pool of %d never ran 2 pages at once", f.b.cfg.Concurrency)
+	}
+	if st := f.b.Status(); st.Busy != 0 || st.Waiting != 0 {
+		t.Errorf("status after the renders: %+v", st)
+	}
+}
+
+func TestCanceledRender(t *testing.T) {
+	f := browserFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-slowArrived
+		cancel()
+	}()
+	_, err := f.b.Render(ctx, Request{URL: f.url("/slow")})
+	wantKind(t, err, KindCanceled)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("a canceled render should wrap context.Canceled: %v", err)
+	}
+	mustRender(t, f.b, Request{URL: f.url("/js")})
+}
