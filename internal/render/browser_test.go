@@ -22,6 +22,22 @@ fetch("/api/who").then(r => r.text()).then(t => { const p = document.createEleme
 	})
 }
 
+func init() {
+	mux.HandleFunc("/gone", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, `<html><body><script>document.body.innerHTML = "<h1>No such page</h1>";</script></body></html>`)
+	})
+}
+
+func TestRenderErrorStatusIsStillAPage(t *testing.T) {
+	f := browserFixture(t)
+	res, err := f.b.Render(context.Background(), Request{URL: f.url("/gone")})
+	wantKind(t, err, "http_4xx")
+	if res == nil || res.StatusCode != http.StatusNotFound || !strings.Contains(res.HTML, "<h1>No such page</h1>") {
+		t.Fatalf("a 404 should come back rendered with its status: %+v", res)
+	}
+}
+
 func TestRenderScriptBuiltPage(t *testing.T) {
 	f := browserFixture(t)
 	res := mustRender(t, f.b, Request{URL: f.url("/js"), Header: http.Header{"X-Token": {"t1"}}})

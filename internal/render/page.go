@@ -139,12 +139,22 @@ func (b *Browser) Render(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	res, err := b.renderPage(ctx, inst, u, &req)
+	if err == nil && res.StatusCode >= 400 {
+		// As with fetch.Fetch, an error answer is still a page.
+		kind := fetch.KindHTTP4xx
+		if res.StatusCode >= 500 {
+			kind = fetch.KindHTTP5xx
+		}
+		err = &fetch.Error{Kind: kind, URL: res.FinalURL, StatusCode: res.StatusCode, Err: fmt.Errorf("server answered %d", res.StatusCode)}
+	}
 	if res != nil {
 		res.Timing.Queued = queued
 		res.Timing.Total = time.Since(start)
 	}
 	switch KindOf(err) {
 	case "":
+		b.rendered.Add(1)
+	case fetch.KindHTTP4xx, fetch.KindHTTP5xx:
 		b.rendered.Add(1)
 	case KindRenderError, KindTimeout:
 		b.failed.Add(1)

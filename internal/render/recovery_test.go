@@ -87,7 +87,7 @@ var (
 	poolActive  int
 	poolPeak    int
 	poolServed  atomic.Int64
-	poolRelease = 300 * time.Millisecond
+	poolRelease = 200 * time.Millisecond
 )
 
 func init() {
@@ -96,6 +96,19 @@ func init() {
 		poolActive++
 		poolPeak = max(poolPeak, poolActive)
 		poolMu.Unlock()
+		// Hold the page until a second one is loading too (or a while
+		// passes), so a pool of two is seen running two pages at once
+		// however slowly tabs open on a busy machine.
+		deadline := time.Now().Add(1500 * time.Millisecond)
+		for time.Now().Before(deadline) {
+			poolMu.Lock()
+			both := poolActive >= 2
+			poolMu.Unlock()
+			if both {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 		time.Sleep(poolRelease)
 		poolMu.Lock()
 		poolActive--

@@ -51,9 +51,10 @@
 // # Errors
 //
 // Like fetch.Fetch, Render can return a Result together with an error: a
-// page that rendered, but whose wait_for selector never appeared or one of
-// whose actions failed, comes back with its DOM and an *[Error] saying
-// which step failed and why. [KindOf] reads the kind of any error Render
+// page answered with a 4xx or 5xx status comes back with a *fetch.Error of
+// kind http_4xx or http_5xx, and a page that rendered but whose wait_for
+// selector never appeared or one of whose actions failed comes back with
+// its DOM and an *[Error] saying which step failed and why. [KindOf] reads the kind of any error Render
 // returns, including the fetch kinds (blocked_address, robots_disallowed,
 // invalid_url) it passes through.
 package render
