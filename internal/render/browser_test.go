@@ -16,6 +16,8 @@ func init() {
 <script>
 document.getElementById("root").innerHTML = "<p id=made>Built by a script</p>";
 fetch("/api/who").then(r => r.text()).then(t => { const p = document.createElement("p"); p.id = "who"; p.textContent = t; document.body.append(p); });
+const third = new URLSearchParams(location.search).get("third");
+if (third) fetch(third).then(r => r.text()).then(t => { const p = document.createElement("p"); p.id = "third"; p.textContent = t; document.body.append(p); });
 </script></body></html>`)
 	mux.HandleFunc("/api/who", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "token=%s", r.Header.Get("X-Token"))
@@ -40,13 +42,15 @@ func TestRenderErrorStatusIsStillAPage(t *testing.T) {
 
 func TestRenderScriptBuiltPage(t *testing.T) {
 	f := browserFixture(t)
-	res := mustRender(t, f.b, Request{URL: f.url("/js"), Header: http.Header{"X-Token": {"t1"}}})
-	for _, want := range []string{`<p id="made">Built by a script</p>`, `<p id="who">token=t1</p>`, "<!DOCTYPE html>"} {
+	third := f.third.URL + "/echo"
+	res := mustRender(t, f.b, Request{URL: f.url("/js?third=" + third), Header: http.Header{"X-Token": {"t1"}}})
+	// The caller's header reaches the page's own host, never a third party.
+	for _, want := range []string{`<p id="made">Built by a script</p>`, `<p id="who">token=t1</p>`, `<p id="third">third-party token=""</p>`, "<!DOCTYPE html>"} {
 		if !strings.Contains(res.HTML, want) {
 			t.Errorf("rendered DOM lacks %q:\n%s", want, res.HTML)
 		}
 	}
-	if res.StatusCode != 200 || res.ContentType != "text/html" || res.FinalURL != f.url("/js") {
+	if res.StatusCode != 200 || res.ContentType != "text/html" || res.FinalURL != f.url("/js?third="+third) {
 		t.Errorf("status %d, type %q, final URL %q", res.StatusCode, res.ContentType, res.FinalURL)
 	}
 	if res.Timing.Total <= 0 || res.Timing.Load <= 0 {

@@ -82,6 +82,7 @@ func (c *canary) addr() string { return c.ln.Addr().String() }
 // shared machine's CPU.
 type fixture struct {
 	site   *httptest.Server
+	third  *httptest.Server // another allowed host (127.0.0.2), a third party to the site
 	canary *canary
 	guard  *loopbackOnly
 	b      *Browser
@@ -92,6 +93,12 @@ var (
 	fix     *fixture
 	fixErr  error
 	mux     = http.NewServeMux()
+
+	// thirdParty echoes the X-Token header it got, to anyone (CORS).
+	thirdParty = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		fmt.Fprintf(w, "third-party token=%q", r.Header.Get("X-Token"))
+	})
 )
 
 // browserFixture returns the shared fixture, or skips the test when
@@ -107,9 +114,18 @@ func browserFixture(t *testing.T) *fixture {
 	fixOnce.Do(func() {
 		f := &fixture{}
 		f.site = httptest.NewServer(mux)
+		f.third = httptest.NewUnstartedServer(thirdParty)
+		ln, err := net.Listen("tcp", "127.0.0.2:0")
+		if err != nil {
+			fixErr = err
+			return
+		}
+		f.third.Listener.Close()
+		f.third.Listener = ln
+		f.third.Start()
 		f.canary = newCanary(t)
 		fe, err := fetch.New(fetch.Config{
-			Allow:    []string{f.site.Listener.Addr().String()},
+			Allow:    []string{f.site.Listener.Addr().String(), f.third.Listener.Addr().String()},
 			Resolver: noDNS{},
 		})
 		if err != nil {
@@ -151,6 +167,7 @@ func TestMain(m *testing.M) {
 	if fix != nil {
 		fix.b.Close()
 		fix.site.Close()
+		fix.third.Close()
 		fix.canary.ln.Close()
 	}
 	os.Exit(code)

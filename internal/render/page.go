@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net/http"
 	"net/textproto"
 	"net/url"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/spidergo/spidergo/internal/fetch"
 )
@@ -56,7 +58,16 @@ var (
 	errCrashed  = errors.New("the tab crashed")
 )
 
-// validate checks the request's options and returns the normalized URL.
+// refusedHeaders are the headers a caller may not set: the browser owns the
+// connection, the host and the encoding, as the fetcher does.
+var refusedHeaders = map[string]bool{
+	"Host": true, "Connection": true, "Keep-Alive": true, "Proxy-Connection": true,
+	"Proxy-Authenticate": true, "Proxy-Authorization": true, "Te": true, "Trailer": true,
+	"Transfer-Encoding": true, "Upgrade": true, "Content-Length": true, "Accept-Encoding": true,
+}
+
+// validate checks the request's options, puts its header names in
+// canonical form and returns the normalized URL.
 func (b *Browser) validate(req *Request) (*url.URL, error) {
 	u, err := b.guard.Check(req.URL)
 	if err != nil {
@@ -67,6 +78,22 @@ func (b *Browser) validate(req *Request) (*url.URL, error) {
 	}
 	if req.Wait < 0 || req.Timeout < 0 {
 		return nil, invalid("negative wait or timeout")
+	}
+	if len(req.Header) > 0 {
+		hdr := make(http.Header, len(req.Header))
+		for name, values := range req.Header {
+			canon := textproto.CanonicalMIMEHeaderKey(name)
+			if !httpguts.ValidHeaderFieldName(name) || refusedHeaders[canon] {
+				return nil, invalid("header %q may not be set", name)
+			}
+			for _, v := range values {
+				if !httpguts.ValidHeaderFieldValue(v) {
+					return nil, invalid("invalid value for header %q", canon)
+				}
+				hdr.Add(canon, v)
+			}
+		}
+		req.Header = hdr
 	}
 	if len(req.Actions) > b.cfg.MaxActions {
 		return nil, invalid("%d actions, at most %d are allowed", len(req.Actions), b.cfg.MaxActions)

@@ -228,8 +228,12 @@ func TestValidateRequest(t *testing.T) {
 	good := Request{URL: "https://example.com/", Actions: []Action{
 		{Type: ActionWait, Milliseconds: 10}, {Type: ActionPress, Key: "Enter"}, {Type: ActionScroll, Direction: "bottom"},
 	}}
+	good.Header = http.Header{"x-token": {"t"}}
 	if _, err := b.validate(&good); err != nil {
 		t.Fatalf("a good request was refused: %v", err)
+	}
+	if good.Header.Get("X-Token") != "t" || len(good.Header["X-Token"]) != 1 {
+		t.Errorf("header names should be canonical after validation: %v", good.Header)
 	}
 	for name, req := range map[string]Request{
 		"too many actions": {URL: "https://example.com/", Actions: make([]Action, 4)},
@@ -238,6 +242,8 @@ func TestValidateRequest(t *testing.T) {
 		"unknown key":      {URL: "https://example.com/", Actions: []Action{{Type: ActionPress, Key: "NoSuchKey"}}},
 		"bad direction":    {URL: "https://example.com/", Actions: []Action{{Type: ActionScroll, Direction: "left"}}},
 		"negative wait":    {URL: "https://example.com/", Wait: -time.Second},
+		"host header":      {URL: "https://example.com/", Header: http.Header{"Host": {"intranet"}}},
+		"bad header value": {URL: "https://example.com/", Header: http.Header{"X-A": {"a\r\nb"}}},
 	} {
 		if _, err := b.validate(&req); KindOf(err) != KindInvalidRequest {
 			t.Errorf("%s: %v, want %s", name, err, KindInvalidRequest)
