@@ -1,13 +1,18 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -172,4 +177,94 @@ func TestCanceledRender(t *testing.T) {
 		t.Errorf("a canceled render should wrap context.Canceled: %v", err)
 	}
 	mustRender(t, f.b, Request{URL: f.url("/js")})
+}
+
+// renderers returns the pids of the renderer processes of the browser
+// process root (Linux /proc).
+func renderers(t *testing.T, root int) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	parent := map[int]int{}
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// "pid (comm) state ppid ..."; comm may hold spaces.
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) > 1 {
+			parent[pid], _ = strconv.Atoi(fields[1])
+		}
+	}
+	var out []int
+	for pid := range parent {
+		cmd, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+		if err != nil || !bytes.Contains(cmd, []byte("--type=renderer")) {
+			continue
+		}
+		for p := parent[pid]; p > 1; p = parent[p] {
+			if p == root {
+				out = append(out, pid)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func init() {
+	sitePage("/crash-me", `<html><body><p>about to crash</p><script>fetch("/slow");</script></body></html>`)
+}
+
+func TestTabCrashRecovery(t *testing.T) {
+	f := browserFixture(t)
+	mustRender(t, f.b, Request{URL: f.url("/js")})
+	f.b.mu.Lock()
+	inst := f.b.inst
+	f.b.mu.Unlock()
+	root := chromedp.FromContext(inst.ctx).Browser.Process().Pid
+	restarts := f.b.Status().Restarts
+
+	errc := make(chan error, 1)
+	go func() {
+		// The page loads, then waits on /slow: its renderer is alive and
+		// busy when it is killed.
+		_, err := f.b.Render(context.Background(), Request{URL: f.url("/crash-me"), Actions: []Action{{Type: ActionWait, Milliseconds: 10000}}})
+		errc <- err
+	}()
+	select {
+	case <-slowArrived:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the page never requested /slow")
+	}
+	pids := renderers(t, root)
+	if len(pids) == 0 {
+		t.Fatal("found no renderer process of the browser")
+	}
+	for _, pid := range pids {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+	select {
+	case err := <-errc:
+		wantKind(t, err, KindRenderError)
+		if !strings.Contains(err.Error(), "crashed") {
+			t.Errorf("the error should say the tab crashed: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the render did not end after its tab crashed")
+	}
+	res := mustRender(t, f.b, Request{URL: f.url("/js")})
+	if !strings.Contains(res.HTML, "Built by a script") {
+		t.Errorf("the render after the tab crash failed:\n%s", res.HTML)
+	}
+	if st := f.b.Status(); st.Restarts != restarts {
+		t.Errorf("a tab crash restarted the browser (%d → %d restarts); only the tab should go", restarts, st.Restarts)
+	}
 }
