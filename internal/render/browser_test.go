@@ -43,7 +43,13 @@ func TestRenderErrorStatusIsStillAPage(t *testing.T) {
 func TestRenderScriptBuiltPage(t *testing.T) {
 	f := browserFixture(t)
 	third := f.third.URL + "/echo"
-	res := mustRender(t, f.b, Request{URL: f.url("/js?third=" + third), Header: http.Header{"X-Token": {"t1"}}})
+	res := mustRender(t, f.b, Request{URL: f.url("/js?third=" + third), Header: http.Header{"X-Token": {"t1"}}, Delay: 10 * time.Millisecond})
+	f.limiter.mu.Lock()
+	calls := strings.Join(f.limiter.calls, ",")
+	f.limiter.mu.Unlock()
+	if !strings.Contains(calls, "127.0.0.1 10ms") {
+		t.Errorf("the render did not take the per-host limiter for 127.0.0.1 with its delay: %q", calls)
+	}
 	// The caller's header reaches the page's own host, never a third party.
 	for _, want := range []string{`<p id="made">Built by a script</p>`, `<p id="who">token=t1</p>`, `<p id="third">third-party token=""</p>`, "<!DOCTYPE html>"} {
 		if !strings.Contains(res.HTML, want) {

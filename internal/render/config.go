@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spidergo/spidergo/internal/fetch"
 )
 
 // Defaults for the zero values of Config.
@@ -60,6 +62,10 @@ type Config struct {
 	// (and of images when no screenshot is asked), which saves time and
 	// memory without changing the DOM.
 	LoadAllResources bool
+	// Limiter, when set, holds each page's host for the whole render
+	// under the per-host limits HTTP fetches use: pass the limiter given
+	// to fetch.Config.Limiter so browser and HTTP traffic share them.
+	Limiter fetch.HostLimiter
 	// UserAgent, when set, replaces Chromium's own on desktop pages.
 	UserAgent string
 	// ExtraFlags are added to Chromium's command line ("name" or

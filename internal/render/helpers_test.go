@@ -81,11 +81,12 @@ func (c *canary) addr() string { return c.ln.Addr().String() }
 // tests, which run one after another: a browser start costs a second of a
 // shared machine's CPU.
 type fixture struct {
-	site   *httptest.Server
-	third  *httptest.Server // another allowed host (127.0.0.2), a third party to the site
-	canary *canary
-	guard  *loopbackOnly
-	b      *Browser
+	site    *httptest.Server
+	third   *httptest.Server // another allowed host (127.0.0.2), a third party to the site
+	canary  *canary
+	guard   *loopbackOnly
+	limiter *recordingLimiter
+	b       *Browser
 }
 
 var (
@@ -133,12 +134,14 @@ func browserFixture(t *testing.T) *fixture {
 			return
 		}
 		f.guard = &loopbackOnly{Fetcher: fe}
+		f.limiter = &recordingLimiter{HostLimiter: fetch.NewMemoryLimiter(2)}
 		f.b, err = New(Config{
 			ChromiumPath: os.Getenv("SPIDERGO_CHROMIUM_PATH"),
 			Concurrency:  2,
 			PageTimeout:  20 * time.Second,
 			MaxWait:      3 * time.Second,
 			IdleWait:     time.Second,
+			Limiter:      f.limiter,
 		}, f.guard)
 		if err != nil {
 			fixErr = err
@@ -191,4 +194,18 @@ func wantKind(t *testing.T, err error, kind string) {
 	if kind != KindOf(nil) && errors.As(err, &re) && re.Kind != kind {
 		t.Fatalf("Error.Kind %q, want %q", re.Kind, kind)
 	}
+}
+
+// recordingLimiter records the hosts and delays renders asked for.
+type recordingLimiter struct {
+	fetch.HostLimiter
+	mu    sync.Mutex
+	calls []string
+}
+
+func (l *recordingLimiter) Acquire(ctx context.Context, host string, delay time.Duration) (func(), error) {
+	l.mu.Lock()
+	l.calls = append(l.calls, fmt.Sprintf("%s %s", host, delay))
+	l.mu.Unlock()
+	return l.HostLimiter.Acquire(ctx, host, delay)
 }

@@ -145,14 +145,25 @@ func (b *Browser) Render(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	delay := req.Delay
 	if req.RespectRobots {
-		allowed, _, err := b.guard.Robots(ctx, u)
+		allowed, crawlDelay, err := b.guard.Robots(ctx, u)
 		if err != nil {
 			return nil, err
 		}
 		if !allowed {
 			return nil, &fetch.Error{Kind: fetch.KindRobotsDisallowed, URL: u.String(), Err: errors.New("robots.txt disallows this URL")}
 		}
+		delay = max(delay, crawlDelay)
+	}
+	if b.cfg.Limiter != nil {
+		// The page's host is held for the whole render, under the same
+		// per-host limits as HTTP fetches, before a tab is taken.
+		release, err := b.cfg.Limiter.Acquire(ctx, strings.ToLower(u.Hostname()), delay)
+		if err != nil {
+			return nil, newError(KindCanceled, u.String(), err)
+		}
+		defer release()
 	}
 	if err := b.slots.acquire(ctx, req.Group); err != nil {
 		return nil, newError(KindCanceled, u.String(), err)

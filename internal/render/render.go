@@ -96,6 +96,10 @@ type Request struct {
 	Header http.Header
 	// RespectRobots makes the navigation obey robots.txt.
 	RespectRobots bool
+	// Delay is the minimum gap between page starts on this host asked
+	// for by the caller (a crawl's delay_ms); with Config.Limiter set, the
+	// gap used is the larger of Delay and robots.txt's Crawl-delay.
+	Delay time.Duration
 	// Group names who asks (a job ID): when tabs are short, waiting groups
 	// are served in turn, so one big crawl does not starve a small scrape.
 	Group string
