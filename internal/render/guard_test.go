@@ -94,9 +94,15 @@ func TestBlockedNavigation(t *testing.T) {
 			t.Errorf("Render(%s): kind %q (%v), want blocked_address or invalid_url", u, k, err)
 		}
 	}
+	// A name is resolved by the guard, not by the browser (here it
+	// resolves to nothing), and the page gets the fetcher's kind.
+	_, err := f.b.Render(context.Background(), Request{URL: "http://intranet.example/"})
+	wantKind(t, err, fetch.KindDNSError)
+	_, err = f.b.Render(context.Background(), Request{URL: "https://intranet.example/"})
+	wantKind(t, err, fetch.KindDNSError)
 	// A redirect of the navigation into a refused address is refused
 	// by the interception.
-	_, err := f.b.Render(context.Background(), Request{URL: f.url("/to-canary")})
+	_, err = f.b.Render(context.Background(), Request{URL: f.url("/to-canary")})
 	wantKind(t, err, fetch.KindBlockedAddress)
 	if n := f.canary.conns.Load(); n != 0 {
 		t.Fatalf("the canary saw %d connection(s)", n)

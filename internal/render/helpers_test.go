@@ -26,8 +26,9 @@ func (noDNS) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error
 }
 
 // loopbackOnly is the tests' safety net around the real guard: a dial to
-// anything but a loopback IP literal fails and is recorded, so a guard bug
-// can never send a packet off the machine.
+// an IP literal that is not loopback fails and is recorded, so a guard bug
+// can never send a packet off the machine. Names go to the fetcher, whose
+// resolver (noDNS) resolves none.
 type loopbackOnly struct {
 	*fetch.Fetcher
 	mu      sync.Mutex
@@ -40,7 +41,12 @@ func (g *loopbackOnly) DialContext(ctx context.Context, network, addr string) (n
 		return nil, err
 	}
 	ip, err := netip.ParseAddr(host)
-	if err != nil || !ip.IsLoopback() {
+	if err != nil {
+		// A name: the fetcher resolves it with noDNS, which knows none,
+		// so it cannot lead anywhere.
+		return g.Fetcher.DialContext(ctx, network, addr)
+	}
+	if !ip.IsLoopback() {
 		g.mu.Lock()
 		g.refused = append(g.refused, addr)
 		g.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"net"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -218,7 +219,8 @@ type tab struct {
 	blocked atomic.Int64
 
 	mu       sync.Mutex
-	navErr   error // why the main document was refused
+	navErr   error  // why the main document was refused
+	lastMain string // the URL of the main document's last request
 	inflight map[network.RequestID]bool
 	changed  time.Time
 	handlers sync.WaitGroup
@@ -357,6 +359,9 @@ func (t *tab) run(res *Result) error {
 	if err != nil {
 		var le *chromedp.LoadError
 		if errors.As(err, &le) {
+			if perr := t.b.proxy.recentFailure(hostPort(t.mainURL())); perr != nil && fetch.KindOf(perr) != "" {
+				return perr
+			}
 			return newError(KindRenderError, t.seed.String(), fmt.Errorf("navigation failed: %s", le.ErrorText))
 		}
 		return err
@@ -490,6 +495,32 @@ func (t *tab) done(id network.RequestID) {
 	t.mu.Unlock()
 }
 
+// mainURL is the URL the main frame asked for last (after redirects).
+func (t *tab) mainURL() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.lastMain == "" {
+		return t.seed.String()
+	}
+	return t.lastMain
+}
+
+// hostPort is u's "host:port", with the scheme's default port.
+func hostPort(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
 func (t *tab) navError() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -508,6 +539,11 @@ func (t *tab) decide(ev cdpfetch.EventRequestPaused) {
 		chromedp.Call(ctx, cdpfetch.ContinueRequest, cdpfetch.ContinueRequestParams{RequestID: ev.RequestID, Headers: headers}) //nolint:errcheck
 	}
 	main := ev.ResourceType == network.ResourceTypeDocument && ev.FrameID == t.mainID
+	if main && ev.ResponseStatusCode == 0 && ev.ResponseErrorReason == "" {
+		t.mu.Lock()
+		t.lastMain = ev.Request.URL
+		t.mu.Unlock()
+	}
 	if ev.ResponseStatusCode != 0 || ev.ResponseErrorReason != "" {
 		// A document's answer: refuse downloads.
 		for _, h := range ev.ResponseHeaders {

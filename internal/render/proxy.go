@@ -25,12 +25,13 @@ type proxy struct {
 	tr       *http.Transport
 	dialWait time.Duration
 
-	refused atomic.Int64 // dials the guard refused
-	service atomic.Int64 // dials to the browser's own services, refused
-	tunnels sync.WaitGroup
-	mu      sync.Mutex
-	conns   map[net.Conn]struct{}
-	closed  bool
+	refused  atomic.Int64 // dials the guard refused
+	service  atomic.Int64 // dials to the browser's own services, refused
+	tunnels  sync.WaitGroup
+	mu       sync.Mutex
+	conns    map[net.Conn]struct{}
+	failures map[string]failure // recent dial failures by host:port
+	closed   bool
 }
 
 // hopHeaders are removed when a plain HTTP request is forwarded (RFC 9110
@@ -45,7 +46,7 @@ func startProxy(g Guard) (*proxy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("render: starting the browser's proxy: %w", err)
 	}
-	p := &proxy{guard: g, ln: ln, dialWait: 15 * time.Second, conns: map[net.Conn]struct{}{}}
+	p := &proxy{guard: g, ln: ln, dialWait: 15 * time.Second, conns: map[net.Conn]struct{}{}, failures: map[string]failure{}}
 	p.tr = &http.Transport{
 		// Never a proxy from the environment: the guard must see the
 		// target's address.
@@ -109,8 +110,40 @@ func (p *proxy) dial(ctx context.Context, network, addr string) (net.Conn, error
 	c, err := p.guard.DialContext(ctx, network, addr)
 	if err != nil {
 		p.refused.Add(1)
+		p.remember(addr, err)
 	}
 	return c, err
+}
+
+// maxRemembered bounds the table of recent dial failures.
+const maxRemembered = 1024
+
+// remember keeps why a dial to addr failed, so a failed navigation can be
+// reported with the guard's kind (blocked_address, dns_error…) rather
+// than as a browser error.
+func (p *proxy) remember(addr string, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.failures) >= maxRemembered {
+		clear(p.failures)
+	}
+	p.failures[strings.ToLower(addr)] = failure{err: err, at: time.Now()}
+}
+
+// recentFailure returns the error of a dial to addr in the last minute.
+func (p *proxy) recentFailure(addr string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f, ok := p.failures[strings.ToLower(addr)]
+	if !ok || time.Since(f.at) > time.Minute {
+		return nil
+	}
+	return f.err
+}
+
+type failure struct {
+	err error
+	at  time.Time
 }
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +169,15 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := p.tr.RoundTrip(out)
 	if err != nil {
-		http.Error(w, "refused or unreachable: "+err.Error(), http.StatusBadGateway)
+		// No answer at all, so the browser reports a network error (and
+		// the renderer the dial's kind) rather than a page from us.
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, herr := hj.Hijack(); herr == nil {
+				c.Close()
+				return
+			}
+		}
+		http.Error(w, "refused or unreachable", http.StatusBadGateway)
 		return
 	}
 	defer resp.Body.Close()
@@ -154,7 +195,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (p *proxy) connect(w http.ResponseWriter, r *http.Request) {
 	upstream, err := p.dial(r.Context(), "tcp", r.Host)
 	if err != nil {
-		http.Error(w, "refused or unreachable: "+err.Error(), http.StatusBadGateway)
+		http.Error(w, "refused or unreachable", http.StatusBadGateway)
 		return
 	}
 	hj, ok := w.(http.Hijacker)
