@@ -110,7 +110,7 @@ var (
 
 // browserFixture returns the shared fixture, or skips the test when
 // Chromium is not installed.
-func browserFixture(t *testing.T) *fixture {
+func browserFixture(t testing.TB) *fixture {
 	t.Helper()
 	if err := Available(Config{ChromiumPath: os.Getenv("SPIDERGO_CHROMIUM_PATH")}); err != nil {
 		t.Skipf("chromium not installed: %v", err)
