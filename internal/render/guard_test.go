@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -132,6 +133,10 @@ func init() {
 		w.Header().Set("Content-Disposition", `attachment; filename="spidergo-test-download.bin"`)
 		fmt.Fprint(w, strings.Repeat("x", 4096))
 	})
+	mux.HandleFunc("/report.pdf", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/pdf")
+		io.WriteString(w, "%PDF-1.4\n%%EOF\n")
+	})
 	sitePage("/download-link", `<html><body><a id="dl" href="/file.bin" download>get</a><p>page with a download</p></body></html>`)
 }
 
@@ -139,6 +144,9 @@ func TestDownloadsRefused(t *testing.T) {
 	f := browserFixture(t)
 	_, err := f.b.Render(context.Background(), Request{URL: f.url("/file.bin")})
 	wantKind(t, err, KindDownloadRefused)
+	// A document that is no web page is left to the HTTP fetcher.
+	_, err = f.b.Render(context.Background(), Request{URL: f.url("/report.pdf")})
+	wantKind(t, err, fetch.KindUnsupportedContent)
 
 	res := mustRender(t, f.b, Request{URL: f.url("/download-link"), Actions: []Action{{Type: ActionClick, Selector: "#dl"}, {Type: ActionWait, Milliseconds: 500}}})
 	if !strings.Contains(res.HTML, "page with a download") {

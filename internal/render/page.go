@@ -555,6 +555,18 @@ func (t *tab) decide(ev cdpfetch.EventRequestPaused) {
 				return
 			}
 		}
+		if main && (ev.ResponseStatusCode < 300 || ev.ResponseStatusCode >= 400) {
+			// Only documents a browser renders into a DOM: a PDF, an image
+			// or an archive is the HTTP fetcher's business.
+			for _, h := range ev.ResponseHeaders {
+				if strings.EqualFold(h.Name, "Content-Type") && !renderable(h.Value) {
+					mt, _, _ := mime.ParseMediaType(h.Value)
+					t.setNavErr(&fetch.Error{Kind: fetch.KindUnsupportedContent, URL: ev.Request.URL, StatusCode: int(ev.ResponseStatusCode), Err: fmt.Errorf("%s is not rendered in the browser", mt)})
+					fail(network.ErrorReasonAborted)
+					return
+				}
+			}
+		}
 		proceed(nil)
 		return
 	}
@@ -605,6 +617,20 @@ func (t *tab) setNavErr(err error) {
 		t.navErr = err
 	}
 	t.mu.Unlock()
+}
+
+// renderable reports whether a main document of this Content-Type is
+// worth a browser: HTML, XHTML, SVG, XML and plain text.
+func renderable(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return true // let the browser sniff what the server could not name
+	}
+	switch mt {
+	case "text/html", "application/xhtml+xml", "image/svg+xml", "application/xml", "text/xml", "text/plain":
+		return true
+	}
+	return false
 }
 
 func isAttachment(v string) bool {

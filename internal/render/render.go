@@ -46,7 +46,11 @@
 //     answered with Content-Disposition: attachment is refused
 //     ([KindDownloadRefused]).
 //   - robots.txt is obeyed for the navigation when Request.RespectRobots is
-//     set.
+//     set, and with Config.Limiter the page's host is held under the
+//     fetcher's per-host limits for the whole render.
+//   - Only web documents are rendered: a main document of another type
+//     (PDF, image, JSON) fails with fetch's unsupported_content, so the
+//     caller keeps its HTTP answer for it.
 //
 // # Errors
 //
