@@ -41,6 +41,30 @@ type Job struct {
 	CreatedAt           time.Time
 	StartedAt           time.Time
 	FinishedAt          time.Time
+	// Async jobs run in the background and count against the user's
+	// running-jobs cap; sync ones run inside their request.
+	Async bool
+	// Limit is the most pages the job may hold.
+	Limit int
+	// Progress, computed by the store from the frontier and the pages.
+	Discovered int // URLs admitted to the frontier
+	Queued     int // admitted, not yet fetched
+	InFlight   int // being fetched
+	Failed     int // pages stored with an error
+}
+
+// JobFilter narrows a list of jobs.
+type JobFilter struct {
+	Status string // "" for every status
+	Cursor string // "" for the start
+	Limit  int
+}
+
+// Lease is a worker's claim on frontier entries: who holds them and until
+// when. A claim whose lease has run out belongs to nobody.
+type Lease struct {
+	Owner string
+	Until time.Time
 }
 
 // Finished reports whether the job can no longer change.
@@ -86,6 +110,9 @@ type Page struct {
 	Formats []string
 }
 
+// Failed reports whether the page carries an error or an HTTP error status.
+func (p *Page) Failed() bool { return p.Error != "" || p.StatusCode >= 400 }
+
 // Product is one product found on a page. Its JSON names are what
 // extract's golden files hold; the API writes api.Product.
 type Product struct {
@@ -123,32 +150,50 @@ type JobStore interface {
 	Job(ctx context.Context, userID, id string) (*Job, error)
 	// JobByID returns any job, for the runner.
 	JobByID(ctx context.Context, id string) (*Job, error)
-	// ListJobs returns userID's jobs newest first, after the cursor.
-	ListJobs(ctx context.Context, userID, cursor string, limit int) (jobs []*Job, next string, err error)
+	// ListJobs returns userID's jobs newest first, after the filter's
+	// cursor, of the filter's status when it names one.
+	ListJobs(ctx context.Context, userID string, f JobFilter) (jobs []*Job, next string, err error)
 	DeleteJob(ctx context.Context, userID, id string) error
 	// SetJobStatus moves a job on; times are set when non-zero. A finished
 	// job is never moved again (a cancel wins over a late completion).
 	SetJobStatus(ctx context.Context, id, status, errMsg string, at time.Time) error
 	// UnfinishedJobs returns queued and running jobs, oldest first.
 	UnfinishedJobs(ctx context.Context) ([]*Job, error)
+	// ClaimJobSlot moves a queued async job to running if its user has
+	// fewer than maxRunning async jobs running, atomically: racing workers
+	// never start more. It reports false when the user is at the cap; a job
+	// already running holds its slot and reports true; a finished job is
+	// ECONFLICT.
+	ClaimJobSlot(ctx context.Context, id string, maxRunning int, at time.Time) (bool, error)
 
 	// AddFrontier admits entries not seen before in the job and reports
 	// which were new. Admission is atomic per URL.
 	AddFrontier(ctx context.Context, jobID string, entries []FrontierEntry) (added []bool, err error)
-	// ClaimFrontier marks up to n queued entries as in flight, in admission
-	// order, and returns them.
-	ClaimFrontier(ctx context.Context, jobID string, n int) ([]FrontierEntry, error)
-	// RequeueFrontier puts a job's in-flight entries back in the queue (after
-	// a restart) and returns how many entries the job has admitted.
-	RequeueFrontier(ctx context.Context, jobID string) (admitted int, err error)
+	// ClaimFrontier marks up to n queued entries as in flight under the
+	// lease, in admission order, and returns them. Concurrent claims never
+	// return one entry twice.
+	ClaimFrontier(ctx context.Context, jobID string, lease Lease, n int) ([]FrontierEntry, error)
+	// ExtendLease moves the end of owner's live claims in the job to until.
+	ExtendLease(ctx context.Context, jobID string, lease Lease) error
+	// RequeueFrontier puts back in the queue the job's in-flight entries
+	// that owner held or whose lease has run out (after a restart, or a
+	// worker lost), never another worker's live claims, and returns how
+	// many entries the job has admitted.
+	RequeueFrontier(ctx context.Context, jobID, owner string) (admitted int, err error)
 	// SavePage stores the page of an in-flight entry, marks the entry done
 	// and adds the page to the job's totals, all at once.
 	SavePage(ctx context.Context, jobID string, p *Page) error
+	// CountPage adds a page to the job's totals without keeping it (jobs
+	// run with "store": false).
+	CountPage(ctx context.Context, jobID string, p *Page) error
 	// AddSkipped counts URLs a job left out, by reason.
 	AddSkipped(ctx context.Context, jobID string, skipped map[string]int) error
 	// Pages returns a job's pages in the order they were stored, after the
 	// cursor ("" for the start).
 	Pages(ctx context.Context, jobID, cursor string, limit int) (pages []*Page, next string, err error)
+	// FailedPages is Pages restricted to pages that carry an error or an
+	// HTTP error status.
+	FailedPages(ctx context.Context, jobID, cursor string, limit int) (pages []*Page, next string, err error)
 	// CachedPage returns userID's most recent error-free page of url
 	// fetched at or after since; ENOTFOUND when there is none.
 	CachedPage(ctx context.Context, userID, url string, since time.Time) (*Page, error)

@@ -44,6 +44,9 @@ type Request struct {
 	// or link text gives, to the answer.
 	IncludeTitles bool     `json:"include_titles,omitempty"`
 	Webhook       *Webhook `json:"webhook,omitempty"`
+	// Store false answers a synchronous request without keeping its pages;
+	// the job row keeps its counts only.
+	Store *bool `json:"store,omitempty"`
 }
 
 // IsAsync reports whether the request asked for "async": true.
@@ -77,7 +80,15 @@ type Envelope struct {
 	FinishedAt          *Time          `json:"FinishedAt,omitempty"`
 	Skipped             map[string]int `json:"Skipped,omitempty"`
 	Error               string         `json:"Error,omitempty"`
-	Next                string         `json:"Next"`
+	// Progress: URLs admitted to the frontier, those still waiting, those
+	// being fetched, pages stored with an error, and the most pages the job
+	// may hold (Limit), so clients can show a percentage.
+	Discovered int    `json:"Discovered"`
+	Queued     int    `json:"Queued"`
+	InFlight   int    `json:"InFlight"`
+	Failed     int    `json:"Failed"`
+	Limit      int    `json:"Limit"`
+	Next       string `json:"Next"`
 	// Pages is always present in answers that carry results ([] when
 	// empty) and left out of job heads (history, events), where it is nil.
 	Pages []*Page `json:"Pages,omitzero"`
@@ -152,7 +163,25 @@ type Product struct {
 	Brand        string `json:"brand,omitempty"`
 }
 
-// History is the answer of GET /v1/history: job heads, newest first.
+// JobErrors is the answer of GET /v1/crawl/{crid}/errors: the job's failed
+// pages and the URLs robots.txt refused, in the order they were stored.
+type JobErrors struct {
+	Errors        []PageError `json:"errors"`
+	RobotsBlocked []string    `json:"robots_blocked"`
+	Next          string      `json:"next"`
+}
+
+// PageError is one failed page: its error code, a sentence when there is
+// one, and the HTTP status it got (0 when no answer came).
+type PageError struct {
+	URL         string `json:"url"`
+	Error       string `json:"error"`
+	ErrorDetail string `json:"error_detail,omitempty"`
+	StatusCode  int    `json:"status_code"`
+}
+
+// History is the answer of GET /v1/history and GET /v1/crawl: job heads,
+// newest first.
 type History struct {
 	Jobs []*Envelope `json:"jobs"`
 	Next string      `json:"next"`

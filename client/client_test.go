@@ -117,7 +117,9 @@ func TestRoutes(t *testing.T) {
 		call func() (any, error)
 		want seen
 	}{
-		{"crawl", func() (any, error) { return c.Crawl(ctx, &api.Request{URL: "https://example.com", Async: api.Ptr(true)}) },
+		{"crawl", func() (any, error) {
+			return c.Crawl(ctx, &api.Request{URL: "https://example.com", Async: api.Ptr(true)})
+		},
 			seen{method: "POST", path: "/v1/crawl", body: api.Request{URL: "https://example.com"}}},
 		{"start crawl", func() (any, error) { return c.StartCrawl(ctx, req) },
 			seen{method: "POST", path: "/v1/crawl", body: api.Request{URL: "https://example.com", Limit: api.Ptr(5), Async: api.Ptr(true)}}},

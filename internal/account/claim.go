@@ -63,7 +63,7 @@ func (s *Service) claim(ctx context.Context, u *spidergo.User, how claimPath) er
 	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return err
 	}
-	jobs, _, err := s.store.ListJobs(ctx, u.ID, "", maxClaimJobs)
+	jobs, _, err := s.store.ListJobs(ctx, u.ID, spidergo.JobFilter{Limit: maxClaimJobs})
 	if err != nil {
 		// The claim stands; the mail goes out without the job list.
 		s.log.Error("listing jobs for the claim mail failed", "user_id", u.ID, "err", err)

@@ -28,6 +28,9 @@ type Config struct {
 	Providers map[string]*oauth.Provider
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CancelJobs stops a user's running jobs (and waits until they stop
+	// fetching) before the account is deleted; nil when nothing runs jobs.
+	CancelJobs func(ctx context.Context, userID string) error
 }
 
 // Service applies the account rules over a store.
@@ -40,6 +43,7 @@ type Service struct {
 	providers           map[string]*oauth.Provider
 	requireVerification bool
 	limits              throttles
+	cancelJobs          func(ctx context.Context, userID string) error
 
 	// dummyHash is verified against when a login names no account, so that
 	// the answer takes as long as for a wrong password.
@@ -61,6 +65,7 @@ func New(store spidergo.Store, mailer mail.Mailer, log *slog.Logger, cfg Config)
 		providers:           cfg.Providers,
 		requireVerification: cfg.RequireEmailVerification,
 		limits:              defaultThrottles(),
+		cancelJobs:          cfg.CancelJobs,
 	}
 	if s.now == nil {
 		s.now = time.Now

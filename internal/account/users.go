@@ -121,6 +121,13 @@ func (s *Service) Register(ctx context.Context, n NewUser, addr netip.Addr) (*sp
 // Delete deletes an account. Its sessions, codes, identities, keys and
 // history go with it by foreign-key cascade.
 func (s *Service) Delete(ctx context.Context, userID string) error {
+	// Running jobs go first, or they would go on fetching for an account
+	// that no longer exists.
+	if s.cancelJobs != nil {
+		if err := s.cancelJobs(ctx, userID); err != nil {
+			return err
+		}
+	}
 	if err := s.store.DeleteUser(ctx, userID); err != nil && !errors.Is(err, spidergo.ErrNotFound) {
 		return err
 	}

@@ -71,7 +71,7 @@ type App struct {
 	Fetcher  *fetch.Fetcher
 	Engine   *crawl.Engine
 	Webhooks *crawl.Webhooks
-	Runner   *crawl.Runner
+	Jobs     *crawl.Jobs
 	Accounts *account.Service
 	Keys     *apikey.Service
 	Trials   *apikey.TrialCounter
@@ -119,19 +119,6 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 			return nil, err
 		}
 	}
-	a.Accounts = account.New(a.Store, mailer, log, account.Config{
-		RequireEmailVerification: cfg.RequireEmailVerification,
-		PasswordParams:           opts.PasswordParams,
-		Providers:                providers(cfg),
-		Now:                      now,
-	})
-	counter := opts.Quota
-	if counter == nil {
-		counter = apikey.NewCounter(a.Store, a.Redis)
-	}
-	a.Keys = apikey.New(a.Store, counter, log, apikey.Config{DailyLimit: cfg.APIKeyDailyLimit, MaxPerUser: cfg.APIKeyMaxPerUser, Now: now})
-	a.Trials = apikey.NewTrialCounter(cfg.TrialDailyLimit)
-
 	fc := fetch.Config{UserAgent: cfg.UserAgent, Allow: cfg.FetchAllow, Ports: cfg.FetchPorts, MaxBodyBytes: cfg.FetchMaxBody}
 	if a.Redis != nil {
 		// Per-host politeness shared by every process on this Redis.
@@ -143,13 +130,27 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Engine = crawl.NewEngine(crawl.EngineConfig{Fetcher: a.Fetcher, Cache: a.Store, Now: now})
 	a.Webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: a.Fetcher, Secrets: a.Store, Log: log, Now: now, Backoff: opts.WebhookBackoff})
 	f := a.Fetcher
-	a.Runner = crawl.NewRunner(crawl.RunnerConfig{Store: a.Store, Engine: a.Engine, Log: log,
+	a.Jobs = crawl.NewJobs(crawl.JobsConfig{Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
 		Normalize:  func(raw string) (string, error) { return server.NormalizeURL(f, raw) },
-		MaxPerUser: cfg.MaxJobsPerUser, Now: now, Webhooks: a.Webhooks})
+		MaxPerUser: cfg.MaxJobsPerUser})
+
+	a.Accounts = account.New(a.Store, mailer, log, account.Config{
+		RequireEmailVerification: cfg.RequireEmailVerification,
+		PasswordParams:           opts.PasswordParams,
+		Providers:                providers(cfg),
+		Now:                      now,
+		CancelJobs:               a.Jobs.CancelUser,
+	})
+	counter := opts.Quota
+	if counter == nil {
+		counter = apikey.NewCounter(a.Store, a.Redis)
+	}
+	a.Keys = apikey.New(a.Store, counter, log, apikey.Config{DailyLimit: cfg.APIKeyDailyLimit, MaxPerUser: cfg.APIKeyMaxPerUser, Now: now})
+	a.Trials = apikey.NewTrialCounter(cfg.TrialDailyLimit)
 
 	a.Server, err = server.New(cfg, server.Deps{
 		Store: a.Store, Log: log, Now: now, Accounts: a.Accounts, Keys: a.Keys, Trials: a.Trials,
-		Fetcher: a.Fetcher, Engine: a.Engine, Runner: a.Runner, Webhooks: a.Webhooks,
+		Fetcher: a.Fetcher, Jobs: a.Jobs,
 	})
 	if err != nil {
 		return nil, err
@@ -187,7 +188,7 @@ func (a *App) Handler() http.Handler {
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.cfg.Role != RoleAPI {
 		// Jobs left unfinished by the last process continue here.
-		if err := a.Runner.Start(ctx); err != nil {
+		if err := a.Jobs.Resume(ctx); err != nil {
 			ln.Close()
 			return fmt.Errorf("resume jobs: %w", err)
 		}
@@ -210,7 +211,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		// runner stops after them. An api process runs the crawls it
 		// accepted, so it stops its runner too.
 		<-served
-		a.Runner.Close()
+		a.Jobs.Close()
 		return nil
 	})
 	if a.cfg.Role != RoleAPI {

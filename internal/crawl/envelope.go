@@ -21,6 +21,7 @@ func HeadOf(j *spidergo.Job) *api.Envelope {
 		TotalPages: j.TotalPages, TotalResponseTimeMS: j.TotalResponseTimeMS, TotalPayloadSize: j.TotalPayloadSize,
 		CreatedAt: api.TimePtr(j.CreatedAt), StartedAt: api.TimePtr(j.StartedAt), FinishedAt: api.TimePtr(j.FinishedAt),
 		Skipped: j.Skipped, Error: j.Error,
+		Discovered: j.Discovered, Queued: j.Queued, InFlight: j.InFlight, Failed: j.Failed, Limit: j.Limit,
 	}
 }
 

@@ -3,14 +3,41 @@ package crawl
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/spidergo/spidergo"
 )
 
-// StoreQueue keeps a job's frontier and pages in the store.
+// StoreQueue keeps a job's frontier and pages in the store. Its claims
+// carry Owner and a lease of TTL from Now; the owner keeps extending the
+// lease while it runs the job (KeepLease).
 type StoreQueue struct {
 	Store spidergo.JobStore
 	JobID string
+	Owner string
+	TTL   time.Duration
+	Now   func() time.Time
+}
+
+func (q StoreQueue) lease() spidergo.Lease {
+	return spidergo.Lease{Owner: q.Owner, Until: q.Now().Add(q.TTL)}
+}
+
+// KeepLease extends the owner's claims every TTL/3 until ctx ends, so a
+// slow page never loses its claim to another worker.
+func (q StoreQueue) KeepLease(ctx context.Context, onErr func(error)) {
+	t := time.NewTicker(q.TTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := q.Store.ExtendLease(ctx, q.JobID, q.lease()); err != nil && ctx.Err() == nil {
+				onErr(err)
+			}
+		}
+	}
 }
 
 func (q StoreQueue) Add(ctx context.Context, e []spidergo.FrontierEntry) ([]bool, error) {
@@ -18,7 +45,7 @@ func (q StoreQueue) Add(ctx context.Context, e []spidergo.FrontierEntry) ([]bool
 }
 
 func (q StoreQueue) Claim(ctx context.Context, n int) ([]spidergo.FrontierEntry, error) {
-	return q.Store.ClaimFrontier(ctx, q.JobID, n)
+	return q.Store.ClaimFrontier(ctx, q.JobID, q.lease(), n)
 }
 
 func (q StoreQueue) Save(ctx context.Context, p *spidergo.Page) error {
@@ -81,4 +108,34 @@ func (q *MemQueue) Skip(_ context.Context, s map[string]int) error {
 	}
 	q.mu.Unlock()
 	return nil
+}
+
+// CountQueue runs a job whose pages are not kept ("store": false): the
+// frontier and the pages stay in memory for the answer, and the store only
+// counts them in the job's totals.
+type CountQueue struct {
+	*MemQueue
+	Store spidergo.JobStore
+	JobID string
+}
+
+func (q CountQueue) Save(ctx context.Context, p *spidergo.Page) error {
+	if err := q.Store.CountPage(ctx, q.JobID, p); err != nil {
+		return err
+	}
+	return q.MemQueue.Save(ctx, p)
+}
+
+func (q CountQueue) Skip(ctx context.Context, s map[string]int) error {
+	if err := q.Store.AddSkipped(ctx, q.JobID, s); err != nil {
+		return err
+	}
+	return q.MemQueue.Skip(ctx, s)
+}
+
+// Progress is the in-memory frontier's counts: admitted and still queued.
+func (q *MemQueue) Progress() (discovered, queued int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.seen), len(q.queued)
 }

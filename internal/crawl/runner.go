@@ -2,57 +2,86 @@ package crawl
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/spidergo/spidergo"
-	"github.com/spidergo/spidergo/api"
 )
 
+// Causes a job's run context ends with.
 var (
-	errCancelled = errors.New("cancelled by the user")
-	errShutdown  = errors.New("server shutting down")
+	// ErrCancelled: the user cancelled the job (its status says so).
+	ErrCancelled = errors.New("cancelled by the user")
+	// ErrShutdown: the process is stopping; the job stays unfinished in
+	// the store and the next start resumes it.
+	ErrShutdown = errors.New("server shutting down")
 )
 
-// Runner runs asynchronous jobs in this process. Jobs and their frontiers
-// live in the store, so a job that was running when the process stopped is
-// picked up again by the next Start, continuing from its frontier.
+// Scheduler runs stored async jobs. The in-process Runner is the embedded
+// mode's; the scaled-out mode's River scheduler implements the same
+// interface. A scheduler decides when and where a job runs; what a run does
+// (status changes, events) is the RunFunc it is given.
+type Scheduler interface {
+	// Submit queues a stored job to run when its user has a free slot.
+	Submit(ctx context.Context, j *spidergo.Job) error
+	// Cancel stops the job's run, if any, and returns once it has stopped
+	// or ctx ends. Recording the cancellation is the caller's.
+	Cancel(ctx context.Context, id string) error
+	// Watch returns a channel closed the next time the job saves a page or
+	// changes status, and a function to call when no longer waiting.
+	Watch(id string) (changed <-chan struct{}, stop func())
+	// Changed wakes the job's watchers.
+	Changed(id string)
+}
+
+// RunFunc runs one job to its end. ctx ends with ErrCancelled or
+// ErrShutdown as its cause (context.Cause) when the run is stopped.
+type RunFunc func(ctx context.Context, j *spidergo.Job)
+
+// Runner is the in-process Scheduler. Slots are claimed in the store
+// (ClaimJobSlot), so the per-user cap holds even when several processes
+// share one database; jobs over the cap wait here in submission order.
 type Runner struct {
-	store      spidergo.Store
-	engine     *Engine
+	store      spidergo.JobStore
 	log        *slog.Logger
-	normalize  func(string) (string, error)
 	maxPerUser int
 	now        func() time.Time
-	webhooks   *Webhooks
+	run        RunFunc
+	poll       time.Duration
 
+	sched   sync.Mutex // serializes scheduling passes
+	polling bool
+	quit    chan struct{}
 	mu      sync.Mutex
 	closed  bool
-	running map[string]context.CancelCauseFunc
-	perUser map[string]int
+	running map[string]*runHandle
 	waiting []*spidergo.Job
-	signal  map[string]chan struct{}
+	watch   map[string]map[chan struct{}]struct{}
 	wg      sync.WaitGroup
+}
+
+type runHandle struct {
+	cancel context.CancelCauseFunc
+	done   chan struct{}
 }
 
 // RunnerConfig configures a Runner.
 type RunnerConfig struct {
-	Store  spidergo.Store
-	Engine *Engine
-	Log    *slog.Logger
-	// Normalize checks and normalizes a user's URL (the fetcher's pre-check).
-	Normalize func(string) (string, error)
-	// MaxPerUser bounds one user's running jobs; more wait their turn.
+	Store spidergo.JobStore
+	Log   *slog.Logger
+	// MaxPerUser bounds one user's running async jobs; more wait their turn.
 	MaxPerUser int
 	Now        func() time.Time
-	// Webhooks delivers job events; nil turns them off.
-	Webhooks *Webhooks
+	// Run runs one job (the Jobs service's lifecycle).
+	Run RunFunc
+	// Poll is how often waiting jobs ask for a slot again (default 2 s):
+	// a slot another process frees tells this one nothing.
+	Poll time.Duration
 }
 
-// NewRunner builds a runner; call Start to resume stored jobs.
+// NewRunner builds a runner.
 func NewRunner(cfg RunnerConfig) *Runner {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -60,203 +89,215 @@ func NewRunner(cfg RunnerConfig) *Runner {
 	if cfg.MaxPerUser <= 0 {
 		cfg.MaxPerUser = 1
 	}
-	return &Runner{store: cfg.Store, engine: cfg.Engine, log: cfg.Log, normalize: cfg.Normalize, maxPerUser: cfg.MaxPerUser, now: cfg.Now, webhooks: cfg.Webhooks,
-		running: map[string]context.CancelCauseFunc{}, perUser: map[string]int{}, signal: map[string]chan struct{}{}}
+	if cfg.Poll <= 0 {
+		cfg.Poll = 2 * time.Second
+	}
+	return &Runner{store: cfg.Store, log: cfg.Log, maxPerUser: cfg.MaxPerUser, now: cfg.Now, run: cfg.Run, poll: cfg.Poll,
+		quit: make(chan struct{}), running: map[string]*runHandle{}, watch: map[string]map[chan struct{}]struct{}{}}
 }
 
-// Start resumes every queued or running job found in the store.
-func (r *Runner) Start(ctx context.Context) error {
-	jobs, err := r.store.UnfinishedJobs(ctx)
-	if err != nil {
-		return err
+// pollLocked starts, once, the loop that schedules waiting jobs now and
+// then until Close.
+func (r *Runner) pollLocked() {
+	if r.polling {
+		return
 	}
-	for _, j := range jobs {
-		r.log.Info("resuming job", "crid", j.ID, "kind", j.Kind, "status", j.Status)
-		r.Submit(j)
+	r.polling = true
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		t := time.NewTicker(r.poll)
+		defer t.Stop()
+		for {
+			select {
+			case <-r.quit:
+				return
+			case <-t.C:
+				r.mu.Lock()
+				waiting := len(r.waiting) > 0
+				r.mu.Unlock()
+				if waiting {
+					r.schedule(context.Background())
+				}
+			}
+		}
+	}()
+}
+
+// Submit implements Scheduler.
+func (r *Runner) Submit(ctx context.Context, j *spidergo.Job) error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil // stored as queued: the next start resumes it
 	}
+	r.waiting = append(r.waiting, j)
+	r.pollLocked()
+	r.mu.Unlock()
+	// The job is queued now: a caller that goes away must not leave it
+	// waiting for the next job to finish.
+	r.schedule(context.WithoutCancel(ctx))
 	return nil
 }
 
-// Submit queues a stored job to run when its user has a free slot.
-func (r *Runner) Submit(j *spidergo.Job) {
+// schedule starts waiting jobs whose users have a free slot, in submission
+// order. A user found at the cap is not asked again in the same pass.
+func (r *Runner) schedule(ctx context.Context) {
+	r.sched.Lock()
+	defer r.sched.Unlock()
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.closed {
-		return
-	}
-	r.waiting = append(r.waiting, j)
-	r.startLocked()
-}
-
-// startLocked starts waiting jobs whose users are under their cap, in
-// submission order.
-func (r *Runner) startLocked() {
-	kept := r.waiting[:0]
-	for _, j := range r.waiting {
-		if r.perUser[j.UserID] >= r.maxPerUser {
-			kept = append(kept, j)
+	waiting := append([]*spidergo.Job(nil), r.waiting...)
+	r.mu.Unlock()
+	full := map[string]bool{}
+	for _, j := range waiting {
+		if full[j.UserID] {
 			continue
 		}
-		r.perUser[j.UserID]++
-		ctx, cancel := context.WithCancelCause(context.Background())
-		r.running[j.ID] = cancel
-		r.wg.Add(1)
-		go r.run(ctx, j)
+		ok, err := r.store.ClaimJobSlot(ctx, j.ID, r.maxPerUser, r.now())
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return
+		case err != nil:
+			code := spidergo.ErrorCode(err)
+			if code != spidergo.ECONFLICT && code != spidergo.ENOTFOUND {
+				r.log.Error("job slot not claimed", "crid", j.ID, "err", err)
+				continue // stays waiting; the next pass tries again
+			}
+			r.drop(j.ID) // cancelled or deleted while it waited
+		case !ok:
+			full[j.UserID] = true
+		default:
+			r.start(j)
+		}
 	}
-	for i := len(kept); i < len(r.waiting); i++ {
-		r.waiting[i] = nil
-	}
-	r.waiting = kept
 }
 
-func (r *Runner) run(ctx context.Context, j *spidergo.Job) {
-	defer r.wg.Done()
-	defer r.finish(j)
-	bg := context.WithoutCancel(ctx)
-	var req api.Request
-	o, err := func() (*Options, error) {
-		if err := json.Unmarshal(j.Options, &req); err != nil {
-			return nil, err
+func (r *Runner) drop(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, w := range r.waiting {
+		if w.ID == id {
+			r.waiting = append(r.waiting[:i:i], r.waiting[i+1:]...)
+			return
 		}
-		return Validate(&req, j.Kind, false, r.normalize)
+	}
+}
+
+func (r *Runner) start(j *spidergo.Job) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	removed := false
+	for i, w := range r.waiting {
+		if w.ID == j.ID {
+			r.waiting = append(r.waiting[:i:i], r.waiting[i+1:]...)
+			removed = true
+			break
+		}
+	}
+	if r.closed || !removed {
+		return // closing, or cancelled while its slot was claimed: the store holds it
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	h := &runHandle{cancel: cancel, done: make(chan struct{})}
+	r.running[j.ID] = h
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer close(h.done)
+		defer r.finish(j)
+		defer cancel(nil)
+		r.Changed(j.ID)
+		r.run(ctx, j)
 	}()
-	if err != nil {
-		r.log.Error("job options unusable", "crid", j.ID, "err", err)
-		r.setStatus(bg, j.ID, spidergo.StatusFailed, "invalid_options")
-		return
-	}
-	if err := r.store.SetJobStatus(bg, j.ID, spidergo.StatusRunning, "", r.now()); err != nil {
-		return // cancelled or deleted while it waited
-	}
-	r.poke(j.ID)
-	hooks := r.webhooks.Open(j.UserID, j.ID, o.Webhook)
-	defer hooks.Close()
-	admitted, err := r.store.RequeueFrontier(bg, j.ID)
-	if err != nil {
-		r.log.Error("job frontier unreadable", "crid", j.ID, "err", err)
-		r.setStatus(bg, j.ID, spidergo.StatusFailed, "internal")
-		r.sendFinal(bg, hooks, j.ID)
-		return
-	}
-	if admitted == 0 && hooks != nil {
-		if cur, err := r.store.JobByID(bg, j.ID); err == nil {
-			hooks.Send(api.EventStarted, HeadOf(cur))
-		}
-	}
-	err = r.engine.Run(ctx, &Job{ID: j.ID, UserID: j.UserID, Options: o, Queue: StoreQueue{Store: r.store, JobID: j.ID}, Admitted: admitted,
-		OnPage: func(p *spidergo.Page) {
-			r.poke(j.ID)
-			hooks.Send(api.EventPage, WirePage(p))
-		}})
-	switch cause := context.Cause(ctx); {
-	case errors.Is(cause, errShutdown):
-		// Left running in the store: the next start resumes it.
-		return
-	case errors.Is(cause, errCancelled):
-		// Cancel already recorded the status.
-	case err != nil:
-		r.log.Error("job failed", "crid", j.ID, "err", err)
-		r.setStatus(bg, j.ID, spidergo.StatusFailed, "internal")
-	default:
-		r.setStatus(bg, j.ID, spidergo.StatusCompleted, "")
-	}
-	r.sendFinal(bg, hooks, j.ID)
-}
-
-// sendFinal sends "failed" for a failed job and "completed" otherwise
-// (a cancelled job's data says Status "cancelled").
-func (r *Runner) sendFinal(ctx context.Context, hooks *Delivery, id string) {
-	if hooks == nil {
-		return
-	}
-	j, err := r.store.JobByID(ctx, id)
-	if err != nil {
-		return
-	}
-	event := api.EventCompleted
-	if j.Status == spidergo.StatusFailed {
-		event = api.EventFailed
-	}
-	hooks.Send(event, HeadOf(j))
-}
-
-func (r *Runner) setStatus(ctx context.Context, id, status, msg string) {
-	if err := r.store.SetJobStatus(ctx, id, status, msg, r.now()); err != nil && spidergo.ErrorCode(err) != spidergo.ECONFLICT {
-		r.log.Error("job status not saved", "crid", id, "status", status, "err", err)
-	}
 }
 
 func (r *Runner) finish(j *spidergo.Job) {
 	r.mu.Lock()
 	delete(r.running, j.ID)
-	r.perUser[j.UserID]--
-	if r.perUser[j.UserID] <= 0 {
-		delete(r.perUser, j.UserID)
-	}
-	if !r.closed {
-		r.startLocked()
-	}
+	closed := r.closed
 	r.mu.Unlock()
-	r.poke(j.ID)
+	r.Changed(j.ID)
+	if !closed {
+		r.schedule(context.Background())
+	}
 }
 
-// Cancel stops one of userID's jobs; pages fetched so far stay. A finished
-// job answers ECONFLICT, another user's ENOTFOUND.
-func (r *Runner) Cancel(ctx context.Context, userID, id string) error {
-	j, err := r.store.Job(ctx, userID, id)
-	if err != nil {
-		return err
-	}
-	if j.Finished() {
-		return spidergo.Errorf(spidergo.ECONFLICT, "The job has already %s.", j.Status)
-	}
-	if err := r.store.SetJobStatus(ctx, id, spidergo.StatusCancelled, "", r.now()); err != nil {
-		return err
-	}
+// Cancel implements Scheduler.
+func (r *Runner) Cancel(ctx context.Context, id string) error {
+	r.drop(id)
 	r.mu.Lock()
-	if cancel, ok := r.running[id]; ok {
-		cancel(errCancelled)
-	}
-	for i, w := range r.waiting {
-		if w.ID == id {
-			r.waiting = append(r.waiting[:i:i], r.waiting[i+1:]...)
-			break
+	h := r.running[id]
+	r.mu.Unlock()
+	if h != nil {
+		h.cancel(ErrCancelled)
+		select {
+		case <-h.done:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
-	r.mu.Unlock()
-	r.poke(id)
+	r.Changed(id)
 	return nil
 }
 
-// Changed returns a channel that is closed the next time the job saves a
-// page or changes status. Streams wait on it instead of polling hard.
-func (r *Runner) Changed(id string) <-chan struct{} {
+// Watch implements Scheduler. Each watcher has its own channel, removed by
+// stop or by the wake-up, so a stream that ends without a wake-up (a
+// finished job) leaves nothing behind.
+func (r *Runner) Watch(id string) (<-chan struct{}, func()) {
+	ch := make(chan struct{})
+	r.mu.Lock()
+	set := r.watch[id]
+	if set == nil {
+		set = map[chan struct{}]struct{}{}
+		r.watch[id] = set
+	}
+	set[ch] = struct{}{}
+	r.mu.Unlock()
+	return ch, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if set, ok := r.watch[id]; ok {
+			delete(set, ch)
+			if len(set) == 0 {
+				delete(r.watch, id)
+			}
+		}
+	}
+}
+
+// Changed implements Scheduler.
+func (r *Runner) Changed(id string) {
+	r.mu.Lock()
+	set := r.watch[id]
+	delete(r.watch, id)
+	r.mu.Unlock()
+	for ch := range set {
+		close(ch)
+	}
+}
+
+// watchers is how many wake-up channels are registered, for tests.
+func (r *Runner) watchers() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ch, ok := r.signal[id]
-	if !ok {
-		ch = make(chan struct{})
-		r.signal[id] = ch
+	n := 0
+	for _, set := range r.watch {
+		n += len(set)
 	}
-	return ch
+	return n
 }
 
-func (r *Runner) poke(id string) {
-	r.mu.Lock()
-	if ch, ok := r.signal[id]; ok {
-		close(ch)
-		delete(r.signal, id)
-	}
-	r.mu.Unlock()
-}
-
-// Close stops every run without marking jobs finished, so the next Start
-// resumes them, and waits for the runs to return.
+// Close stops every run without marking jobs finished, so the next Resume
+// continues them, and waits for the runs to return. Runs end promptly: the
+// engine and webhook deliveries honour their contexts.
 func (r *Runner) Close() {
 	r.mu.Lock()
+	if !r.closed {
+		close(r.quit)
+	}
 	r.closed = true
-	for _, cancel := range r.running {
-		cancel(errShutdown)
+	for _, h := range r.running {
+		h.cancel(ErrShutdown)
 	}
 	r.waiting = nil
 	r.mu.Unlock()

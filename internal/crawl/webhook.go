@@ -26,7 +26,9 @@ type SecretSource interface {
 
 // Webhooks delivers job events to the URLs users give. Each job's events
 // go out in order from one goroutine; a slow receiver slows that job's
-// crawl down (a bounded queue) rather than losing events.
+// crawl down (a bounded queue) rather than losing events. Every wait — a
+// full queue, a request, a backoff — ends with the delivery's context, so
+// shutting down never waits on a receiver.
 type Webhooks struct {
 	post     Poster
 	secrets  SecretSource
@@ -69,9 +71,13 @@ func NewWebhooks(cfg WebhooksConfig) *Webhooks {
 	return w
 }
 
+// deliveryQueue is how many events of one job may wait for delivery.
+const deliveryQueue = 64
+
 // Delivery is one job's stream of events.
 type Delivery struct {
 	w      *Webhooks
+	ctx    context.Context
 	hook   *api.Webhook
 	userID string
 	crid   string
@@ -79,26 +85,38 @@ type Delivery struct {
 	done   chan struct{}
 }
 
-// Open starts delivering a job's events; nil hook gives a nil Delivery,
-// whose methods do nothing.
-func (w *Webhooks) Open(userID, crid string, hook *api.Webhook) *Delivery {
+// Open starts delivering a job's events until ctx ends; events still queued
+// then are dropped. A nil hook gives a nil Delivery, whose methods do
+// nothing.
+func (w *Webhooks) Open(ctx context.Context, userID, crid string, hook *api.Webhook) *Delivery {
 	if w == nil || hook == nil {
 		return nil
 	}
-	d := &Delivery{w: w, hook: hook, userID: userID, crid: crid, queue: make(chan api.Event, 64), done: make(chan struct{})}
+	d := &Delivery{w: w, ctx: ctx, hook: hook, userID: userID, crid: crid, queue: make(chan api.Event, deliveryQueue), done: make(chan struct{})}
 	go d.loop()
 	return d
 }
 
-// Send queues an event the hook subscribed to.
-func (d *Delivery) Send(event string, data any) {
+// Send queues an event the hook subscribed to. On a full queue it waits for
+// room until ctx or the delivery's context ends, and then drops the event
+// and returns the context's error.
+func (d *Delivery) Send(ctx context.Context, event string, data any) error {
 	if d == nil || !slices.Contains(d.hook.Events, event) {
-		return
+		return nil
 	}
-	d.queue <- api.Event{Event: event, CRID: d.crid, Timestamp: api.At(d.w.now()), Data: data}
+	ev := api.Event{Event: event, CRID: d.crid, Timestamp: api.At(d.w.now()), Data: data}
+	select {
+	case d.queue <- ev:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-d.ctx.Done():
+		return d.ctx.Err()
+	}
 }
 
-// Close waits until every queued event has been delivered or given up.
+// Close stops taking events and waits until the queued ones have been
+// delivered or given up — no longer than the delivery's context lasts.
 func (d *Delivery) Close() {
 	if d == nil {
 		return
@@ -110,12 +128,14 @@ func (d *Delivery) Close() {
 func (d *Delivery) loop() {
 	defer close(d.done)
 	for ev := range d.queue {
-		d.deliver(ev)
+		if d.ctx.Err() != nil {
+			continue // drain: nothing more is sent once the context ends
+		}
+		d.deliver(d.ctx, ev)
 	}
 }
 
-func (d *Delivery) deliver(ev api.Event) {
-	ctx := context.Background()
+func (d *Delivery) deliver(ctx context.Context, ev api.Event) {
 	body, err := json.Marshal(ev)
 	if err != nil {
 		d.w.log.Error("webhook event not encodable", "crid", d.crid, "event", ev.Event, "err", err)
@@ -141,12 +161,23 @@ func (d *Delivery) deliver(ev api.Event) {
 		if err == nil && status >= 200 && status < 300 {
 			return
 		}
+		if ctx.Err() != nil {
+			d.w.log.Warn("webhook not delivered: stopping", "crid", d.crid, "event", ev.Event, "attempts", attempt)
+			return
+		}
 		retry := retryable(status, err)
 		if !retry || attempt >= d.w.attempts {
 			d.w.log.Warn("webhook not delivered", "crid", d.crid, "event", ev.Event, "status", status, "err", err, "attempts", attempt)
 			return
 		}
-		time.Sleep(wait/2 + rand.N(wait))
+		t := time.NewTimer(wait/2 + rand.N(wait))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			d.w.log.Warn("webhook not delivered: stopping", "crid", d.crid, "event", ev.Event, "attempts", attempt)
+			return
+		}
 		wait *= 2
 	}
 }

@@ -111,3 +111,21 @@ func reportPages(b *testing.B, cpu time.Duration) {
 		b.ReportMetric(float64(cpu.Microseconds())/1000/float64(b.N), "cpu-ms/page")
 	}
 }
+
+// BenchmarkSanitizeHTML is the cost of the html format's last step alone:
+// the sanitizer policy run over the cleaned HTML of the main content of
+// the benchmark page.
+func BenchmarkSanitizeHTML(b *testing.B) {
+	res, err := Extract(benchPage(), mustURL(b, "https://news.example.com/news/benchmark-story"), Options{Formats: []string{FormatHTML}, OnlyMainContent: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := res.HTML
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if sanitizeHTML(in) == "" {
+			b.Fatal("empty output")
+		}
+	}
+}

@@ -61,6 +61,12 @@ func countWords(s string) float64 {
 // of its ancestors.
 type cleaner struct {
 	memo map[*html.Node]textStats
+	runs map[runKey]run
+	// thread is set when the content is a discussion, see markThread.
+	thread bool
+	// total is the word count of the content being cleaned when the
+	// passes began, the measure "a large part of the content" refers to.
+	total float64
 }
 
 func newCleaner() *cleaner { return &cleaner{memo: map[*html.Node]textStats{}} }
@@ -116,6 +122,7 @@ var boilerHints = map[string]bool{
 	"timestamp": true, "date": true, "dateline": true,
 	"caption": true, "credit": true, "credits": true, "gallery": true, "slideshow": true,
 	"footer": true, "nav": true, "toolbar": true, "print": true, "cta": true,
+	"feedback": true,
 }
 
 // classWords splits the class and id of n into lower-case words
@@ -145,13 +152,72 @@ func classWords(n *html.Node, fn func(string) bool) bool {
 	return false
 }
 
-func hasBoilerHint(n *html.Node) bool {
-	return classWords(n, func(w string) bool { return boilerHints[w] })
+func (cl *cleaner) hasBoilerHint(n *html.Node) bool {
+	return classWords(n, func(w string) bool { return boilerHints[w] && !(cl.thread && commentHints[w]) })
+}
+
+// commentHints are the class words of comment sections.
+var commentHints = map[string]bool{"comment": true, "comments": true, "disqus": true}
+
+// markThread decides whether the content under root is a discussion: its
+// comment sections hold at least as many words as everything else. Beside
+// an article, comments are boilerplate; on a forum or Q&A page, where the
+// opening post is short and the replies are what people came for, they
+// are the content, and the comment hints stop counting as boilerplate.
+func (cl *cleaner) markThread(root *html.Node) {
+	total := cl.stats(root).words
+	var comments, chrome float64
+	walk(root, func(n *html.Node) bool {
+		if n.Type != html.ElementNode || n == root {
+			return true
+		}
+		if classWords(n, func(w string) bool { return commentHints[w] }) {
+			comments += cl.stats(n).words
+			return false
+		}
+		if isChrome(n) {
+			// Menus, sidebars and footers are neither post nor reply.
+			chrome += cl.stats(n).words
+			return false
+		}
+		return true
+	})
+	cl.thread = comments > 0 && comments >= total-comments-chrome
+}
+
+// isPageChrome is isChrome for blocks inside an article: an article's own
+// header (<header>, class "header") holds its headline and standfirst and
+// is not the page's masthead.
+func isPageChrome(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.Header:
+		return false
+	case atom.Nav, atom.Footer, atom.Aside, atom.Form, atom.Iframe, atom.Svg:
+		return true
+	}
+	if layoutRoles[strings.ToLower(attr(n, "role"))] {
+		return true
+	}
+	return classWords(n, func(w string) bool { return layoutHints[w] && w != "header" && w != "masthead" })
+}
+
+// isChrome reports whether n is page chrome by its element, role or class:
+// navigation, headers, footers, asides, forms, banners, menus.
+func isChrome(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.Nav, atom.Header, atom.Footer, atom.Aside, atom.Form, atom.Iframe, atom.Svg:
+		return true
+	}
+	if layoutRoles[strings.ToLower(attr(n, "role"))] {
+		return true
+	}
+	return classWords(n, func(w string) bool { return layoutHints[w] })
 }
 
 // cleanArticle removes the boilerplate readability left in its article.
 func (cl *cleaner) cleanArticle(art *html.Node) {
 	total := cl.stats(art).words
+	cl.total = total
 	if total == 0 {
 		return
 	}
@@ -166,23 +232,23 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			return false
 		case atom.Ul, atom.Ol, atom.Div, atom.Section, atom.Aside, atom.Nav:
 			s := cl.stats(n)
-			if s.linkDensity() > 0.5 && s.words < total/2 {
+			if s.linkDensity() > 0.5 && s.words < total/2 && !cl.repeatedItem(n, total) {
 				drop = append(drop, n)
 				return false
 			}
 		}
-		if (n.DataAtom == atom.P || n.DataAtom == atom.Div && !hasBlockChild(n)) && cl.isLinkLine(n) {
+		if (n.DataAtom == atom.P || n.DataAtom == atom.Div && !hasBlockChild(n)) && !cl.repeatedItem(n, total) && cl.isLinkLine(n) {
 			drop = append(drop, n)
 			return false
 		}
-		if hasBoilerHint(n) && cl.stats(n).words < total/3 {
+		if (cl.hasBoilerHint(n) || isPageChrome(n)) && cl.stats(n).words < total/3 {
 			drop = append(drop, n)
 			return false
 		}
 		return true
 	})
 	for _, n := range drop {
-		if l := cl.labelBefore(n); l != nil {
+		if l := cl.labelBefore(n); l != nil && cl.introduces(l, n) {
 			cl.remove(l)
 		}
 		if n.Parent != nil {
@@ -191,6 +257,52 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 	}
 	cl.dropTeaserArticles(art)
 	cl.trimEdges(art)
+}
+
+// repeatedItem reports whether n is one item of a run of like siblings
+// (the same element with the same class, three or more): the rows of a
+// listing, the cards of a catalogue, the entries of a job board. Such an
+// item links to its own page by nature, so it is judged with its run, not
+// alone, when the run holds a third of the content or more.
+func (cl *cleaner) repeatedItem(n *html.Node, total float64) bool {
+	class := attr(n, "class")
+	if class == "" || n.Parent == nil || n.DataAtom == atom.P {
+		// Paragraphs share a class all through an article; a paragraph
+		// that is only a link is a pointer elsewhere whatever its class.
+		return false
+	}
+	// The run is measured once per parent, element and class, so that a
+	// parent with many like children costs one pass, not one per child.
+	key := runKey{n.Parent, n.DataAtom, class}
+	r, ok := cl.runs[key]
+	if !ok {
+		for c := n.Parent.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type == html.ElementNode && c.DataAtom == n.DataAtom && attr(c, "class") == class {
+				r.items++
+				r.words += cl.stats(c).words
+			}
+		}
+		if cl.runs == nil {
+			cl.runs = map[runKey]run{}
+		}
+		cl.runs[key] = r
+	}
+	// A run of cards that is a small part of the page is a related or
+	// more-stories strip beside the content, not the content.
+	return r.items >= 3 && r.words >= total/3
+}
+
+// runKey names a run of like siblings: their parent, element and class.
+type runKey struct {
+	parent *html.Node
+	el     atom.Atom
+	class  string
+}
+
+// run is the size of a run of like siblings when first measured.
+type run struct {
+	items int
+	words float64
 }
 
 // trimEdges removes, from the start and from the end of the article, the
@@ -241,8 +353,17 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 		}
 		s := cl.stats(c)
 		if s.words == 0 {
+			if c.DataAtom == atom.Hr || c.DataAtom == atom.Br {
+				// A rule or break at the edge separates nothing.
+				cl.remove(c)
+			}
 			c = nx
 			continue
+		}
+		if cl.repeatedItem(c, cl.total) {
+			// The first or last card of a listing: its title and date
+			// are the item's, not the page's edge.
+			return true
 		}
 		if isContainer(c) && hasBlockChild(c) && s.words > 12 {
 			// A container: trim inside it, then stop if it kept text.
@@ -255,7 +376,7 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			c = nx
 			continue
 		}
-		if s.words <= *budget && cl.isEdgeJunk(c, s) {
+		if s.words <= *budget && (cl.isEdgeJunk(c, s) || fromEnd && dangling(c, s)) {
 			*budget -= s.words
 			cl.remove(c)
 			c = nx
@@ -271,6 +392,10 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 // list of links. Lists, tables and quotes are judged whole; their short
 // items are content.
 func (cl *cleaner) isEdgeJunk(n *html.Node, s textStats) bool {
+	if cl.repeatedItem(n, cl.total) {
+		// One row of a listing: it is judged with its run.
+		return false
+	}
 	if ld := s.linkDensity(); ld > 0.5 && s.words < 25 || ld > 0.9 || cl.isLinkList(n) {
 		return true
 	}
@@ -279,6 +404,24 @@ func (cl *cleaner) isEdgeJunk(n *html.Node, s textStats) bool {
 		return false
 	}
 	return isJunkLine(toText(n), s.words)
+}
+
+// dangling reports whether n, the last block of the article, is a label of
+// a few words that announces what follows ("You may also like…", "Read more:")
+// when nothing follows it: what it announced was removed.
+func dangling(n *html.Node, s textStats) bool {
+	// Six words and more make a sentence that introduced something the
+	// reader still needs ("Twitter seemed a bit confused by the campaign:"
+	// before embedded posts the text format cannot show).
+	if s.words >= 6 || !blockAtoms[n.DataAtom] {
+		return false
+	}
+	switch n.DataAtom {
+	case atom.Table, atom.Blockquote, atom.Pre, atom.Ul, atom.Ol, atom.Dl:
+		return false
+	}
+	t := strings.TrimSpace(toText(n))
+	return strings.HasSuffix(t, ":") || strings.HasSuffix(t, "...") || strings.HasSuffix(t, "…") || strings.HasSuffix(t, "：")
 }
 
 // isContainer reports whether n merely groups blocks, so that edge
@@ -345,6 +488,12 @@ func (cl *cleaner) dropTeaserArticles(art *html.Node) {
 			main, best = n, w
 		}
 	}
+	if cl.titleLinked(main) {
+		// The largest article is itself a card, its title a link to its
+		// own page: the page lists peers (events, posts, products), and
+		// they are the content.
+		return
+	}
 	for _, n := range leaves {
 		if n == main {
 			continue
@@ -354,6 +503,30 @@ func (cl *cleaner) dropTeaserArticles(art *html.Node) {
 			cl.remove(n)
 		}
 	}
+}
+
+// titleLinked reports whether the first heading of n is a link: the
+// title of a card that leads to the item's own page.
+func (cl *cleaner) titleLinked(n *html.Node) bool {
+	var h *html.Node
+	walk(n, func(c *html.Node) bool {
+		if h != nil {
+			return false
+		}
+		if c.Type == html.ElementNode {
+			switch c.DataAtom {
+			case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+				h = c
+				return false
+			}
+		}
+		return true
+	})
+	if h == nil {
+		return false
+	}
+	s := cl.stats(h)
+	return s.words > 0 && s.linkDensity() > 0.9
 }
 
 func containsAtom(n *html.Node, a atom.Atom) bool {
@@ -421,7 +594,7 @@ var layoutHints = map[string]bool{
 	"nav": true, "navbar": true, "navigation": true, "menu": true, "sidebar": true, "header": true,
 	"masthead": true, "footer": true, "breadcrumb": true, "breadcrumbs": true, "cookie": true,
 	"cookies": true, "consent": true, "gdpr": true, "banner": true, "popup": true, "modal": true,
-	"overlay": true, "skip": true, "toolbar": true, "widget": true,
+	"overlay": true, "skip": true, "toolbar": true, "widget": true, "rail": true,
 }
 
 var layoutRoles = map[string]bool{
@@ -441,17 +614,9 @@ func (cl *cleaner) stripBoilerplate(root *html.Node) *html.Node {
 		if n.Type != html.ElementNode || n == root {
 			return true
 		}
-		chrome := false
-		switch n.DataAtom {
-		case atom.Nav, atom.Header, atom.Footer, atom.Aside, atom.Form, atom.Iframe, atom.Svg:
-			chrome = true
-		}
-		if layoutRoles[strings.ToLower(attr(n, "role"))] {
-			chrome = true
-		}
-		if !chrome && classWords(n, func(w string) bool { return layoutHints[w] || boilerHints[w] }) {
-			chrome = true
-		}
+		chrome := isChrome(n) || classWords(n, func(w string) bool {
+			return boilerHints[w] && !(cl.thread && commentHints[w])
+		})
 		if chrome && cl.stats(n).words <= total/2 {
 			drop = append(drop, n)
 			return false
@@ -464,6 +629,20 @@ func (cl *cleaner) stripBoilerplate(root *html.Node) *html.Node {
 		}
 	}
 	return root
+}
+
+// introduces reports whether label, the short line before the removed
+// block n, only announced it: a label is plain text ("Related stories",
+// "More:") and announces something larger than itself. A line that is a
+// link, or one followed by a block no longer than itself, is a title with
+// its details (a product card's name before its author line, an event's
+// name before its date) and stays.
+func (cl *cleaner) introduces(label, n *html.Node) bool {
+	ls := cl.stats(label)
+	if ls.linkDensity() >= 0.5 {
+		return false
+	}
+	return cl.stats(n).words > ls.words
 }
 
 // labelBefore returns the short label right before n ("More:", "Related

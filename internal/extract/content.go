@@ -78,9 +78,18 @@ func (p *page) content(res *Result, opts Options, sel *selectors) error {
 	tidy(node)
 
 	if opts.wants(FormatMarkdown) {
+		headline := ""
+		if opts.OnlyMainContent && len(sel.include) == 0 && !opts.OmitHeadline {
+			if h := collapseSpace(p.headline()); h != "" && !promoteHeadline(node, h) {
+				headline = h
+			}
+		}
 		md, err := toMarkdown(node)
 		if err != nil {
 			return err
+		}
+		if headline != "" {
+			md = withHeadline(md, headline)
 		}
 		res.Markdown = md
 	}
@@ -88,7 +97,7 @@ func (p *page) content(res *Result, opts Options, sel *selectors) error {
 		res.Text = toText(node)
 	}
 	if opts.wants(FormatHTML) {
-		res.HTML = toHTML(node)
+		res.HTML = sanitizeHTML(toHTML(node))
 	}
 	return nil
 }

@@ -10,8 +10,8 @@
 // The HTML is parsed once. Links, robots directives, metadata and structured
 // data are read from that tree first; the content stage then works on the same
 // tree and may change it (readability scores copies it makes itself and
-// leaves the tree usable for the fallback to the whole body). Links, NoIndex
-// and NoFollow are always filled because the crawler needs them; every other
+// leaves the tree usable for the fallback to the whole body). Links and
+// Robots are always filled because the crawler needs them; every other
 // output is computed only when its format is asked for, and the content
 // formats share one content selection.
 //
@@ -22,6 +22,11 @@
 // non-sentence lines at the start and end of the article. When readability
 // finds too little, the page body stripped of navigation, headers, footers and
 // asides is used instead.
+//
+// The html format is passed through an allow-list sanitizer (bluemonday) as
+// its last step, because browsers render it; see sanitize.go for what it
+// keeps. Robots directives (Result.Robots) are reported, never acted on:
+// content is extracted whatever they say.
 //
 // Hostile input is bounded: bodies above [MaxInputBytes] are refused, trees
 // nested deeper than the HTML parser accepts are flattened, documents with more
@@ -100,6 +105,12 @@ type Options struct {
 	// the documentation body, the product description) and drops navigation,
 	// headers, footers, banners, share widgets, comments and ads.
 	OnlyMainContent bool
+	// OmitHeadline leaves the headline out of the Markdown of the main
+	// content. Without it, when the main content has no <h1> of its own,
+	// the Markdown starts with the page's headline as "# Headline": the
+	// page's <h1> that matches its title, else og:title, else the <title>
+	// without the site name.
+	OmitHeadline bool
 	// IncludeTags are CSS selectors; when set, the content is only what they
 	// match (outermost matches, in document order) and main-content detection
 	// is not run.
@@ -111,6 +122,10 @@ type Options struct {
 	// domain (blog.example.com for www.example.com) as internal. Without it
 	// only the page's own host is internal (a leading "www." ignored).
 	SubdomainsInternal bool
+	// RobotsHeaders are the values of the response's X-Robots-Tag headers,
+	// one entry per header line, as fetched; they are read into
+	// Result.Robots together with the page's robots meta tags.
+	RobotsHeaders []string
 }
 
 // DefaultOptions are the API's defaults: the default formats and only the
@@ -127,8 +142,8 @@ func (o Options) wants(format string) bool {
 }
 
 // Result is what Extract found in a page. Fields of formats that were not
-// asked for are left empty, except Links, NoIndex and NoFollow, which are
-// always filled.
+// asked for are left empty, except Links and Robots (and NoIndex and
+// NoFollow), which are always filled.
 type Result struct {
 	Title       string
 	Description string
@@ -152,8 +167,14 @@ type Result struct {
 	Products       []Product
 	StructuredData []any
 
-	// NoIndex and NoFollow are the page's robots directives from
-	// <meta name="robots"> (or name="spidergo").
+	// Robots are the page's robots directives, from its robots meta tags
+	// and Options.RobotsHeaders. They never remove content: a noindex page
+	// is extracted like any other, and the caller decides.
+	Robots Robots
+
+	// NoIndex and NoFollow repeat Robots.NoIndex and Robots.NoFollow.
+	//
+	// Deprecated: read Robots.
 	NoIndex  bool
 	NoFollow bool
 }

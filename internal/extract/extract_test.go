@@ -309,27 +309,62 @@ func TestImages(t *testing.T) {
 
 func TestRobots(t *testing.T) {
 	tests := []struct {
-		meta              string
-		noindex, nofollow bool
+		name    string
+		meta    string
+		headers []string
+		want    Robots
 	}{
-		{`<meta name="robots" content="noindex">`, true, false},
-		{`<meta name="robots" content="NOFOLLOW">`, false, true},
-		{`<meta name="robots" content="none">`, true, true},
-		{`<meta name="robots" content="index, follow">`, false, false},
-		{`<meta name="spidergo" content="noindex,nofollow">`, true, true},
-		{`<meta name="othercrawler" content="noindex">`, false, false},
-		{``, false, false},
+		{"meta noindex", `<meta name="robots" content="noindex">`, nil, Robots{NoIndex: true}},
+		{"meta nofollow upper case", `<meta name="robots" content="NOFOLLOW">`, nil, Robots{NoFollow: true}},
+		{"meta none", `<meta name="robots" content="none">`, nil, Robots{NoIndex: true, NoFollow: true}},
+		{"meta index follow", `<meta name="robots" content="index, follow">`, nil, Robots{}},
+		{"meta for SpiderGo", `<meta name="spidergo" content="noindex,nofollow">`, nil, Robots{NoIndex: true, NoFollow: true}},
+		{"meta for another crawler", `<meta name="othercrawler" content="noindex">`, nil, Robots{}},
+		{"nothing", ``, nil, Robots{}},
+		{"header noindex", ``, []string{"noindex"}, Robots{NoIndex: true}},
+		{"header list", ``, []string{"noarchive, nofollow"}, Robots{NoFollow: true}},
+		{"header none", ``, []string{"NONE"}, Robots{NoIndex: true, NoFollow: true}},
+		{"header lines add up", `<meta name="robots" content="nofollow">`, []string{"noarchive", "noindex"}, Robots{NoIndex: true, NoFollow: true}},
+		{"header for another crawler", ``, []string{"otherbot: noindex, nofollow"}, Robots{}},
+		{"header for SpiderGo", ``, []string{"SpiderGo: noindex"}, Robots{NoIndex: true}},
+		{"header with a dated directive", ``, []string{"unavailable_after: 25 Jun 2030 15:00:00 PST"}, Robots{}},
+		{"header max-snippet then noindex", ``, []string{"max-snippet: 20, noindex"}, Robots{NoIndex: true}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.meta, func(t *testing.T) {
-			res, err := Extract([]byte("<html><head>"+tt.meta+"</head><body><p>x</p></body></html>"), nil, Options{Formats: []string{FormatLinks}})
+		t.Run(tt.name, func(t *testing.T) {
+			page := "<html><head>" + tt.meta + "</head><body><article><p>The council approved the new library on Monday after a long debate about its cost and its opening hours.</p></article></body></html>"
+			res, err := Extract([]byte(page), nil, Options{Formats: []string{FormatText}, OnlyMainContent: true, RobotsHeaders: tt.headers})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.NoIndex != tt.noindex || res.NoFollow != tt.nofollow {
-				t.Errorf("NoIndex, NoFollow = %v, %v; want %v, %v", res.NoIndex, res.NoFollow, tt.noindex, tt.nofollow)
+			if res.Robots != tt.want {
+				t.Errorf("Robots = %+v, want %+v", res.Robots, tt.want)
+			}
+			if res.NoIndex != tt.want.NoIndex || res.NoFollow != tt.want.NoFollow {
+				t.Errorf("NoIndex, NoFollow = %v, %v; want %v, %v", res.NoIndex, res.NoFollow, tt.want.NoIndex, tt.want.NoFollow)
+			}
+			// Directives never remove content.
+			if !strings.Contains(res.Text, "approved the new library") {
+				t.Errorf("content dropped: %q", res.Text)
 			}
 		})
+	}
+}
+
+func TestRobotsDirectives(t *testing.T) {
+	tests := []struct {
+		in   Robots
+		want []string
+	}{
+		{Robots{}, nil},
+		{Robots{NoIndex: true}, []string{"noindex"}},
+		{Robots{NoFollow: true}, []string{"nofollow"}},
+		{Robots{NoIndex: true, NoFollow: true}, []string{"noindex", "nofollow"}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, tt.in.Directives()); diff != "" {
+			t.Errorf("%+v.Directives() (-want +got):\n%s", tt.in, diff)
+		}
 	}
 }
 
@@ -506,6 +541,12 @@ func TestConcurrentExtract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The hostile pages exercise the shared html sanitizer policy.
+	hostile, err := filepath.Glob(filepath.Join("testdata", "hostile", "*.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, hostile...)
 	u := mustURL(t, "https://example.com/page")
 	errs := make(chan error, len(files)*4)
 	for i := 0; i < 4; i++ {

@@ -13,6 +13,11 @@ func FuzzExtract(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
+	hostile, err := filepath.Glob(filepath.Join("testdata", "hostile", "*.html"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	files = append(files, hostile...)
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {
@@ -45,6 +50,11 @@ func FuzzExtract(f *testing.F) {
 			if !strings.HasPrefix(l, "http://") && !strings.HasPrefix(l, "https://") || strings.Contains(l, "#") {
 				t.Errorf("link %q is not an absolute http(s) URL without fragment", l)
 			}
+		}
+		// The html format is rendered by browsers: whatever the page, it
+		// must hold nothing that runs script or loads a hostile document.
+		for _, d := range dangerous(t, res.HTML) {
+			t.Errorf("html format unsafe: %s\n%s", d, res.HTML)
 		}
 		for _, img := range res.Images {
 			if !strings.HasPrefix(img, "http://") && !strings.HasPrefix(img, "https://") {

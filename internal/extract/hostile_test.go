@@ -24,6 +24,7 @@ func hostilePages(small bool) []struct{ name, body string } {
 		{"8 MB href", `<a href="/` + strings.Repeat("a", 8<<20/n) + `">x</a>`},
 		{"one million tiny elements", strings.Repeat("<b>x</b>", 1_000_000/n)},
 		{"many links", strings.Repeat(`<a href="/p?i=1">l</a>`, 200_000/n)},
+		{"many like siblings", "<main>" + strings.Repeat(`<div class="row"><a href="/x">item</a> note</div>`, 100_000/n) + "</main>"},
 		{"many paragraphs", strings.Repeat("<p>Some words in a sentence that goes on.</p>", 200_000/n)},
 		{"many JSON-LD blocks", strings.Repeat(`<script type="application/ld+json">{"@type":"Product","name":"x","offers":[{"price":"1"}]}</script>`, 50_000/n)},
 		{"deep JSON-LD", `<script type="application/ld+json">` + strings.Repeat(`{"a":[`, 10_000) + strings.Repeat(`]}`, 10_000) + `</script>`},

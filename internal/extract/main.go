@@ -20,15 +20,18 @@ const minArticleWords = 40
 func (p *page) mainContent(body *html.Node) *html.Node {
 	cl := newCleaner()
 	if p.elements > MaxElements || body.DataAtom != atom.Body {
+		cl.markThread(body)
 		return cl.stripBoilerplate(body)
 	}
 	art := p.readabilityContent()
 	if art != nil {
+		cl.markThread(art)
 		cl.cleanArticle(art)
 		if cl.stats(art).words >= minArticleWords {
 			return art
 		}
 	}
+	cl.markThread(body)
 	fb := cl.stripBoilerplate(body)
 	cl.cleanArticle(fb)
 	if art != nil && cl.stats(fb).words <= 2*cl.stats(art).words {

@@ -21,6 +21,7 @@ type page struct {
 	elements int
 
 	title    string
+	h1s      []string // text of the page's first <h1> elements, see headline
 	htmlLang string
 	metas    []metaTag
 	heads    []linkTag // <link> elements
@@ -70,6 +71,12 @@ func newPage(doc *html.Node, pageURL *url.URL) *page {
 			// An <svg> may hold its own <title>; the document's is in <head>.
 			if p.title == "" && !inside(n, atom.Svg) {
 				p.title = collapseSpace(textOf(n))
+			}
+		case atom.H1:
+			if len(p.h1s) < 4 {
+				if t := collapseSpace(textOf(n)); t != "" && len(t) < 300 {
+					p.h1s = append(p.h1s, t)
+				}
 			}
 		case atom.Base:
 			if p.baseHref == "" {
@@ -130,11 +137,16 @@ func newPage(doc *html.Node, pageURL *url.URL) *page {
 		}
 	}
 	if p.baseHref != "" {
+		// A <base> that is not http(s) (javascript:, data:) would make every
+		// relative URL of the page unusable or hostile: it is ignored.
+		var u *whatwg.Url
+		var err error
 		if p.base != nil {
-			if u, err := p.urlParser.ParseRef(p.base.Href(false), p.baseHref); err == nil {
-				p.base = u
-			}
-		} else if u, err := p.urlParser.Parse(p.baseHref); err == nil {
+			u, err = p.urlParser.ParseRef(p.base.Href(false), p.baseHref)
+		} else {
+			u, err = p.urlParser.Parse(p.baseHref)
+		}
+		if err == nil && (u.Scheme() == "http" || u.Scheme() == "https") {
 			p.base = u
 		}
 	}
@@ -196,7 +208,8 @@ func (p *page) fill(res *Result, opts Options) {
 	res.Description = p.meta("description", "og:description", "twitter:description")
 	res.Language = p.language()
 	res.Canonical = p.canonical()
-	res.NoIndex, res.NoFollow = p.robots()
+	res.Robots = p.robots(opts.RobotsHeaders)
+	res.NoIndex, res.NoFollow = res.Robots.NoIndex, res.Robots.NoFollow
 	res.Links = p.links(opts.SubdomainsInternal)
 	if opts.wants(FormatImages) {
 		res.Images = p.imageURLs()
@@ -283,27 +296,6 @@ func (p *page) favicon() string {
 		}
 	}
 	return ""
-}
-
-// robots reads <meta name="robots"> and <meta name="spidergo">, the
-// directives addressed to every crawler and to SpiderGo's.
-func (p *page) robots() (noindex, nofollow bool) {
-	for _, m := range p.metas {
-		if m.key != "robots" && m.key != "spidergo" {
-			continue
-		}
-		for _, d := range strings.FieldsFunc(strings.ToLower(m.content), func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
-			switch d {
-			case "noindex":
-				noindex = true
-			case "nofollow":
-				nofollow = true
-			case "none":
-				noindex, nofollow = true, true
-			}
-		}
-	}
-	return noindex, nofollow
 }
 
 func (p *page) links(subdomains bool) Links {

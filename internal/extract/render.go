@@ -107,7 +107,7 @@ func tidy(root *html.Node) {
 				n.Attr = append(n.Attr, html.Attribute{Key: "class", Val: "language-" + lang})
 			}
 		case atom.Img:
-			if src := attr(n, "src"); src == "" || strings.HasPrefix(src, "data:") {
+			if !imageSource(attr(n, "src")) {
 				drop = append(drop, n)
 			}
 		}
@@ -142,6 +142,28 @@ func tidy(root *html.Node) {
 	for _, n := range unwrap {
 		unwrapNode(n)
 	}
+}
+
+// imageSource reports whether src can be shown as an image: an http(s) URL,
+// or a relative one when the page URL was unknown.
+func imageSource(src string) bool {
+	src = strings.TrimSpace(src)
+	if src == "" {
+		return false
+	}
+	if hasScheme(src, "http:", "https:") {
+		return true
+	}
+	// A relative reference has no scheme: no ':' before the first '/', '?' or '#'.
+	for i := 0; i < len(src); i++ {
+		switch src[i] {
+		case '/', '?', '#':
+			return true
+		case ':':
+			return false
+		}
+	}
+	return true
 }
 
 // hasContent reports whether n holds text or an image, the things a

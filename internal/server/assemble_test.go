@@ -58,8 +58,10 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 			AuthURL: p.AuthURL, TokenURL: p.TokenURL, UserURL: p.UserURL, EmailsURL: p.EmailsURL,
 			RedirectURL: cfg.BaseURL + "/auth/oauth/" + name}
 	}
+	var jobs *crawl.Jobs
 	accounts := account.New(store, o.Mailer, log, account.Config{
 		RequireEmailVerification: cfg.RequireEmailVerification, PasswordParams: o.PasswordParams, Providers: providers, Now: o.Now,
+		CancelJobs: func(ctx context.Context, userID string) error { return jobs.CancelUser(ctx, userID) },
 	})
 	q := o.Quota
 	if q == nil {
@@ -72,15 +74,15 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 	}
 	engine := crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: store, Now: o.Now})
 	hooks := crawl.NewWebhooks(crawl.WebhooksConfig{Poster: f, Secrets: store, Log: log, Now: o.Now, Backoff: o.WebhookBackoff})
-	runner := crawl.NewRunner(crawl.RunnerConfig{Store: store, Engine: engine, Log: log, Normalize: func(raw string) (string, error) { return NormalizeURL(f, raw) },
-		MaxPerUser: cfg.MaxJobsPerUser, Now: o.Now, Webhooks: hooks})
+	jobs = crawl.NewJobs(crawl.JobsConfig{Store: store, Engine: engine, Webhooks: hooks, Log: log, Now: o.Now,
+		Normalize: func(raw string) (string, error) { return NormalizeURL(f, raw) }, MaxPerUser: cfg.MaxJobsPerUser})
 	d := Deps{Store: store, Log: log, Now: o.Now, Accounts: accounts, Keys: keys, Trials: apikey.NewTrialCounter(cfg.TrialDailyLimit),
-		Fetcher: f, Engine: engine, Runner: runner, Webhooks: hooks}
+		Fetcher: f, Jobs: jobs}
 	s, err := New(cfg, d)
 	if err != nil {
 		return nil, err
 	}
-	if err := runner.Start(context.Background()); err != nil {
+	if err := jobs.Resume(context.Background()); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -89,7 +91,7 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 	r := &rig{quota: q, stop: func() {
 		cancel()
 		<-flushed
-		runner.Close()
+		jobs.Close()
 		accounts.Close()
 		f.CloseIdleConnections()
 	}}

@@ -1,12 +1,8 @@
 package server
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -41,77 +37,20 @@ func (s *Server) mountDashboard() error {
 	return nil
 }
 
-// dashboard gives the pages what the JSON routes use: the account and key
-// services, with the same throttles and the same session cookies. The
+// dashboard gives the pages what the JSON routes use: the account, key and
+// job services, with the same throttles and the same session cookies. The
 // pages have checked the request's origin already (internal/web refuses
 // cross-origin posts), as requireSession does for the JSON routes.
-//
-// Jobs are read, cancelled and deleted through their JSON handlers, run
-// in-process (call), until the job lifecycle has a service of its own.
 type dashboard struct{ s *Server }
 
 var _ web.Backend = dashboard{}
 
-// bufferedResponse collects what a handler writes.
-type bufferedResponse struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
+// cookieRecorder keeps the headers a handler sets and drops its body.
+type cookieRecorder struct{ header http.Header }
 
-func (b *bufferedResponse) Header() http.Header { return b.header }
-func (b *bufferedResponse) Write(p []byte) (int, error) {
-	if b.status == 0 {
-		b.status = http.StatusOK
-	}
-	return b.body.Write(p)
-}
-func (b *bufferedResponse) WriteHeader(code int) {
-	if b.status == 0 {
-		b.status = code
-	}
-}
-
-// call runs h on a copy of r that carries in as a JSON body (GET when in
-// is nil), with the given path values and query, and decodes the JSON
-// answer into out.
-func (d dashboard) call(w http.ResponseWriter, r *http.Request, h handlerFunc, method string, path map[string]string, query url.Values, in, out any) error {
-	req := r.Clone(r.Context())
-	req.Method = method
-	req.URL.RawQuery = query.Encode()
-	req.Header.Del("Content-Type")
-	req.Body, req.ContentLength = http.NoBody, 0
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for k, v := range path {
-		req.SetPathValue(k, v)
-	}
-	rec := &bufferedResponse{header: http.Header{}}
-	err := h(rec, req)
-	if w != nil {
-		for _, c := range rec.header.Values("Set-Cookie") {
-			w.Header().Add("Set-Cookie", c)
-		}
-		if ra := rec.header.Get("Retry-After"); ra != "" {
-			w.Header().Set("Retry-After", ra)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	if out != nil {
-		if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (c *cookieRecorder) Header() http.Header         { return c.header }
+func (c *cookieRecorder) Write(p []byte) (int, error) { return len(p), nil }
+func (c *cookieRecorder) WriteHeader(int)             {}
 
 // user is the signed-in user of r.
 func (d dashboard) user(r *http.Request) (*spidergo.Session, *spidergo.User, error) {
@@ -184,9 +123,15 @@ func (d dashboard) SignOut(w http.ResponseWriter, r *http.Request) error {
 }
 
 // Refresh runs the refresh route's handler, which owns the cookie rules
-// of a renewal (clearing a refused or reused token included).
+// of a renewal (clearing a refused or reused token included), and passes
+// on the cookies it sets; its JSON body is not for a page.
 func (d dashboard) Refresh(w http.ResponseWriter, r *http.Request) error {
-	return d.call(w, r, d.s.handleRefresh, http.MethodGet, nil, nil, nil, nil)
+	rec := &cookieRecorder{header: http.Header{}}
+	err := d.s.handleRefresh(rec, r)
+	for _, c := range rec.header.Values("Set-Cookie") {
+		w.Header().Add("Set-Cookie", c)
+	}
+	return err
 }
 
 func (d dashboard) VerifyEmail(w http.ResponseWriter, r *http.Request, email, code string) error {
@@ -323,39 +268,37 @@ func (d dashboard) KeyUsage(r *http.Request, id string) (*api.KeyUsage, error) {
 	return out, nil
 }
 
-func pageQuery(cursor string, limit int) url.Values {
-	q := url.Values{"limit": {strconv.Itoa(limit)}}
-	if cursor != "" {
-		q.Set("cursor", cursor)
-	}
-	return q
-}
-
 func (d dashboard) History(r *http.Request, cursor string, limit int) (*api.History, error) {
-	var out api.History
-	if err := d.call(nil, r, d.s.requireSession(d.s.handleHistory), http.MethodGet, nil, pageQuery(cursor, limit), nil, &out); err != nil {
+	uid, err := d.userID(r)
+	if err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return d.s.jobs.svc.List(r.Context(), uid, spidergo.JobFilter{Cursor: cursor, Limit: limit})
 }
 
 func (d dashboard) Job(r *http.Request, id, cursor string, limit int) (*api.Envelope, error) {
-	var out api.Response
-	if err := d.call(nil, r, d.s.requireSession(d.s.handleJob), http.MethodGet, map[string]string{"id": id}, pageQuery(cursor, limit), nil, &out); err != nil {
+	uid, err := d.userID(r)
+	if err != nil {
 		return nil, err
 	}
-	if out.Message == nil {
-		return nil, spidergo.ErrNotFound
-	}
-	return out.Message, nil
+	return d.s.jobs.svc.Get(r.Context(), uid, id, cursor, limit)
 }
 
 func (d dashboard) DeleteJob(w http.ResponseWriter, r *http.Request, id string) error {
-	return d.call(w, r, d.s.requireSession(d.s.handleDeleteJob), http.MethodDelete, map[string]string{"id": id}, nil, nil, nil)
+	uid, err := d.userID(r)
+	if err != nil {
+		return err
+	}
+	return d.s.jobs.svc.Delete(r.Context(), uid, id)
 }
 
 func (d dashboard) CancelJob(w http.ResponseWriter, r *http.Request, id string) error {
-	return d.call(w, r, d.s.requireSession(d.s.handleCancel), http.MethodPost, map[string]string{"id": id}, nil, nil, nil)
+	uid, err := d.userID(r)
+	if err != nil {
+		return err
+	}
+	_, err = d.s.jobs.svc.Cancel(r.Context(), uid, id)
+	return err
 }
 
 func (d dashboard) WebhookSecret(r *http.Request) (string, error) {

@@ -11,15 +11,13 @@ import (
 	"github.com/spidergo/spidergo/internal/fetch"
 )
 
-// jobRuntime is what scrape and crawl requests run on: one fetcher, one
-// engine and one runner for the whole process, built and started by the
-// caller of New.
+// jobRuntime is what scrape and crawl requests run on: one fetcher and one
+// job service for the whole process, built and started by the caller of
+// New.
 type jobRuntime struct {
-	fetcher  *fetch.Fetcher
-	engine   *crawl.Engine
-	runner   *crawl.Runner
-	webhooks *crawl.Webhooks
-	trials   *apikey.TrialCounter
+	fetcher *fetch.Fetcher
+	svc     *crawl.Jobs
+	trials  *apikey.TrialCounter
 }
 
 // keyIDFrom is the id of the request's API key, "" on cookie routes.

@@ -49,9 +49,7 @@ type Deps struct {
 	Keys     *apikey.Service
 	Trials   *apikey.TrialCounter
 	Fetcher  *fetch.Fetcher
-	Engine   *crawl.Engine
-	Runner   *crawl.Runner
-	Webhooks *crawl.Webhooks
+	Jobs     *crawl.Jobs
 }
 
 // New builds the HTTP handler over d. It starts nothing.
@@ -59,7 +57,7 @@ func New(cfg *config.Config, d Deps) (*Server, error) {
 	s := &Server{
 		cfg: cfg, store: d.Store, log: d.Log, now: d.Now,
 		accounts: d.Accounts, keys: d.Keys,
-		jobs: &jobRuntime{fetcher: d.Fetcher, engine: d.Engine, runner: d.Runner, webhooks: d.Webhooks, trials: d.Trials},
+		jobs: &jobRuntime{fetcher: d.Fetcher, svc: d.Jobs, trials: d.Trials},
 		csrf: http.NewCrossOriginProtection(),
 		mux:  http.NewServeMux(),
 	}

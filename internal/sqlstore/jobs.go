@@ -12,17 +12,30 @@ import (
 	"github.com/spidergo/spidergo"
 )
 
-const jobColumns = `id, user_id, key_id, kind, url, status, options, total_pages, total_response_ms, total_payload, error, created_at, started_at, finished_at`
+const jobColumns = `id, user_id, key_id, kind, url, status, options, total_pages, total_response_ms, total_payload, error, created_at, started_at, finished_at, async, page_limit`
+
+// jobSelect reads a job with its progress: the frontier counts come from
+// the frontier_claim index (job_id, state, seq), so they cost one index
+// range per job rather than a scan of pages.
+const jobSelect = `SELECT ` + jobColumns + `, failed_pages,
+	(SELECT count(*) FROM frontier f WHERE f.job_id = jobs.id),
+	(SELECT count(*) FROM frontier f WHERE f.job_id = jobs.id AND f.state = 0),
+	(SELECT count(*) FROM frontier f WHERE f.job_id = jobs.id AND f.state = 1)
+	FROM jobs`
 
 func scanJob(row scanner) (*spidergo.Job, error) {
 	var j spidergo.Job
 	var opts string
 	var created, started, finished int64
-	if err := row.Scan(&j.ID, &j.UserID, &j.KeyID, &j.Kind, &j.URL, &j.Status, &opts, &j.TotalPages, &j.TotalResponseTimeMS, &j.TotalPayloadSize, &j.Error, &created, &started, &finished); err != nil {
+	if err := row.Scan(&j.ID, &j.UserID, &j.KeyID, &j.Kind, &j.URL, &j.Status, &opts, &j.TotalPages, &j.TotalResponseTimeMS, &j.TotalPayloadSize, &j.Error, &created, &started, &finished,
+		&j.Async, &j.Limit, &j.Failed, &j.Discovered, &j.Queued, &j.InFlight); err != nil {
 		return nil, notFound(err)
 	}
 	j.Options = json.RawMessage(opts)
 	j.CreatedAt, j.StartedAt, j.FinishedAt = fromMillis(created), fromMillis(started), fromMillis(finished)
+	// Every page was discovered; a job run with "store": false keeps no
+	// frontier, only its counts.
+	j.Discovered = max(j.Discovered, j.TotalPages)
 	return &j, nil
 }
 
@@ -40,9 +53,9 @@ func (d *DB) CreateJob(ctx context.Context, j *spidergo.Job) error {
 	if len(j.Options) == 0 {
 		j.Options = json.RawMessage("{}")
 	}
-	_, err := d.exec(ctx, d.db, `INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := d.exec(ctx, d.db, `INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.ID, j.UserID, j.KeyID, j.Kind, j.URL, j.Status, string(j.Options), j.TotalPages, j.TotalResponseTimeMS, j.TotalPayloadSize, j.Error,
-		millis(j.CreatedAt), millis(j.StartedAt), millis(j.FinishedAt))
+		millis(j.CreatedAt), millis(j.StartedAt), millis(j.FinishedAt), j.Async, j.Limit)
 	return err
 }
 
@@ -68,7 +81,7 @@ func (d *DB) loadSkips(ctx context.Context, j *spidergo.Job) (*spidergo.Job, err
 
 // Job implements spidergo.JobStore.
 func (d *DB) Job(ctx context.Context, userID, id string) (*spidergo.Job, error) {
-	j, err := scanJob(d.queryRow(ctx, d.db, `SELECT `+jobColumns+` FROM jobs WHERE id = ? AND user_id = ?`, id, userID))
+	j, err := scanJob(d.queryRow(ctx, d.db, jobSelect+` WHERE id = ? AND user_id = ?`, id, userID))
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +90,7 @@ func (d *DB) Job(ctx context.Context, userID, id string) (*spidergo.Job, error) 
 
 // JobByID implements spidergo.JobStore.
 func (d *DB) JobByID(ctx context.Context, id string) (*spidergo.Job, error) {
-	j, err := scanJob(d.queryRow(ctx, d.db, `SELECT `+jobColumns+` FROM jobs WHERE id = ?`, id))
+	j, err := scanJob(d.queryRow(ctx, d.db, jobSelect+` WHERE id = ?`, id))
 	if err != nil {
 		return nil, err
 	}
@@ -86,10 +99,15 @@ func (d *DB) JobByID(ctx context.Context, id string) (*spidergo.Job, error) {
 
 // ListJobs implements spidergo.JobStore. The cursor is "created_at.id" of
 // the last job returned.
-func (d *DB) ListJobs(ctx context.Context, userID, cursor string, limit int) ([]*spidergo.Job, string, error) {
-	q := `SELECT ` + jobColumns + ` FROM jobs WHERE user_id = ?`
+func (d *DB) ListJobs(ctx context.Context, userID string, f spidergo.JobFilter) ([]*spidergo.Job, string, error) {
+	q := jobSelect + ` WHERE user_id = ?`
 	args := []any{userID}
-	if cursor != "" {
+	limit := max(f.Limit, 1)
+	if f.Status != "" {
+		q += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if cursor := f.Cursor; cursor != "" {
 		ms, id, ok := strings.Cut(cursor, ".")
 		at, err := strconv.ParseInt(ms, 10, 64)
 		if !ok || err != nil {
@@ -146,7 +164,45 @@ func (d *DB) SetJobStatus(ctx context.Context, id, status, errMsg string, at tim
 
 // UnfinishedJobs implements spidergo.JobStore.
 func (d *DB) UnfinishedJobs(ctx context.Context) ([]*spidergo.Job, error) {
-	return queryAll(ctx, d, scanJob, `SELECT `+jobColumns+` FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at, id`)
+	return queryAll(ctx, d, scanJob, jobSelect+` WHERE status IN ('queued', 'running') ORDER BY created_at, id`)
+}
+
+// ClaimJobSlot implements spidergo.JobStore. The count and the update run in
+// one transaction; on PostgreSQL the user's row is locked first, so two
+// workers claiming slots of one user queue up instead of both reading a
+// count under the cap. SQLite has one writer, which serializes them anyway.
+func (d *DB) ClaimJobSlot(ctx context.Context, id string, maxRunning int, at time.Time) (bool, error) {
+	var claimed bool
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		var userID, status string
+		if err := d.queryRow(ctx, tx, `SELECT user_id, status FROM jobs WHERE id = ?`, id).Scan(&userID, &status); err != nil {
+			return notFound(err)
+		}
+		switch status {
+		case spidergo.StatusRunning:
+			claimed = true
+			return nil
+		case spidergo.StatusQueued:
+		default:
+			return spidergo.Errorf(spidergo.ECONFLICT, "The job has already %s.", status)
+		}
+		if d.postgres {
+			if _, err := d.exec(ctx, tx, `SELECT id FROM users WHERE id = ? FOR UPDATE`, userID); err != nil {
+				return err
+			}
+		}
+		res, err := d.exec(ctx, tx, `UPDATE jobs SET status = 'running', started_at = CASE WHEN started_at = 0 THEN ? ELSE started_at END
+			WHERE id = ? AND status = 'queued'
+			AND (SELECT count(*) FROM jobs r WHERE r.user_id = ? AND r.status = 'running' AND r.async) < ?`,
+			millis(at), id, userID, maxRunning)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		claimed = n == 1
+		return err
+	})
+	return claimed, err
 }
 
 // AddFrontier implements spidergo.JobStore.
@@ -182,7 +238,7 @@ func (d *DB) AddFrontier(ctx context.Context, jobID string, entries []spidergo.F
 }
 
 // ClaimFrontier implements spidergo.JobStore.
-func (d *DB) ClaimFrontier(ctx context.Context, jobID string, n int) ([]spidergo.FrontierEntry, error) {
+func (d *DB) ClaimFrontier(ctx context.Context, jobID string, lease spidergo.Lease, n int) ([]spidergo.FrontierEntry, error) {
 	var out []spidergo.FrontierEntry
 	lock := ""
 	if d.postgres {
@@ -206,7 +262,8 @@ func (d *DB) ClaimFrontier(ctx context.Context, jobID string, n int) ([]spidergo
 			return err
 		}
 		for _, e := range out {
-			if _, err := d.exec(ctx, tx, `UPDATE frontier SET state = 1 WHERE job_id = ? AND url = ?`, jobID, e.URL); err != nil {
+			if _, err := d.exec(ctx, tx, `UPDATE frontier SET state = 1, claimed_by = ?, lease_until = ? WHERE job_id = ? AND url = ?`,
+				lease.Owner, millis(lease.Until), jobID, e.URL); err != nil {
 				return err
 			}
 		}
@@ -215,9 +272,16 @@ func (d *DB) ClaimFrontier(ctx context.Context, jobID string, n int) ([]spidergo
 	return out, err
 }
 
+// ExtendLease implements spidergo.JobStore.
+func (d *DB) ExtendLease(ctx context.Context, jobID string, lease spidergo.Lease) error {
+	_, err := d.exec(ctx, d.db, `UPDATE frontier SET lease_until = ? WHERE job_id = ? AND state = 1 AND claimed_by = ?`, millis(lease.Until), jobID, lease.Owner)
+	return err
+}
+
 // RequeueFrontier implements spidergo.JobStore.
-func (d *DB) RequeueFrontier(ctx context.Context, jobID string) (int, error) {
-	if _, err := d.exec(ctx, d.db, `UPDATE frontier SET state = 0 WHERE job_id = ? AND state = 1`, jobID); err != nil {
+func (d *DB) RequeueFrontier(ctx context.Context, jobID, owner string) (int, error) {
+	if _, err := d.exec(ctx, d.db, `UPDATE frontier SET state = 0, claimed_by = '', lease_until = 0
+		WHERE job_id = ? AND state = 1 AND (claimed_by = ? OR lease_until < ?)`, jobID, owner, millis(d.now())); err != nil {
 		return 0, err
 	}
 	var n int
@@ -241,16 +305,33 @@ func (d *DB) SavePage(ctx context.Context, jobID string, p *spidergo.Page) error
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err
 		}
-		var seq int64
-		var userID string
-		if err := d.queryRow(ctx, tx, `UPDATE jobs SET total_pages = total_pages + 1, total_response_ms = total_response_ms + ?, total_payload = total_payload + ? WHERE id = ? RETURNING total_pages, user_id`,
-			p.ResponseTimeMS, p.PayloadSize, jobID).Scan(&seq, &userID); err != nil {
-			return notFound(err)
+		seq, userID, err := d.countPage(ctx, tx, jobID, p)
+		if err != nil {
+			return err
 		}
 		_, err = d.exec(ctx, tx, `INSERT INTO pages (job_id, seq, user_id, url, fetched_at, ok, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			jobID, seq, userID, p.URL, millis(p.FetchedAt), p.Error == "" && p.StatusCode < 400, string(data))
+			jobID, seq, userID, p.URL, millis(p.FetchedAt), !p.Failed(), string(data))
 		return err
 	})
+}
+
+// countPage adds p to the job's totals and returns the job's new page count
+// (the page's seq) and its owner.
+func (d *DB) countPage(ctx context.Context, q querier, jobID string, p *spidergo.Page) (seq int64, userID string, err error) {
+	failed := 0
+	if p.Failed() {
+		failed = 1
+	}
+	err = d.queryRow(ctx, q, `UPDATE jobs SET total_pages = total_pages + 1, total_response_ms = total_response_ms + ?, total_payload = total_payload + ?, failed_pages = failed_pages + ?
+		WHERE id = ? RETURNING total_pages, user_id`,
+		p.ResponseTimeMS, p.PayloadSize, failed, jobID).Scan(&seq, &userID)
+	return seq, userID, notFound(err)
+}
+
+// CountPage implements spidergo.JobStore.
+func (d *DB) CountPage(ctx context.Context, jobID string, p *spidergo.Page) error {
+	_, _, err := d.countPage(ctx, d.db, jobID, p)
+	return err
 }
 
 // AddSkipped implements spidergo.JobStore.
@@ -271,6 +352,15 @@ func (d *DB) AddSkipped(ctx context.Context, jobID string, skipped map[string]in
 // Pages implements spidergo.JobStore. The cursor is the seq of the last page
 // returned.
 func (d *DB) Pages(ctx context.Context, jobID, cursor string, limit int) ([]*spidergo.Page, string, error) {
+	return d.pages(ctx, jobID, "", cursor, limit)
+}
+
+// FailedPages implements spidergo.JobStore.
+func (d *DB) FailedPages(ctx context.Context, jobID, cursor string, limit int) ([]*spidergo.Page, string, error) {
+	return d.pages(ctx, jobID, " AND NOT ok", cursor, limit)
+}
+
+func (d *DB) pages(ctx context.Context, jobID, where, cursor string, limit int) ([]*spidergo.Page, string, error) {
 	var after int64
 	if cursor != "" {
 		var err error
@@ -278,7 +368,7 @@ func (d *DB) Pages(ctx context.Context, jobID, cursor string, limit int) ([]*spi
 			return nil, "", spidergo.Errorf(spidergo.EINVALID, "Invalid cursor.")
 		}
 	}
-	rows, err := d.query(ctx, d.db, `SELECT seq, data FROM pages WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?`, jobID, after, limit+1)
+	rows, err := d.query(ctx, d.db, `SELECT seq, data FROM pages WHERE job_id = ? AND seq > ?`+where+` ORDER BY seq LIMIT ?`, jobID, after, limit+1)
 	if err != nil {
 		return nil, "", err
 	}

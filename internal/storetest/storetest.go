@@ -30,6 +30,10 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore(t)) })
 	t.Run("WebhookSecret", func(t *testing.T) { testWebhookSecret(t, newStore(t)) })
 	t.Run("FrontierRace", func(t *testing.T) { testFrontierRace(t, newStore(t)) })
+	t.Run("FrontierClaimRace", func(t *testing.T) { testFrontierClaimRace(t, newStore(t)) })
+	t.Run("FrontierLease", func(t *testing.T) { testFrontierLease(t, newStore(t)) })
+	t.Run("JobSlots", func(t *testing.T) { testJobSlots(t, newStore(t)) })
+	t.Run("CountPage", func(t *testing.T) { testCountPage(t, newStore(t)) })
 }
 
 func testUsers(t *testing.T, s spidergo.Store) {

@@ -4,6 +4,10 @@
 // main content) and, run the same way, two baselines: readeck's
 // go-readability v2 and go-trafilatura.
 //
+// It then scores the same extractors on a labelled set of non-news pages
+// (bench/testdata/nonnews) by snippets that must and must not appear in the
+// main content; see snippets.go.
+//
 //	cd bench && go run ./cmd/extracteval -data ../../shared/datasets/article-extraction
 package main
 
@@ -70,14 +74,23 @@ var extractors = []extractor{
 var trafilaturaFallback = flag.Bool("trafilatura-fallback", true, "let go-trafilatura fall back to its readability and DOM distiller candidates")
 
 func main() {
-	data := flag.String("data", "../../shared/datasets/article-extraction", "data set directory (ground-truth.json and html/)")
+	data := flag.String("data", "../../shared/datasets/article-extraction", "data set directory (ground-truth.json and html/); empty skips it")
 	verbose := flag.Bool("v", false, "print per-page scores")
 	only := flag.String("only", "", "comma-separated extractors to run (default all: spidergo,readeck-v2,go-trafilatura)")
 	dump := flag.String("dump", "", "directory to write each extractor's text per page into")
+	nonnews := flag.String("nonnews", "testdata/nonnews", "labelled snippet set of non-news pages (labels.json and the pages); empty skips it")
 	flag.Parse()
-	if err := run(*data, *verbose, *only, *dump); err != nil {
-		fmt.Fprintln(os.Stderr, "extracteval:", err)
-		os.Exit(1)
+	if *data != "" {
+		if err := run(*data, *verbose, *only, *dump); err != nil {
+			fmt.Fprintln(os.Stderr, "extracteval:", err)
+			os.Exit(1)
+		}
+	}
+	if *nonnews != "" {
+		if err := runSnippets(*nonnews, *verbose, *only); err != nil {
+			fmt.Fprintln(os.Stderr, "extracteval:", err)
+			os.Exit(1)
+		}
 	}
 }
 

@@ -1,0 +1,160 @@
+package extract
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestHeadline(t *testing.T) {
+	var body strings.Builder
+	for i := range 4 {
+		body.WriteString(story(i))
+	}
+	article := "<article>" + body.String() + "</article>"
+	tests := []struct {
+		name  string
+		head  string
+		body  string
+		opts  Options
+		start string // what the Markdown starts with
+	}{
+		{
+			name:  "h1 above the article",
+			head:  `<title>Otters return | Gazette</title>`,
+			body:  `<header><h1>Gazette</h1></header><main><h1>Otters return</h1>` + article + `</main>`,
+			opts:  Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true},
+			start: "# Otters return\n\nParagraph 0",
+		},
+		{
+			name:  "og:title when no h1 matches",
+			head:  `<title>Home</title><meta property="og:title" content="The otters are back">`,
+			body:  `<header><h1>Gazette</h1></header>` + article,
+			opts:  Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true},
+			start: "# The otters are back\n\nParagraph 0",
+		},
+		{
+			name:  "title without the site name",
+			head:  `<title>Plain scones, the old way - Grandma's Recipe Box</title>`,
+			body:  article,
+			opts:  Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true},
+			start: "# Plain scones, the old way\n\nParagraph 0",
+		},
+		{
+			name:  "content with its own h1 is left alone",
+			head:  `<title>Other title</title>`,
+			body:  `<article><h1>Its own headline</h1>` + body.String() + `</article>`,
+			opts:  Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true},
+			start: "# Its own headline\n\nParagraph 0",
+		},
+		{
+			name:  "the heading that says the headline becomes the h1",
+			head:  `<title>Section one</title>`,
+			body:  `<article><h2>Section one</h2>` + body.String() + `</article>`,
+			opts:  Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true},
+			start: "# Section one\n\nParagraph 0",
+		},
+		{
+			name:  "omitted on request",
+			head:  `<title>Otters return</title>`,
+			body:  article,
+			opts:  Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true, OmitHeadline: true},
+			start: "Paragraph 0",
+		},
+		{
+			name:  "not added to the whole page",
+			head:  `<title>Otters return</title>`,
+			body:  article,
+			opts:  Options{Formats: []string{FormatMarkdown}},
+			start: "Paragraph 0",
+		},
+		{
+			name:  "not added to chosen tags",
+			head:  `<title>Otters return</title>`,
+			body:  article,
+			opts:  Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true, IncludeTags: []string{"article"}},
+			start: "Paragraph 0",
+		},
+		{
+			name:  "markup in the title is escaped",
+			head:  `<title>Use *args and [x] in C#</title>`,
+			body:  article,
+			opts:  Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true},
+			start: "# Use \\*args and \\[x\\] in C\\#\n\n",
+		},
+		{
+			name:  "no title at all",
+			body:  article,
+			opts:  Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true},
+			start: "Paragraph 0",
+		},
+	}
+	u := mustURL(t, "https://example.com/story")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := "<html><head>" + tt.head + "</head><body>" + tt.body + "</body></html>"
+			res, err := Extract([]byte(page), u, tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(res.Markdown, tt.start) {
+				t.Errorf("markdown starts %q, want %q", res.Markdown[:min(len(res.Markdown), 80)], tt.start)
+			}
+			if strings.Count(res.Markdown, "\n# ")+boolInt(strings.HasPrefix(res.Markdown, "# ")) > 1 {
+				t.Errorf("more than one headline:\n%s", res.Markdown)
+			}
+		})
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestMarkdownGolden pins the Markdown of the main content of whole pages:
+// headline, headings, lists, tables, definition lists and code blocks.
+func TestMarkdownGolden(t *testing.T) {
+	pages := []struct {
+		file, url string
+	}{
+		{"testdata/docs.html", "https://docs.example.dev/v2/guide/configure"},
+		{"testdata/article.html", "https://gazette.example.co.uk/nature/otters-return"},
+		{"testdata/markdown/api-reference.html", "https://cirrus.example/docs/api/buckets"},
+		{"testdata/markdown/changelog.html", "https://pebble.example/changelog"},
+		{"testdata/markdown/recipe.html", "http://recipebox.example/scones.html"},
+		{"testdata/markdown/faq.html", "https://harbourside.example/savings/faq"},
+	}
+	for _, pg := range pages {
+		t.Run(filepath.Base(pg.file), func(t *testing.T) {
+			body, err := os.ReadFile(pg.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Extract(body, mustURL(t, pg.url), Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "markdown", strings.TrimSuffix(filepath.Base(pg.file), ".html")+".md")
+			got := res.Markdown + "\n"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if diff := cmp.Diff(string(want), got); diff != "" {
+				t.Errorf("markdown differs from %s (-want +got):\n%s", golden, diff)
+			}
+		})
+	}
+}

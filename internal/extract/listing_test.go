@@ -1,0 +1,109 @@
+package extract
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// story is a paragraph long enough for readability to score.
+func story(i int) string {
+	return fmt.Sprintf("<p>Paragraph %d tells the story in full sentences, with enough words, commas, and detail that readability takes it for the body of an article worth reading.</p>", i)
+}
+
+func TestListingsKeepTheirItems(t *testing.T) {
+	const chrome = `<header><nav><a href="/">Home</a> <a href="/about">About</a> <a href="/shop">Shop</a></nav></header>`
+	const footer = `<footer><a href="/privacy">Privacy</a> <a href="/terms">Terms</a></footer>`
+	var longStory strings.Builder
+	for i := range 6 {
+		longStory.WriteString(story(i))
+	}
+	tests := []struct {
+		name       string
+		body       string
+		keep, drop []string
+	}{
+		{
+			name: "job board rows that are mostly links",
+			body: chrome + `<div class="container"><h1>Open positions</h1><p>We build robots for warehouses in two cities and we hire people who like hard problems.</p>
+<h2>Engineering</h2>` +
+				`<div class="job-row"><a href="/jobs/1">Senior Embedded Engineer</a><span>Gothenburg</span><span>Full-time</span></div>` +
+				`<div class="job-row"><a href="/jobs/2">Motion Planning Researcher</a><span>Austin</span><span>Full-time</span></div>` +
+				`<div class="job-row"><a href="/jobs/3">Site Reliability Engineer</a><span>Remote</span><span>Full-time</span></div>` +
+				`<div class="job-row"><a href="/jobs/4">Supply Chain Analyst</a><span>Gothenburg</span><span>Contract</span></div></div>` + footer,
+			keep: []string{"Senior Embedded Engineer", "Site Reliability Engineer", "Supply Chain Analyst"},
+			drop: []string{"Privacy"},
+		},
+		{
+			name: "event cards as articles",
+			body: chrome + `<div id="main"><h1>What's on</h1>` +
+				`<article class="event"><h3><a href="/e/1">The Tempest</a></h3><p>Shakespeare's last play, brought indoors by a touring company this spring. 7.30pm, £16.</p></article>` +
+				`<article class="event"><h3><a href="/e/2">Spring Ceilidh</a></h3><p>Live band and a caller, and no experience needed to join the dancing. 8pm, £10.</p></article>` +
+				`<article class="event"><h3><a href="/e/3">Printmaking for beginners</a></h3><p>A day workshop in lino cutting with a local artist, materials included. £45.</p></article></div>` + footer,
+			keep: []string{"The Tempest", "Spring Ceilidh", "Printmaking for beginners", "A day workshop in lino cutting"},
+		},
+		{
+			name: "card titles before an author line",
+			body: chrome + `<section><h1>Birdwatching</h1><p>Field guides, memoirs and books on where to watch birds, chosen by the staff of the shop.</p><ul>` +
+				`<li class="card"><h2><a href="/b/1">The Garden Birds Handbook</a></h2><p class="author">Ruth Ashby</p><p>Identify the sixty birds most likely to visit your garden this year.</p></li>` +
+				`<li class="card"><h2><a href="/b/2">Waders of the Estuary</a></h2><p class="author">Tom Breck</p><p>A photographic guide to curlews, godwits and all their kin.</p></li>` +
+				`<li class="card"><h2><a href="/b/3">Owls of Britain</a></h2><p class="author">Gareth Pryce</p><p>All five resident species, with maps and recordings of their calls.</p></li></ul></section>` + footer,
+			keep: []string{"The Garden Birds Handbook", "Waders of the Estuary", "Owls of Britain"},
+		},
+		{
+			name: "page feedback widget",
+			body: chrome + `<main><h1>Buckets</h1>` + longStory.String() + `<div class="feedback"><p>Was this page helpful?</p><a href="/yes">Yes</a> <a href="/no">No</a></div>` + story(9) + `</main>` + footer,
+			keep: []string{"Paragraph 0 tells the story", "Paragraph 9 tells the story"},
+			drop: []string{"Was this page helpful?"},
+		},
+		{
+			name: "a forum thread keeps its replies",
+			body: chrome + `<div class="layout"><div class="left-rail"><a href="/">Home</a> <a href="/popular">Popular</a> <h4>Recent communities</h4><a href="/r/hiking">r/hiking</a></div><div class="main-col">` +
+				`<div class="post"><h1>Best first tent for two?</h1><p>Budget is about £150. Mostly campsites in summer, maybe the Lakes.</p></div>` +
+				`<div id="comments" class="comments">` +
+				`<div class="comment"><a href="/u/a">pitchperfect</a> · 3d<p>Get a tunnel tent with a porch, it keeps the rain off your boots.</p></div>` +
+				`<div class="comment"><a href="/u/b">drizzle</a> · 3d<p>Check the hydrostatic head, 3000 mm minimum for British summers.</p></div>` +
+				`<div class="comment"><a href="/u/c">oakfire</a> · 2d<p>Buy second hand. Half the price and already proven waterproof.</p></div></div></div>` +
+				`<div class="right-rail"><h3>About Community</h3><p>Camping in the UK: kit, sites and wild camping law.</p><p>48.2k members</p></div></div>` + footer,
+			keep: []string{"Budget is about £150.", "Get a tunnel tent with a porch", "Check the hydrostatic head", "Buy second hand."},
+			drop: []string{"48.2k members", "Recent communities"},
+		},
+		{
+			name: "comments beside a long story still go",
+			body: chrome + `<main><article><h1>Main story</h1>` + longStory.String() + `</article>` +
+				`<section id="comments" class="comments"><div class="comment"><p>First! Great read.</p></div><div class="comment"><p>I disagree with all of this.</p></div></section></main>` + footer,
+			keep: []string{"Paragraph 5 tells the story"},
+			drop: []string{"Great read", "I disagree"},
+		},
+		{
+			name: "a story keeps dropping teaser cards and related strips",
+			body: chrome + `<main><article class="story"><h1>Main story</h1>` + longStory.String() + `</article>` +
+				`<article class="teaser"><h3><a href="/other-1">Another story entirely</a></h3><p>Its short summary.</p></article>` +
+				`<article class="teaser"><h3><a href="/other-2">A second other story</a></h3><p>Its summary too.</p></article>` +
+				`<p>You may also like...</p>` +
+				`<div class="rel"><a href="/r1">Related story number one</a></div><div class="rel"><a href="/r2">Related story number two</a></div><div class="rel"><a href="/r3">Related story number three</a></div></main>` + footer,
+			keep: []string{"Paragraph 0 tells the story", "Paragraph 5 tells the story"},
+			drop: []string{"Another story entirely", "A second other story", "Related story number", "You may also like"},
+		},
+	}
+	u := mustURL(t, "https://example.com/page")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := "<html><head><title>Page</title></head><body>" + tt.body + "</body></html>"
+			res, err := Extract([]byte(page), u, Options{Formats: []string{FormatText}, OnlyMainContent: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range tt.keep {
+				if !strings.Contains(res.Text, k) {
+					t.Errorf("lost %q:\n%s", k, res.Text)
+				}
+			}
+			for _, d := range tt.drop {
+				if strings.Contains(res.Text, d) {
+					t.Errorf("kept %q:\n%s", d, res.Text)
+				}
+			}
+		})
+	}
+}
