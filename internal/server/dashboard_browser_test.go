@@ -147,6 +147,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	b.waitFor("the Markdown to render", `(document.querySelector("#panel-md p") || {textContent: ""}).textContent.includes("long enough story")`, 10*time.Second)
 	b.checkA11y("/playground with results")
+	evalJS[bool](b, `document.getElementById("pg-progress").scrollIntoView(), true`)
 	b.screenshot("playground")
 	b.do("open the job", chromedp.Click(css("#pg-job-link")), chromedp.WaitVisible(css(`[data-testid="job-status"]`)))
 	if s := b.text(`[data-testid="job-status"]`); s != "completed" {

@@ -198,6 +198,9 @@
     stopFollowing();
     state.head = head;
     updateProgress();
+    // A crawl that found fewer pages than its limit is still done.
+    $("pg-bar").max = Math.max(state.pages.length, 1);
+    $("pg-bar").value = state.pages.length;
     // The job's own times give the rate of a crawl that ended quickly.
     if (head.StartedAt && head.FinishedAt) {
       const secs = (Date.parse(head.FinishedAt) - Date.parse(head.StartedAt)) / 1000;
