@@ -79,7 +79,6 @@ var funcs = template.FuncMap{
 	},
 	"date":     func(t api.Time) string { return fmtTime(t.Time) },
 	"datePtr":  func(t *api.Time) string { return fmtTimePtr(t) },
-	"ago":      func(t *api.Time) string { return fmtTimePtr(t) },
 	"bytes":    fmtBytes,
 	"plural":   plural,
 	"keyShown": func(k api.Key) string { return spidergo.APIKeyPrefix + "…" + k.Last4 },
