@@ -48,9 +48,14 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	msg := "Account created. We sent a verification code to your email address; you can sign in now."
-	if s.accounts.RequireEmailVerification() {
+	// Without SMTP no mail leaves the server (it goes to the server's log),
+	// so the answer must not say one was sent.
+	msg := "Account created. You can sign in now."
+	switch {
+	case s.accounts.RequireEmailVerification():
 		msg = "Account created. Enter the verification code we sent to your email address, then sign in."
+	case s.cfg.SMTPURL != "":
+		msg = "Account created. We sent a verification code to your email address; you can sign in now."
 	}
 	return writeJSON(w, http.StatusCreated, map[string]string{"message": msg})
 }

@@ -157,7 +157,7 @@ func (d *DB) SetJobStatus(ctx context.Context, id, status, errMsg string, at tim
 		if _, err := d.JobByID(ctx, id); err != nil {
 			return err
 		}
-		return spidergo.Errorf(spidergo.ECONFLICT, "The job has already finished.")
+		return spidergo.ErrJobFinished
 	}
 	return nil
 }
@@ -184,7 +184,7 @@ func (d *DB) ClaimJobSlot(ctx context.Context, id string, maxRunning int, at tim
 			return nil
 		case spidergo.StatusQueued:
 		default:
-			return spidergo.Errorf(spidergo.ECONFLICT, "The job has already %s.", status)
+			return spidergo.ErrJobFinished
 		}
 		if d.postgres {
 			if _, err := d.exec(ctx, tx, `SELECT id FROM users WHERE id = ? FOR UPDATE`, userID); err != nil {
