@@ -3,28 +3,17 @@ package server
 import (
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/account"
 )
 
-// profile is the public view of an account.
-type profile struct {
-	UserID     string `json:"user_id"`
-	FirstName  string `json:"first_name"`
-	LastName   string `json:"last_name"`
-	Email      string `json:"email"`
-	IsVerified bool   `json:"is_verified"`
-	AvatarURL  string `json:"avatar_url"`
-	CreatedAt  string `json:"created_at"`
-}
-
-func profileOf(u *spidergo.User) profile {
-	return profile{
+// profileOf is the public view of an account.
+func profileOf(u *spidergo.User) api.Profile {
+	return api.Profile{
 		UserID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
-		IsVerified: u.IsVerified, AvatarURL: u.AvatarURL,
-		CreatedAt: u.CreatedAt.UTC().Format(time.RFC3339),
+		IsVerified: u.IsVerified, AvatarURL: u.AvatarURL, CreatedAt: api.At(u.CreatedAt),
 	}
 }
 
