@@ -328,6 +328,30 @@ func (d *DB) countPage(ctx context.Context, q querier, jobID string, p *spidergo
 	return seq, userID, notFound(err)
 }
 
+// AddPages implements spidergo.JobStore.
+func (d *DB) AddPages(ctx context.Context, jobID string, pages []*spidergo.Page) error {
+	if len(pages) == 0 {
+		return nil
+	}
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		for _, p := range pages {
+			data, err := encodePage(p)
+			if err != nil {
+				return err
+			}
+			seq, userID, err := d.countPage(ctx, tx, jobID, p)
+			if err != nil {
+				return err
+			}
+			if _, err := d.exec(ctx, tx, `INSERT INTO pages (job_id, seq, user_id, url, fetched_at, ok, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				jobID, seq, userID, p.URL, millis(p.FetchedAt), !p.Failed(), string(data)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // CountPage implements spidergo.JobStore.
 func (d *DB) CountPage(ctx context.Context, jobID string, p *spidergo.Page) error {
 	_, _, err := d.countPage(ctx, d.db, jobID, p)
