@@ -89,4 +89,7 @@ var (
 	ErrIdentityLinked = &Error{Code: ECONFLICT, Message: "Identity already linked."}
 	// ErrKeyLimit: the user has the most active API keys allowed.
 	ErrKeyLimit = &Error{Code: ECONFLICT, Message: "Active API key limit reached."}
+	// ErrJobFinished: the job has completed, failed or been cancelled and
+	// can no longer change.
+	ErrJobFinished = &Error{Code: ECONFLICT, Message: "Job already finished."}
 )

@@ -183,6 +183,9 @@ type JobStore interface {
 	// SavePage stores the page of an in-flight entry, marks the entry done
 	// and adds the page to the job's totals, all at once.
 	SavePage(ctx context.Context, jobID string, p *Page) error
+	// AddPages stores finished pages that have no frontier entry (the URLs a
+	// map found), in order, and adds them to the job's totals, all at once.
+	AddPages(ctx context.Context, jobID string, pages []*Page) error
 	// CountPage adds a page to the job's totals without keeping it (jobs
 	// run with "store": false).
 	CountPage(ctx context.Context, jobID string, p *Page) error

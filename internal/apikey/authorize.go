@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
 )
 
 // Grant is one request's authorization: the key, its owner, and the
@@ -87,7 +88,7 @@ func (s *Service) Authorize(ctx context.Context, secret string, work bool) (*Gra
 		return g, quotaUnavailable(err)
 	}
 	if !ok {
-		reset := g.Reset.Format(time.RFC3339)
+		reset := api.At(g.Reset).String()
 		e := spidergo.Errorf(spidergo.EQUOTA, "This API key has used its %d requests for today. The quota resets at %s.", k.DailyLimit, reset)
 		e.Details = map[string]any{"resets_at": reset}
 		// Rounded up, so a client that waits this long never arrives just

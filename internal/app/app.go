@@ -129,9 +129,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	a.Engine = crawl.NewEngine(crawl.EngineConfig{Fetcher: a.Fetcher, Cache: a.Store, Now: now})
 	a.Webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: a.Fetcher, Secrets: a.Store, Log: log, Now: now, Backoff: opts.WebhookBackoff})
-	f := a.Fetcher
 	a.Jobs = crawl.NewJobs(crawl.JobsConfig{Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
-		Normalize:  func(raw string) (string, error) { return server.NormalizeURL(f, raw) },
+		Normalize:  crawl.CheckUserURL(a.Fetcher),
 		MaxPerUser: cfg.MaxJobsPerUser})
 
 	a.Accounts = account.New(a.Store, mailer, log, account.Config{

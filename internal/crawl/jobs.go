@@ -214,7 +214,7 @@ func (s *Jobs) Start(ctx context.Context, a Actor, kind string, req *api.Request
 		return nil, err
 	}
 	if kind == spidergo.KindMap {
-		return s.runMap(ctx, j, o)
+		return s.runMap(ctx, j, o, keep)
 	}
 	return s.runSync(ctx, j, o, keep)
 }
@@ -501,8 +501,10 @@ func (s *Jobs) runTrial(ctx context.Context, o *Options) (*Started, error) {
 	return &Started{Envelope: env}, nil
 }
 
-// runMap lists a site's URLs from its sitemaps and the seed's links.
-func (s *Jobs) runMap(ctx context.Context, j *spidergo.Job, o *Options) (*Started, error) {
+// runMap lists a site's URLs from its sitemaps and the seed's links. Kept
+// maps store each URL as a page without content, so that reading the job
+// back later gives the same URLs.
+func (s *Jobs) runMap(ctx context.Context, j *spidergo.Job, o *Options, keep bool) (*Started, error) {
 	hooks := s.hooks.Open(s.base, j.UserID, j.ID, o.Webhook)
 	defer s.closeLater(hooks)
 	s.send(ctx, hooks, api.EventStarted, HeadOf(j))
@@ -522,14 +524,20 @@ func (s *Jobs) runMap(ctx context.Context, j *spidergo.Job, o *Options) (*Starte
 		}
 		status, msg = spidergo.StatusFailed, fetch.KindOf(err)
 	}
+	if res == nil {
+		res = &MapResult{}
+	}
+	if keep {
+		if err := s.store.AddPages(bg, j.ID, res.pages(s.now().UTC())); err != nil {
+			s.finish(bg, j.ID, spidergo.StatusFailed, "internal", hooks)
+			return nil, err
+		}
+	}
 	done, err := s.finish(bg, j.ID, status, msg, hooks)
 	if err != nil {
 		return nil, err
 	}
 	env := EnvelopeOf(done)
-	if res == nil {
-		res = &MapResult{}
-	}
 	res.Fill(env)
 	return &Started{Envelope: env}, nil
 }
@@ -560,7 +568,15 @@ func (s *Jobs) Get(ctx context.Context, userID, id, cursor string, limit int) (*
 		return nil, err
 	}
 	env := EnvelopeOf(j)
-	env.Pages, env.Next = WirePages(pages), next
+	env.Next = next
+	if j.Kind == spidergo.KindMap {
+		var req api.Request
+		titles := json.Unmarshal(j.Options, &req) == nil && req.IncludeTitles
+		mapResultOf(pages, titles).Fill(env)
+		env.TotalPages = j.TotalPages // Fill counts this page of results only
+		return env, nil
+	}
+	env.Pages = WirePages(pages)
 	return env, nil
 }
 

@@ -6,10 +6,12 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
+	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/fetch"
 )
@@ -30,6 +32,32 @@ func (r *MapResult) Fill(env *api.Envelope) {
 	}
 	env.Links = r.Links
 	env.TotalPages = len(r.URLs)
+}
+
+// pages are the URLs found as contentless pages, the form a map's result
+// is stored in.
+func (r *MapResult) pages(at time.Time) []*spidergo.Page {
+	title := make(map[string]string, len(r.Links))
+	for _, l := range r.Links {
+		title[l.URL] = l.Title
+	}
+	out := make([]*spidergo.Page, len(r.URLs))
+	for i, u := range r.URLs {
+		out[i] = &spidergo.Page{URL: u, Title: title[u], FetchedAt: at}
+	}
+	return out
+}
+
+// mapResultOf reads a stored map's pages back as its result.
+func mapResultOf(pages []*spidergo.Page, titles bool) *MapResult {
+	r := &MapResult{URLs: make([]string, len(pages))}
+	for i, p := range pages {
+		r.URLs[i] = p.URL
+		if titles {
+			r.Links = append(r.Links, api.MapLink{URL: p.URL, Title: p.Title})
+		}
+	}
+	return r
 }
 
 // maxTitleLength bounds a link text kept as a title.

@@ -3,28 +3,17 @@ package server
 import (
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/account"
 )
 
-// profile is the public view of an account.
-type profile struct {
-	UserID     string `json:"user_id"`
-	FirstName  string `json:"first_name"`
-	LastName   string `json:"last_name"`
-	Email      string `json:"email"`
-	IsVerified bool   `json:"is_verified"`
-	AvatarURL  string `json:"avatar_url"`
-	CreatedAt  string `json:"created_at"`
-}
-
-func profileOf(u *spidergo.User) profile {
-	return profile{
+// profileOf is the public view of an account.
+func profileOf(u *spidergo.User) api.Profile {
+	return api.Profile{
 		UserID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
-		IsVerified: u.IsVerified, AvatarURL: u.AvatarURL,
-		CreatedAt: u.CreatedAt.UTC().Format(time.RFC3339),
+		IsVerified: u.IsVerified, AvatarURL: u.AvatarURL, CreatedAt: api.At(u.CreatedAt),
 	}
 }
 
@@ -48,9 +37,14 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	msg := "Account created. We sent a verification code to your email address; you can sign in now."
-	if s.accounts.RequireEmailVerification() {
+	// Without SMTP no mail leaves the server (it goes to the server's log),
+	// so the answer must not say one was sent.
+	msg := "Account created. You can sign in now."
+	switch {
+	case s.accounts.RequireEmailVerification():
 		msg = "Account created. Enter the verification code we sent to your email address, then sign in."
+	case s.cfg.SMTPURL != "":
+		msg = "Account created. We sent a verification code to your email address; you can sign in now."
 	}
 	return writeJSON(w, http.StatusCreated, map[string]string{"message": msg})
 }

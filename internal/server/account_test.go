@@ -793,3 +793,28 @@ func TestConcurrentRefresh(t *testing.T) {
 		}
 	})
 }
+
+// TestRegisterSaysWhatWasMailed: the answer claims a mail only when one
+// can leave the server.
+func TestRegisterSaysWhatWasMailed(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want string
+		not  string
+	}{
+		{"no SMTP", nil, "You can sign in now.", "sent"},
+		{"SMTP, verification optional", map[string]string{"SPIDERGO_SMTP_URL": "smtp://127.0.0.1:1", "SPIDERGO_REQUIRE_EMAIL_VERIFICATION": "false"}, "We sent a verification code", ""},
+		{"verification required", map[string]string{"SPIDERGO_SMTP_URL": "smtp://127.0.0.1:1"}, "Enter the verification code", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newAcctEnv(t, tt.env)
+			res, body := e.browser(t).call("POST", "/auth/register", map[string]string{"email": "new@example.com", "password": goodPassword})
+			wantStatus(t, res, body, http.StatusCreated)
+			msg, _ := body["message"].(string)
+			if !strings.Contains(msg, tt.want) || (tt.not != "" && strings.Contains(msg, tt.not)) {
+				t.Errorf("message = %q, want it to say %q", msg, tt.want)
+			}
+		})
+	}
+}

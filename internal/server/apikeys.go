@@ -3,46 +3,24 @@ package server
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
 )
 
-// apiKeyMeta is the public view of a key: never the key, never its hash.
-// The field order is the integration guide's.
-type apiKeyMeta struct {
-	KeyID      string  `json:"key_id"`
-	Name       string  `json:"name"`
-	Prefix     string  `json:"prefix"`
-	Last4      string  `json:"last4"`
-	DailyLimit int     `json:"daily_limit"`
-	IsActive   bool    `json:"is_active"`
-	CreatedAt  string  `json:"created_at"`
-	LastUsedAt *string `json:"last_used_at"`
-	RevokedAt  *string `json:"revoked_at"`
-}
-
-func metaOf(k *spidergo.APIKey) apiKeyMeta {
-	return apiKeyMeta{
+// metaOf is the public view of a key: never the key, never its hash.
+func metaOf(k *spidergo.APIKey) api.Key {
+	return api.Key{
 		KeyID:      k.ID,
 		Name:       k.Name,
 		Prefix:     spidergo.APIKeyPrefix,
 		Last4:      k.Last4,
 		DailyLimit: k.DailyLimit,
 		IsActive:   k.IsActive,
-		CreatedAt:  k.CreatedAt.UTC().Format(time.RFC3339),
-		LastUsedAt: optionalTime(k.LastUsedAt),
-		RevokedAt:  optionalTime(k.RevokedAt),
+		CreatedAt:  api.At(k.CreatedAt),
+		LastUsedAt: api.TimePtr(k.LastUsedAt),
+		RevokedAt:  api.TimePtr(k.RevokedAt),
 	}
-}
-
-// optionalTime is null in JSON for a zero time.
-func optionalTime(t time.Time) *string {
-	if t.IsZero() {
-		return nil
-	}
-	s := t.UTC().Format(time.RFC3339)
-	return &s
 }
 
 // sessionUserID is the signed-in user of a cookie route. requireSession
@@ -72,11 +50,8 @@ func (s *Server) handleCreateAPIKey(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusCreated, struct {
-		Message string     `json:"message"`
-		APIKey  string     `json:"api_key"`
-		Meta    apiKeyMeta `json:"meta"`
-	}{"API key created. Store it securely now; it will not be shown again.", secret, metaOf(k)})
+	return writeJSON(w, http.StatusCreated, api.CreatedKey{
+		Message: "API key created. Store it securely now; it will not be shown again.", APIKey: secret, Meta: metaOf(k)})
 }
 
 // handleListAPIKeys: GET /auth/api-keys[?include_revoked=true].
@@ -95,11 +70,11 @@ func (s *Server) handleListAPIKeys(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{"keys": metasOf(keys)})
+	return writeJSON(w, http.StatusOK, api.Keys{Keys: metasOf(keys)})
 }
 
-func metasOf(keys []*spidergo.APIKey) []apiKeyMeta {
-	out := make([]apiKeyMeta, 0, len(keys))
+func metasOf(keys []*spidergo.APIKey) []api.Key {
+	out := make([]api.Key, 0, len(keys))
 	for _, k := range keys {
 		out = append(out, metaOf(k))
 	}
@@ -137,12 +112,6 @@ func (s *Server) handleRevokeAllAPIKeys(w http.ResponseWriter, r *http.Request) 
 	})
 }
 
-// dayUsage is one bar of the dashboard's usage chart.
-type dayUsage struct {
-	Day  string `json:"day"`
-	Used int    `json:"used"`
-}
-
 // handleAPIKeyUsage: GET /auth/api-keys/{id}/usage → the key's count for
 // each of the last UsageDays UTC days, oldest first, zeros included.
 func (s *Server) handleAPIKeyUsage(w http.ResponseWriter, r *http.Request) error {
@@ -154,18 +123,12 @@ func (s *Server) handleAPIKeyUsage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	days := make([]dayUsage, 0, len(u.Days))
+	out := api.KeyUsage{KeyID: u.Key.ID, DailyLimit: u.Key.DailyLimit, From: u.From, To: u.To, Total: u.Total,
+		Days: make([]api.DayUsage, 0, len(u.Days))}
 	for _, d := range u.Days {
-		days = append(days, dayUsage{Day: d.Day, Used: d.Used})
+		out.Days = append(out.Days, api.DayUsage{Day: d.Day, Used: d.Used})
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{
-		"key_id":      u.Key.ID,
-		"daily_limit": u.Key.DailyLimit,
-		"from":        u.From,
-		"to":          u.To,
-		"total":       u.Total,
-		"days":        days,
-	})
+	return writeJSON(w, http.StatusOK, out)
 }
 
 // handleV1Usage: GET /v1/usage (behind the gate, as a read) → this key's
@@ -177,13 +140,8 @@ func (s *Server) handleV1Usage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, map[string]any{
-		"key_id":      k.ID,
-		"daily_limit": k.DailyLimit,
-		"used_today":  used,
-		"remaining":   max(0, k.DailyLimit-used),
-		"resets_at":   spidergo.QuotaReset(now).Format(time.RFC3339),
-	})
+	return writeJSON(w, http.StatusOK, api.Usage{KeyID: k.ID, DailyLimit: k.DailyLimit, UsedToday: used,
+		Remaining: max(0, k.DailyLimit-used), ResetsAt: api.At(spidergo.QuotaReset(now))})
 }
 
 // handleV1NoRoute answers /v1 paths no route matches, behind the gate so

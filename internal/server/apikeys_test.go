@@ -64,7 +64,7 @@ func TestCreateAPIKey(t *testing.T) {
 	meta, _ := got["meta"].(map[string]any)
 	want := map[string]any{
 		"name": "Production Integrations", "prefix": "sk_live_", "last4": secret[len(secret)-4:],
-		"daily_limit": 1000.0, "is_active": true, "created_at": "2026-03-23T12:00:00Z",
+		"daily_limit": 1000.0, "is_active": true, "created_at": "2026-03-23T12:00:00.000Z",
 		"last_used_at": nil, "revoked_at": nil,
 	}
 	for f, v := range want {
@@ -253,7 +253,7 @@ func TestListAndRevokeAPIKeys(t *testing.T) {
 		t.Fatalf("revoke: %d %v", res.StatusCode, got)
 	}
 	meta := got["meta"].(map[string]any)
-	if meta["is_active"] != false || meta["revoked_at"] != "2026-03-23T12:00:00Z" {
+	if meta["is_active"] != false || meta["revoked_at"] != "2026-03-23T12:00:00.000Z" {
 		t.Errorf("revoked meta = %v", meta)
 	}
 	for _, path := range []string{"/v1/usage", "/v1/test/whoami"} {
@@ -287,7 +287,7 @@ func TestListAndRevokeAPIKeys(t *testing.T) {
 		meta := m.(map[string]any)
 		want := any(nil) // key two was never used
 		if meta["key_id"] == id1 {
-			want = "2026-03-23T12:00:00Z"
+			want = "2026-03-23T12:00:00.000Z"
 		}
 		if meta["last_used_at"] != want {
 			t.Errorf("key %v: last_used_at = %v, want %v", meta["key_id"], meta["last_used_at"], want)

@@ -399,7 +399,7 @@ func TestV1Usage(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("status %d", res.StatusCode)
 	}
-	want := map[string]any{"key_id": k.ID, "daily_limit": 7.0, "used_today": 3.0, "remaining": 4.0, "resets_at": "2026-03-24T00:00:00Z"}
+	want := map[string]any{"key_id": k.ID, "daily_limit": 7.0, "used_today": 3.0, "remaining": 4.0, "resets_at": "2026-03-24T00:00:00.000Z"}
 	for f, v := range want {
 		if got[f] != v {
 			t.Errorf("%s = %v, want %v", f, got[f], v)

@@ -15,12 +15,6 @@ func writeEnvelope(w http.ResponseWriter, status int, e *api.Envelope) error {
 	return writeJSON(w, status, api.Response{Message: e})
 }
 
-// normalizeURL runs the fetcher's pre-check on a user's URL (see
-// NormalizeURL).
-func (s *Server) normalizeURL(raw string) (string, error) {
-	return NormalizeURL(s.jobs.fetcher, raw)
-}
-
 // writeStarted answers a started job: 202 with its Location when queued,
 // 200 with the whole envelope otherwise. A dashboard user, signed in with
 // a cookie that /v1 refuses, follows the job on the cookie routes.

@@ -591,6 +591,26 @@ func TestBatchAndMap(t *testing.T) {
 	if diff := cmp.Diff([]string{"/", "/a", "/b"}, urls); diff != "" {
 		t.Errorf("map URLs (-want +got):\n%s", diff)
 	}
+	if msg(body)["TotalPages"] != 3.0 {
+		t.Errorf("map TotalPages = %v, want 3", msg(body)["TotalPages"])
+	}
+	// A map read back later answers the same URLs, paged like any result,
+	// with titles when they were asked for.
+	res, body = e.call(t, "POST", "/v1/map", `{"url":"`+s.URL+`","include_titles":true}`)
+	if res.StatusCode != 200 {
+		t.Fatalf("map with titles = %d %v", res.StatusCode, body)
+	}
+	answered := msg(body)
+	crid := answered["CRID"].(string)
+	_, first := e.call(t, "GET", "/v1/crawl/"+crid+"?limit=2", "")
+	_, second := e.call(t, "GET", "/v1/crawl/"+crid+"?limit=2&cursor="+msg(first)["Next"].(string), "")
+	readBack := append(msg(first)["URLs"].([]any), msg(second)["URLs"].([]any)...)
+	if diff := cmp.Diff(answered["URLs"], readBack); diff != "" {
+		t.Errorf("map read back (-answered +read):\n%s", diff)
+	}
+	if msg(first)["TotalPages"] != 3.0 || len(msg(first)["Pages"].([]any)) != 0 || len(msg(first)["Links"].([]any)) != 2 {
+		t.Errorf("map head read back = %v", msg(first))
+	}
 }
 
 func TestTrial(t *testing.T) {

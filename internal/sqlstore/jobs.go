@@ -157,7 +157,7 @@ func (d *DB) SetJobStatus(ctx context.Context, id, status, errMsg string, at tim
 		if _, err := d.JobByID(ctx, id); err != nil {
 			return err
 		}
-		return spidergo.Errorf(spidergo.ECONFLICT, "The job has already finished.")
+		return spidergo.ErrJobFinished
 	}
 	return nil
 }
@@ -184,7 +184,7 @@ func (d *DB) ClaimJobSlot(ctx context.Context, id string, maxRunning int, at tim
 			return nil
 		case spidergo.StatusQueued:
 		default:
-			return spidergo.Errorf(spidergo.ECONFLICT, "The job has already %s.", status)
+			return spidergo.ErrJobFinished
 		}
 		if d.postgres {
 			if _, err := d.exec(ctx, tx, `SELECT id FROM users WHERE id = ? FOR UPDATE`, userID); err != nil {
@@ -326,6 +326,30 @@ func (d *DB) countPage(ctx context.Context, q querier, jobID string, p *spidergo
 		WHERE id = ? RETURNING total_pages, user_id`,
 		p.ResponseTimeMS, p.PayloadSize, failed, jobID).Scan(&seq, &userID)
 	return seq, userID, notFound(err)
+}
+
+// AddPages implements spidergo.JobStore.
+func (d *DB) AddPages(ctx context.Context, jobID string, pages []*spidergo.Page) error {
+	if len(pages) == 0 {
+		return nil
+	}
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		for _, p := range pages {
+			data, err := encodePage(p)
+			if err != nil {
+				return err
+			}
+			seq, userID, err := d.countPage(ctx, tx, jobID, p)
+			if err != nil {
+				return err
+			}
+			if _, err := d.exec(ctx, tx, `INSERT INTO pages (job_id, seq, user_id, url, fetched_at, ok, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				jobID, seq, userID, p.URL, millis(p.FetchedAt), !p.Failed(), string(data)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // CountPage implements spidergo.JobStore.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -451,5 +452,52 @@ func testCountPage(t *testing.T, s spidergo.Store) {
 	}
 	if pages, _, _ := s.Pages(ctx, j.ID, "", 10); len(pages) != 0 {
 		t.Errorf("%d pages kept", len(pages))
+	}
+}
+
+// testAddPages: pages without frontier entries are stored in order, counted,
+// and read back with cursors like any others.
+func testAddPages(t *testing.T, s spidergo.Store) {
+	ctx := context.Background()
+	u := &spidergo.User{Email: "map@example.com"}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	j := &spidergo.Job{UserID: u.ID, Kind: spidergo.KindMap, URL: "https://example.com/", Limit: 5000}
+	if err := s.CreateJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddPages(ctx, j.ID, nil); err != nil {
+		t.Fatalf("no pages: %v", err)
+	}
+	in := []*spidergo.Page{{URL: "https://example.com/"}, {URL: "https://example.com/b", Title: "B"}, {URL: "https://example.com/a"}}
+	if err := s.AddPages(ctx, j.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.JobByID(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.TotalPages != 3 {
+		t.Errorf("TotalPages = %d, want 3", got.TotalPages)
+	}
+	first, next, err := s.Pages(ctx, j.ID, "", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rest, _, err := s.Pages(ctx, j.ID, next, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, p := range append(first, rest...) {
+		urls = append(urls, p.URL+"|"+p.Title)
+	}
+	want := []string{"https://example.com/|", "https://example.com/b|B", "https://example.com/a|"}
+	if !slices.Equal(urls, want) {
+		t.Errorf("pages = %q, want %q", urls, want)
+	}
+	if err := s.AddPages(ctx, "no-such-job", in[:1]); spidergo.ErrorCode(err) != spidergo.ENOTFOUND {
+		t.Errorf("unknown job: %v, want not found", err)
 	}
 }

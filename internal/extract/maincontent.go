@@ -40,38 +40,6 @@ func (p *page) mainContent(body *html.Node) *html.Node {
 	return fb
 }
 
-// cloneTree deep-copies n without recursion.
-func cloneTree(n *html.Node) *html.Node {
-	cp := func(s *html.Node) *html.Node {
-		c := &html.Node{Type: s.Type, DataAtom: s.DataAtom, Data: s.Data, Namespace: s.Namespace}
-		if len(s.Attr) > 0 {
-			c.Attr = append([]html.Attribute(nil), s.Attr...)
-		}
-		return c
-	}
-	out := cp(n)
-	src, dst := n, out
-	for {
-		if src.FirstChild != nil {
-			src = src.FirstChild
-			c := cp(src)
-			dst.AppendChild(c)
-			dst = c
-			continue
-		}
-		for src != n && src.NextSibling == nil {
-			src, dst = src.Parent, dst.Parent
-		}
-		if src == n {
-			return out
-		}
-		src = src.NextSibling
-		c := cp(src)
-		dst.Parent.AppendChild(c)
-		dst = c
-	}
-}
-
 // readabilityContent runs readability on the page and returns its article
 // node, classes kept for the cleaning passes, or nil.
 func (p *page) readabilityContent() *html.Node {
