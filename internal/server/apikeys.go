@@ -6,6 +6,7 @@ import (
 
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/api"
+	"github.com/spidergo/spidergo/internal/apikey"
 )
 
 // metaOf is the public view of a key: never the key, never its hash.
@@ -123,12 +124,17 @@ func (s *Server) handleAPIKeyUsage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	return writeJSON(w, http.StatusOK, usageOf(u))
+}
+
+// usageOf is the public view of a key's usage.
+func usageOf(u *apikey.Usage) api.KeyUsage {
 	out := api.KeyUsage{KeyID: u.Key.ID, DailyLimit: u.Key.DailyLimit, From: u.From, To: u.To, Total: u.Total,
 		Days: make([]api.DayUsage, 0, len(u.Days))}
 	for _, d := range u.Days {
 		out.Days = append(out.Days, api.DayUsage{Day: d.Day, Used: d.Used})
 	}
-	return writeJSON(w, http.StatusOK, out)
+	return out
 }
 
 // handleV1Usage: GET /v1/usage (behind the gate, as a read) → this key's

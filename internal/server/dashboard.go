@@ -70,10 +70,8 @@ func (d dashboard) User(r *http.Request) (*api.Profile, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &api.Profile{
-		UserID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
-		IsVerified: u.IsVerified, AvatarURL: u.AvatarURL, CreatedAt: api.At(u.CreatedAt),
-	}, nil
+	p := profileOf(u)
+	return &p, nil
 }
 
 // throttle counts a form against the client address's throttle, as the
@@ -198,14 +196,6 @@ func (d dashboard) DeleteAccount(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// keyOf is a key's public metadata.
-func keyOf(k *spidergo.APIKey) api.Key {
-	return api.Key{
-		KeyID: k.ID, Name: k.Name, Prefix: spidergo.APIKeyPrefix, Last4: k.Last4, DailyLimit: k.DailyLimit,
-		IsActive: k.IsActive, CreatedAt: api.At(k.CreatedAt), LastUsedAt: api.TimePtr(k.LastUsedAt), RevokedAt: api.TimePtr(k.RevokedAt),
-	}
-}
-
 func (d dashboard) APIKeys(r *http.Request) ([]api.Key, error) {
 	uid, err := d.userID(r)
 	if err != nil {
@@ -215,11 +205,7 @@ func (d dashboard) APIKeys(r *http.Request) ([]api.Key, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]api.Key, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, keyOf(k))
-	}
-	return out, nil
+	return metasOf(keys), nil
 }
 
 func (d dashboard) CreateAPIKey(w http.ResponseWriter, r *http.Request, name string) (*api.CreatedKey, error) {
@@ -231,7 +217,7 @@ func (d dashboard) CreateAPIKey(w http.ResponseWriter, r *http.Request, name str
 	if err != nil {
 		return nil, err
 	}
-	return &api.CreatedKey{Message: "API key created. Store it securely now; it will not be shown again.", APIKey: secret, Meta: keyOf(k)}, nil
+	return &api.CreatedKey{Message: "API key created. Store it securely now; it will not be shown again.", APIKey: secret, Meta: metaOf(k)}, nil
 }
 
 func (d dashboard) RevokeAPIKey(w http.ResponseWriter, r *http.Request, id string) error {
@@ -261,11 +247,8 @@ func (d dashboard) KeyUsage(r *http.Request, id string) (*api.KeyUsage, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &api.KeyUsage{KeyID: u.Key.ID, DailyLimit: u.Key.DailyLimit, From: u.From, To: u.To, Total: u.Total, Days: make([]api.DayUsage, 0, len(u.Days))}
-	for _, day := range u.Days {
-		out.Days = append(out.Days, api.DayUsage{Day: day.Day, Used: day.Used})
-	}
-	return out, nil
+	out := usageOf(u)
+	return &out, nil
 }
 
 func (d dashboard) History(r *http.Request, cursor string, limit int) (*api.History, error) {
