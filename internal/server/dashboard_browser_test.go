@@ -141,6 +141,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	if !strings.Contains(status, "completed") {
 		t.Fatalf("crawl status %q", status)
 	}
+	if q := b.text("#pg-queue"); !strings.Contains(q, "discovered") {
+		t.Errorf("the finished crawl's frontier counts read %q", q)
+	}
 	done, _ := strconv.Atoi(b.text(`[data-testid="pages-done"]`))
 	if done != 4 {
 		t.Fatalf("the crawl shows %d pages done, want the site's 4", done)

@@ -169,12 +169,16 @@
       const h = data.message;
       if (!h) return;
       state.head = Object.assign({}, h, { Pages: undefined });
-      if (typeof h.Discovered === "number") {
-        $("pg-queue-row").hidden = false;
-        $("pg-queue").textContent = h.Discovered + " discovered, " + (h.Queued || 0) + " queued";
-      }
+      showQueue(h);
       if (h.Status === "running") setStatus("Running…");
     } catch (e) { /* the stream reports trouble */ }
+  }
+
+  // showQueue shows a job head's frontier counts, when the server reports them.
+  function showQueue(h) {
+    if (typeof h.Discovered !== "number") return;
+    $("pg-queue-row").hidden = false;
+    $("pg-queue").textContent = h.Discovered + " discovered, " + (h.Queued || 0) + " queued";
   }
 
   function updateProgress() {
@@ -198,6 +202,7 @@
     stopFollowing();
     state.head = head;
     updateProgress();
+    showQueue(head);
     // A crawl that found fewer pages than its limit is still done.
     $("pg-bar").max = Math.max(state.pages.length, 1);
     $("pg-bar").value = state.pages.length;
