@@ -621,3 +621,35 @@ func TestDashboardOAuthButtons(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardCancelRunningJob: the job page of a running crawl offers a
+// cancel form that stops it; the playground page itself serves signed-in
+// users.
+func TestDashboardCancelRunningJob(t *testing.T) {
+	site := newSite(t, map[string]string{"/slow/": htmlPage("Slow", "/slow/a"), "/slow/a": htmlPage("A")})
+	site.gate = make(chan struct{})
+	defer close(site.gate)
+	e := newAcctEnv(t, map[string]string{"SPIDERGO_FETCH_ALLOW": hostOf(site.Server)})
+	b := newTab(t, e.ts.URL)
+	b.signUp("Ada", "ada@example.com")
+	res, body := b.get("/playground")
+	pageStatus(t, "playground", res, body, http.StatusOK)
+	if !strings.Contains(body, `src="/static/playground.js"`) {
+		t.Error("the playground page lacks its script")
+	}
+
+	res, body = b.send(http.MethodPost, "/crawl", strings.NewReader(`{"url":"`+site.URL+`/slow/","async":true}`), "Content-Type", "application/json")
+	pageStatus(t, "async crawl", res, body, http.StatusAccepted)
+	id := strings.TrimPrefix(res.Header.Get("Location"), "/history/")
+	<-site.started // the crawl is fetching its seed
+	_, body = b.get("/jobs/" + id)
+	if !strings.Contains(body, `action="/jobs/`+id+`/cancel"`) {
+		t.Fatalf("a running job's page has no cancel form: %s", body)
+	}
+	res, _ = b.post("/jobs/"+id+"/cancel", nil)
+	pageRedirect(t, "cancel", res, "/jobs/"+id)
+	_, body = b.get("/jobs/" + id)
+	if !strings.Contains(body, `data-testid="job-status">cancel`) {
+		t.Errorf("after cancelling, the job page says: %s", regexp.MustCompile(`data-testid="job-status">[a-z]+`).FindString(body))
+	}
+}
