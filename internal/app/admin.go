@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime"
+	"time"
 
 	"github.com/spidergo/spidergo/internal/crawl"
 	"github.com/spidergo/spidergo/internal/fetch"
@@ -69,4 +71,18 @@ func (a *App) listenAdmin() (net.Listener, error) {
 		return nil, fmt.Errorf("SPIDERGO_ADMIN_ADDR: %w", err)
 	}
 	return ln, nil
+}
+
+// Contention sampling while the admin listener runs, so that its mutex and
+// block profiles have something to show: one contended lock in
+// mutexFraction, and blocking events in proportion to their length, all
+// of those of blockRate or longer. Both are cheap at these rates.
+const (
+	mutexFraction = 100
+	blockRate     = time.Millisecond
+)
+
+func sampleContention() {
+	runtime.SetMutexProfileFraction(mutexFraction)
+	runtime.SetBlockProfileRate(int(blockRate))
 }

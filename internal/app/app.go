@@ -229,6 +229,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if adminLn != nil {
 		// Every role: a worker's jobs are what most needs watching.
 		a.log.Info("admin listener", "addr", adminLn.Addr().String())
+		sampleContention()
 		g.Go(func() error { return server.Serve(gctx, adminLn, a.AdminHandler(), a.cfg.ShutdownTimeout, a.log) })
 	}
 	g.Go(func() error {

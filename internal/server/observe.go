@@ -9,8 +9,9 @@ type Observer interface {
 	// InFlight moves the number of requests being served by delta.
 	InFlight(delta int)
 	// Request reports a request served: route is the route table's
-	// pattern that answered it ("" when none did: a 404 before routing, a
-	// 405, a refusal by the limits), never the raw path.
+	// pattern that answered it ("/" for the catch-all 404, "" for a
+	// request refused before routing by the header limits), never the raw
+	// path.
 	Request(route, method string, status int, d time.Duration)
 	// Authorized reports the time the gate's API key check took (the key
 	// lookup and the quota counter).

@@ -170,3 +170,32 @@ func TestRequestLogRoute(t *testing.T) {
 		t.Errorf("request line lacks the route pattern:\n%s", logs)
 	}
 }
+
+// TestSlowRequestSkipsStreams checks that an answer that streams (the job
+// stream, long by design) is not logged as slow, while one that does not
+// stream is.
+func TestSlowRequestSkipsStreams(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		stream bool
+		want   bool
+	}{
+		{"plain", false, true},
+		{"stream", true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			logs := &logBuffer{}
+			s := &Server{log: slog.New(slog.NewTextHandler(logs, nil)), slow: time.Nanosecond}
+			h := s.withLogging(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "line\n")
+				if tt.stream {
+					http.NewResponseController(w).Flush()
+				}
+			}))
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+			if got := strings.Contains(logs.String(), "slow request"); got != tt.want {
+				t.Errorf("slow request logged = %v, want %v:\n%s", got, tt.want, logs)
+			}
+		})
+	}
+}
