@@ -63,8 +63,8 @@ type Options struct {
 	// Metrics is the registry to feed; nil builds one when
 	// SPIDERGO_ADMIN_ADDR is set and keeps none otherwise.
 	Metrics *metrics.Metrics
-	// AdminListener, when set with Metrics, is served as the admin
-	// listener instead of listening on SPIDERGO_ADMIN_ADDR.
+	// AdminListener, when set, is served as the admin listener (and
+	// metrics are kept) instead of listening on SPIDERGO_ADMIN_ADDR.
 	AdminListener net.Listener
 }
 

@@ -145,3 +145,27 @@ func TestAdminHandler(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchRenderer checks the renderer's figures as a scrape shows them.
+func TestWatchRenderer(t *testing.T) {
+	m := New()
+	m.WatchRenderer(func() RendererStats {
+		return RendererStats{Running: true, Concurrency: 4, Busy: 3, Waiting: 2, Starts: 2, Restarts: 1, Rendered: 10, Failed: 1, Refused: 5}
+	})
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{
+		"spidergo_render_browser_up 1",
+		"spidergo_render_tabs 4",
+		"spidergo_render_tabs_busy 3",
+		"spidergo_render_queue_depth 2",
+		"spidergo_render_browser_restarts_total 1",
+		`spidergo_render_pages_total{outcome="ok"} 10`,
+		`spidergo_render_pages_total{outcome="failed"} 1`,
+		"spidergo_render_guard_refusals_total 5",
+	} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+}
