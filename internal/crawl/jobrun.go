@@ -39,11 +39,11 @@ func (r *jobRun) end(state string) {
 	}
 }
 
-// finalState is the state a run ends in: the status of the job as read
-// back after finishing it (a cancel recorded meanwhile wins), else the one
-// the run asked for.
+// finalState is the state a run ends in: the final status of the job as
+// read back after finishing it (a cancel recorded meanwhile wins), else
+// the one the run asked for.
 func finalState(asked string, done *spidergo.Job) string {
-	if done != nil && done.Status != "" {
+	if done != nil && done.Finished() {
 		return done.Status
 	}
 	return asked
