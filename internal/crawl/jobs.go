@@ -497,7 +497,11 @@ func (s *Jobs) runTrial(ctx context.Context, o *Options) (*Started, error) {
 	run := s.startRun(crid, o.Kind, false)
 	err := s.engine.Run(ctx, &Job{ID: crid, Options: o, Queue: q, OnPage: func(*spidergo.Page) { run.pages.Add(1) }})
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		run.end(spidergo.StatusFailed)
+		if ctx.Err() != nil {
+			run.end(spidergo.StatusCancelled) // the visitor left, or the process stops
+		} else {
+			run.end(spidergo.StatusFailed)
+		}
 		return nil, err
 	}
 	run.end(spidergo.StatusCompleted)
