@@ -32,6 +32,7 @@ import (
 	"github.com/spidergo/spidergo/internal/crawl"
 	"github.com/spidergo/spidergo/internal/fetch"
 	"github.com/spidergo/spidergo/internal/mail"
+	"github.com/spidergo/spidergo/internal/metrics"
 	"github.com/spidergo/spidergo/internal/oauth"
 	"github.com/spidergo/spidergo/internal/server"
 	"github.com/spidergo/spidergo/internal/sqlstore"
@@ -59,6 +60,12 @@ type Options struct {
 	Quota spidergo.QuotaCounter
 	// WebhookBackoff is the first wait before a webhook is retried (1 s).
 	WebhookBackoff time.Duration
+	// Metrics is the registry to feed; nil builds one when
+	// SPIDERGO_ADMIN_ADDR is set and keeps none otherwise.
+	Metrics *metrics.Metrics
+	// AdminListener, when set, is served as the admin listener (and
+	// metrics are kept) instead of listening on SPIDERGO_ADMIN_ADDR.
+	AdminListener net.Listener
 }
 
 // App is one SpiderGo process's components, built and not yet running.
@@ -76,8 +83,10 @@ type App struct {
 	Keys     *apikey.Service
 	Trials   *apikey.TrialCounter
 	Server   *server.Server
+	Metrics  *metrics.Metrics // nil when no metrics are kept
 
 	ownStore bool
+	adminLn  net.Listener
 }
 
 // New builds every component for cfg. It opens the database (migrating it)
@@ -92,7 +101,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if now == nil {
 		now = time.Now
 	}
-	a = &App{cfg: cfg, log: log, Store: opts.Store}
+	a = &App{cfg: cfg, log: log, Store: opts.Store, adminLn: opts.AdminListener}
 	defer func() {
 		if err != nil {
 			a.Close()
@@ -119,7 +128,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 			return nil, err
 		}
 	}
+	obs := a.observe(opts.Metrics)
 	fc := fetch.Config{UserAgent: cfg.UserAgent, Allow: cfg.FetchAllow, Ports: cfg.FetchPorts, MaxBodyBytes: cfg.FetchMaxBody}
+	fc.Observer = obs.fetch
 	if a.Redis != nil {
 		// Per-host politeness shared by every process on this Redis.
 		fc.Limiter = fetch.NewRedisLimiter(a.Redis, fetch.RedisLimiterOptions{})
@@ -127,11 +138,12 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if a.Fetcher, err = fetch.New(fc); err != nil {
 		return nil, fmt.Errorf("fetcher: %w", err)
 	}
-	a.Engine = crawl.NewEngine(crawl.EngineConfig{Fetcher: a.Fetcher, Cache: a.Store, Now: now})
+	a.Engine = crawl.NewEngine(crawl.EngineConfig{Fetcher: a.Fetcher, Cache: a.Store, Now: now, Observer: obs.crawl})
 	a.Webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: a.Fetcher, Secrets: a.Store, Log: log, Now: now, Backoff: opts.WebhookBackoff})
 	a.Jobs = crawl.NewJobs(crawl.JobsConfig{Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
 		Normalize:  crawl.CheckUserURL(a.Fetcher),
-		MaxPerUser: cfg.MaxJobsPerUser})
+		MaxPerUser: cfg.MaxJobsPerUser,
+		Observer:   obs.crawl})
 
 	a.Accounts = account.New(a.Store, mailer, log, account.Config{
 		RequireEmailVerification: cfg.RequireEmailVerification,
@@ -150,6 +162,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Server, err = server.New(cfg, server.Deps{
 		Store: a.Store, Log: log, Now: now, Accounts: a.Accounts, Keys: a.Keys, Trials: a.Trials,
 		Fetcher: a.Fetcher, Jobs: a.Jobs,
+		Observer: obs.http,
 	})
 	if err != nil {
 		return nil, err
@@ -185,10 +198,18 @@ func (a *App) Handler() http.Handler {
 // finish within SPIDERGO_SHUTDOWN_TIMEOUT before jobs are stopped, and
 // returns the first failure.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	adminLn, err := a.listenAdmin()
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	if a.cfg.Role != RoleAPI {
 		// Jobs left unfinished by the last process continue here.
 		if err := a.Jobs.Resume(ctx); err != nil {
 			ln.Close()
+			if adminLn != nil {
+				adminLn.Close()
+			}
 			return fmt.Errorf("resume jobs: %w", err)
 		}
 	}
@@ -204,6 +225,12 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.cfg.Role != RoleWorker {
 		g.Go(func() error { return a.Keys.RunFlusher(gctx, apikey.FlushEvery) })
 	}
+	if adminLn != nil {
+		// Every role: a worker's jobs are what most needs watching.
+		a.log.Info("admin listener", "addr", adminLn.Addr().String())
+		sampleContention()
+		g.Go(func() error { return server.Serve(gctx, adminLn, a.AdminHandler(), a.cfg.ShutdownTimeout, a.log) })
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		// Requests still running may be submitting or streaming jobs: the
@@ -216,7 +243,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.cfg.Role != RoleAPI {
 		g.Go(func() error { return a.Accounts.RunSweeper(gctx) })
 	}
-	err := g.Wait()
+	err = g.Wait()
 	a.Accounts.Close() // mail still being sent
 	if errors.Is(err, context.Canceled) {
 		err = nil

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -18,7 +19,9 @@ import (
 
 // Config is every setting of the server.
 type Config struct {
-	Addr             string
+	Addr string
+	// AdminAddr is the admin listener (metrics, pprof); "" turns it off.
+	AdminAddr        string
 	DatabaseURL      string
 	RedisURL         string
 	Role             string // all, api or worker
@@ -41,6 +44,9 @@ type Config struct {
 	LogFormat                string // text or json
 	LogLevel                 string // debug, info, warn, error
 	ShutdownTimeout          time.Duration
+	// SlowRequest is the duration past which a request is logged at WARN;
+	// 0 turns the line off.
+	SlowRequest time.Duration
 	// BodyTimeout bounds the reading of one request body.
 	BodyTimeout time.Duration
 	// MaxConnections and MaxConnectionsPerClient bound open connections,
@@ -75,6 +81,20 @@ func settings() []setting {
 				return errors.New("must not be empty")
 			}
 			c.Addr = v
+			return nil
+		}},
+		{"SPIDERGO_ADMIN_ADDR", "admin-addr", "", "admin listen address for /metrics and /debug/pprof/ (off when empty; keep it private, e.g. 127.0.0.1:9090)", func(c *Config, v string) error {
+			if v == "" {
+				c.AdminAddr = ""
+				return nil
+			}
+			if _, port, err := net.SplitHostPort(v); err != nil || port == "" {
+				return errors.New("must be host:port or :port, e.g. 127.0.0.1:9090")
+			}
+			if v == c.Addr {
+				return errors.New("must differ from SPIDERGO_ADDR: metrics and pprof are never served on the public address")
+			}
+			c.AdminAddr = v
 			return nil
 		}},
 		{"SPIDERGO_DATABASE_URL", "database-url", "sqlite:spidergo.db", "sqlite:PATH or postgres://…", func(c *Config, v string) error {
@@ -236,6 +256,14 @@ func settings() []setting {
 		}},
 		{"SPIDERGO_MAX_CONNECTIONS", "max-connections", "4096", "open connections the server keeps at once; more get a 503", positiveInt(func(c *Config, n int) { c.MaxConnections = n })},
 		{"SPIDERGO_MAX_CONNECTIONS_PER_CLIENT", "max-connections-per-client", "64", "open connections one client address may keep (trusted proxies are not counted); more get a 503", positiveInt(func(c *Config, n int) { c.MaxConnectionsPerClient = n })},
+		{"SPIDERGO_SLOW_REQUEST", "slow-request", "5s", "requests slower than this are logged at WARN (0 turns it off)", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return errors.New("must be a duration such as 5s, or 0 to turn it off")
+			}
+			c.SlowRequest = d
+			return nil
+		}},
 		{"SPIDERGO_SHUTDOWN_TIMEOUT", "shutdown-timeout", "20s", "how long in-flight requests may run after a stop signal", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d <= 0 {

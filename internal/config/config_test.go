@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaults(t *testing.T) {
@@ -28,6 +29,8 @@ func TestDefaults(t *testing.T) {
 		{"FetchMaxBody", c.FetchMaxBody, int64(10 << 20)},
 		{"UserAgent", c.UserAgent, "SpiderGo/dev (+http://localhost:8080)"},
 		{"LogFormat", c.LogFormat, "text"},
+		{"AdminAddr", c.AdminAddr, ""},
+		{"SlowRequest", c.SlowRequest, 5 * time.Second},
 	}
 	for _, tt := range checks {
 		if tt.got != tt.want {
@@ -57,6 +60,9 @@ func TestEnvAndFlags(t *testing.T) {
 	}
 	if c.APIKeyDailyLimit != 50 || c.LogFormat != "json" {
 		t.Errorf("env/flag not applied: %+v", c)
+	}
+	if c, err := Load([]string{"--admin-addr", "127.0.0.1:9090", "--slow-request", "0"}, func(string) string { return "" }, io.Discard); err != nil || c.AdminAddr != "127.0.0.1:9090" || c.SlowRequest != 0 {
+		t.Errorf("--admin-addr and --slow-request not applied: %v, %+v", err, c)
 	}
 	if !c.RequireEmailVerification {
 		t.Error("verification must default to on when SMTP is set")
@@ -88,6 +94,11 @@ func TestInvalid(t *testing.T) {
 		{map[string]string{"SPIDERGO_REDIS_URL": "localhost:6379"}, nil, "redis://"},
 		{map[string]string{"SPIDERGO_SECURE_COOKIES": "maybe"}, nil, "auto, true or false"},
 		{map[string]string{"SPIDERGO_TRIAL_DAILY_LIMIT": "-1"}, nil, "0 or more"},
+		{map[string]string{"SPIDERGO_ADMIN_ADDR": "9090"}, nil, "invalid SPIDERGO_ADMIN_ADDR: must be host:port"},
+		{map[string]string{"SPIDERGO_ADDR": ":9090", "SPIDERGO_ADMIN_ADDR": ":9090"}, nil, "must differ from SPIDERGO_ADDR"},
+		{nil, []string{"--admin-addr", ":8080"}, "invalid --admin-addr: must differ"},
+		{map[string]string{"SPIDERGO_SLOW_REQUEST": "-1s"}, nil, "invalid SPIDERGO_SLOW_REQUEST"},
+		{map[string]string{"SPIDERGO_SLOW_REQUEST": "slow"}, nil, "invalid SPIDERGO_SLOW_REQUEST"},
 		{nil, []string{"extra"}, "unexpected argument"},
 		{nil, []string{"--no-such-flag"}, "not defined"},
 	}

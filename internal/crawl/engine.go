@@ -49,6 +49,7 @@ type Engine struct {
 	slots   *fairSlots
 	parse   chan struct{}
 	now     func() time.Time
+	obs     Observer
 }
 
 // EngineConfig sizes an Engine.
@@ -60,6 +61,8 @@ type EngineConfig struct {
 	// ParseSlots bounds pages parsed at once (default: the number of CPUs).
 	ParseSlots int
 	Now        func() time.Time
+	// Observer, when set, is told about pages and extraction (metrics).
+	Observer Observer
 }
 
 // NewEngine builds an engine.
@@ -73,7 +76,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Engine{fetcher: cfg.Fetcher, cache: cfg.Cache, slots: newFairSlots(cfg.FetchSlots), parse: make(chan struct{}, cfg.ParseSlots), now: cfg.Now}
+	return &Engine{fetcher: cfg.Fetcher, cache: cfg.Cache, slots: newFairSlots(cfg.FetchSlots), parse: make(chan struct{}, cfg.ParseSlots), now: cfg.Now, obs: cfg.Observer}
 }
 
 // Job is what one run needs to know about its job.
@@ -112,7 +115,7 @@ type candidate struct {
 // stream list the seed first and a batch as it was given.
 func (e *Engine) Run(ctx context.Context, j *Job) error {
 	o := j.Options
-	st := &runState{job: j, scope: newScope(o.Seeds[0], o.AllowSubdomains, o.AllowExternal, o.EntireSite), seen: map[string]bool{}, skipped: map[string]int{}, admitted: j.Admitted}
+	st := &runState{job: j, scope: newScope(o.Seeds[0], o.AllowSubdomains, o.AllowExternal, o.EntireSite), seen: map[string]bool{}, skipped: map[string]int{}, admitted: j.Admitted, obs: e.obs}
 	if j.Admitted == 0 {
 		if o.DuplicateURLs > 0 {
 			st.skipped["duplicate"] += o.DuplicateURLs
@@ -155,6 +158,9 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 			go func(seq int, en spidergo.FrontierEntry) {
 				r := result{seq: seq}
 				if f := e.page(ctx, j, en); f != nil {
+					if e.obs != nil {
+						e.obs.PageDone(pageOutcome(f))
+					}
 					r.page = f.Page
 					r.links, r.skipped = st.candidates(en, f.links)
 				}
@@ -258,6 +264,7 @@ type runState struct {
 	seen     map[string]bool // exact URLs and fold keys admitted this run
 	skipped  map[string]int
 	admitted int
+	obs      Observer
 }
 
 func (e *Engine) admitSeeds(ctx context.Context, st *runState) error {
@@ -332,12 +339,17 @@ func (st *runState) add(ctx context.Context, entries []candidate) error {
 	if err != nil {
 		return err
 	}
+	n := 0
 	for _, ok := range added {
 		if ok {
-			st.admitted++
+			n++
 		} else {
 			st.skipped["duplicate"]++
 		}
+	}
+	st.admitted += n
+	if st.obs != nil && n > 0 {
+		st.obs.FrontierAdded(n)
 	}
 	return nil
 }
@@ -499,8 +511,15 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 	case <-ctx.Done():
 		return nil
 	}
+	var xstart time.Time
+	if e.obs != nil {
+		xstart = time.Now()
+	}
 	res, xerr := extract.Extract(resp.Body, base, o.Extract)
 	<-e.parse
+	if e.obs != nil {
+		e.obs.Extracted(time.Since(xstart))
+	}
 	if xerr != nil {
 		if p.Error == "" {
 			p.Error, p.ErrorDetail = "extract_failed", "The page could not be read as HTML."

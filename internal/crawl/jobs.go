@@ -55,6 +55,7 @@ type Jobs struct {
 	leaseTTL  time.Duration
 	poll      time.Duration
 	sched     Scheduler
+	obs       Observer
 
 	// base ends at Close: runs and webhook deliveries stop with it.
 	base context.Context
@@ -93,6 +94,9 @@ type JobsConfig struct {
 	// slot again, and how often an async run checks whether another
 	// process cancelled or deleted its job (default 2 s).
 	Poll time.Duration
+	// Observer, when set, is told when jobs start and finish and how long
+	// pages take to save (metrics).
+	Observer Observer
 }
 
 // NewJobs builds the job service. It starts nothing: call Run (or Resume
@@ -117,7 +121,7 @@ func NewJobs(cfg JobsConfig) *Jobs {
 		cfg.Poll = 2 * time.Second
 	}
 	s := &Jobs{store: cfg.Store, engine: cfg.Engine, hooks: cfg.Webhooks, normalize: cfg.Normalize, log: cfg.Log, now: cfg.Now,
-		owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, poll: cfg.Poll, live: map[string]*runHandle{}}
+		owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, poll: cfg.Poll, live: map[string]*runHandle{}, obs: cfg.Observer}
 	s.base, s.stop = context.WithCancelCause(context.Background())
 	if cfg.Scheduler != nil {
 		s.sched = cfg.Scheduler(s.RunJob)
@@ -234,6 +238,7 @@ func (s *Jobs) runSync(ctx context.Context, j *spidergo.Job, o *Options, keep bo
 	defer cancelDeadline()
 	untrack := s.track(j.ID, cancel)
 	defer untrack()
+	run := s.startRun(j.ID, j.Kind, false)
 
 	hooks := s.hooks.Open(s.base, j.UserID, j.ID, o.Webhook)
 	// Deliveries may retry for a while; the answer does not wait for them,
@@ -247,7 +252,7 @@ func (s *Jobs) runSync(ctx context.Context, j *spidergo.Job, o *Options, keep bo
 		mem = NewMemQueue()
 		q = CountQueue{MemQueue: mem, Store: s.store, JobID: j.ID}
 	}
-	runErr := s.runEngine(runCtx, j, o, q, 0, hooks)
+	runErr := s.runEngine(runCtx, j, o, q, 0, hooks, run)
 
 	bg := context.WithoutCancel(ctx)
 	status, msg := spidergo.StatusCompleted, ""
@@ -261,10 +266,13 @@ func (s *Jobs) runSync(ctx context.Context, j *spidergo.Job, o *Options, keep bo
 	case errors.Is(runErr, context.DeadlineExceeded):
 		msg = "deadline_exceeded"
 	case runErr != nil:
-		s.finish(bg, j.ID, spidergo.StatusFailed, "internal", hooks)
+		run.log.Error("job failed", "err", runErr)
+		done, _ := s.finish(bg, j.ID, spidergo.StatusFailed, "internal", hooks)
+		run.end(finalState(spidergo.StatusFailed, done))
 		return nil, runErr
 	}
 	done, err := s.finish(bg, j.ID, status, msg, hooks)
+	run.end(finalState(status, done))
 	if err != nil {
 		return nil, err
 	}
@@ -278,7 +286,7 @@ func (s *Jobs) runSync(ctx context.Context, j *spidergo.Job, o *Options, keep bo
 	}
 	if err := seedRefused(pages, o); err != nil {
 		if derr := s.store.DeleteJob(bg, j.UserID, j.ID); derr != nil {
-			s.log.Error("refused job not deleted", "crid", j.ID, "err", derr)
+			run.log.Error("refused job not deleted", "err", derr)
 		}
 		return nil, err
 	}
@@ -295,6 +303,9 @@ func (s *Jobs) runSync(ctx context.Context, j *spidergo.Job, o *Options, keep bo
 // scheduler has moved the job to running (claiming the user's slot) before.
 func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 	bg := context.WithoutCancel(ctx)
+	run := s.startRun(j.ID, j.Kind, true)
+	state := spidergo.StatusFailed
+	defer func() { run.end(state) }()
 	var req api.Request
 	o, err := func() (*Options, error) {
 		if err := json.Unmarshal(j.Options, &req); err != nil {
@@ -303,23 +314,25 @@ func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 		return Validate(&req, j.Kind, false, s.normalize)
 	}()
 	if err != nil {
-		s.log.Error("job options unusable", "crid", j.ID, "err", err)
-		s.finish(bg, j.ID, spidergo.StatusFailed, "invalid_options", nil)
+		run.log.Error("job options unusable", "err", err)
+		done, _ := s.finish(bg, j.ID, spidergo.StatusFailed, "invalid_options", nil)
+		state = finalState(spidergo.StatusFailed, done)
 		return
 	}
 	hooks := s.hooks.Open(s.base, j.UserID, j.ID, o.Webhook)
 	defer hooks.Close()
 	admitted, err := s.store.RequeueFrontier(bg, j.ID, s.owner)
 	if err != nil {
-		s.log.Error("job frontier unreadable", "crid", j.ID, "err", err)
-		s.finish(bg, j.ID, spidergo.StatusFailed, "internal", hooks)
+		run.log.Error("job frontier unreadable", "err", err)
+		done, _ := s.finish(bg, j.ID, spidergo.StatusFailed, "internal", hooks)
+		state = finalState(spidergo.StatusFailed, done)
 		return
 	}
 	if admitted == 0 && hooks != nil {
 		if cur, err := s.store.JobByID(bg, j.ID); err == nil {
 			s.send(ctx, hooks, api.EventStarted, HeadOf(cur))
 		} else {
-			s.log.Error("job unreadable", "crid", j.ID, "err", err)
+			run.log.Error("job unreadable", "err", err)
 		}
 	}
 	ctx, stopRun := context.WithCancelCause(ctx)
@@ -329,20 +342,26 @@ func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 		defer close(watched)
 		s.watchStatus(ctx, j.ID, stopRun)
 	}()
-	err = s.runEngine(ctx, j, o, s.storeQueue(j.ID), admitted, hooks)
+	err = s.runEngine(ctx, j, o, s.storeQueue(j.ID), admitted, hooks, run)
 	stopRun(nil)
 	<-watched
+	var done *spidergo.Job
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, ErrShutdown):
 		// Left running in the store: the next start resumes it.
+		state = "interrupted"
+		return
 	case errors.Is(cause, ErrCancelled):
-		s.finish(bg, j.ID, spidergo.StatusCancelled, "", hooks) // recorded by Cancel
+		state = spidergo.StatusCancelled
+		done, _ = s.finish(bg, j.ID, spidergo.StatusCancelled, "", hooks) // recorded by Cancel
 	case err != nil:
-		s.log.Error("job failed", "crid", j.ID, "err", err)
-		s.finish(bg, j.ID, spidergo.StatusFailed, "internal", hooks)
+		run.log.Error("job failed", "err", err)
+		done, _ = s.finish(bg, j.ID, spidergo.StatusFailed, "internal", hooks)
 	default:
-		s.finish(bg, j.ID, spidergo.StatusCompleted, "", hooks)
+		state = spidergo.StatusCompleted
+		done, _ = s.finish(bg, j.ID, spidergo.StatusCompleted, "", hooks)
 	}
+	state = finalState(state, done)
 }
 
 // watchStatus stops a run with ErrCancelled when its job is cancelled or
@@ -370,25 +389,26 @@ func (s *Jobs) watchStatus(ctx context.Context, id string, stop context.CancelCa
 // runEngine runs the engine over q, keeping the frontier lease of a stored
 // queue alive meanwhile, and posts each page to the job's watchers and
 // webhook.
-func (s *Jobs) runEngine(ctx context.Context, j *spidergo.Job, o *Options, q Queue, admitted int, hooks *Delivery) error {
+func (s *Jobs) runEngine(ctx context.Context, j *spidergo.Job, o *Options, q Queue, admitted int, hooks *Delivery, run *jobRun) error {
 	if sq, ok := q.(StoreQueue); ok {
 		leaseCtx, stopLease := context.WithCancel(ctx)
 		kept := make(chan struct{})
 		go func() {
 			defer close(kept)
-			sq.KeepLease(leaseCtx, func(err error) { s.log.Warn("frontier lease not extended", "crid", j.ID, "err", err) })
+			sq.KeepLease(leaseCtx, func(err error) { run.log.Warn("frontier lease not extended", "err", err) })
 		}()
 		defer func() { stopLease(); <-kept }()
 	}
 	return s.engine.Run(ctx, &Job{ID: j.ID, UserID: j.UserID, Options: o, Queue: q, Admitted: admitted,
 		OnPage: func(p *spidergo.Page) {
+			run.pages.Add(1)
 			s.sched.Changed(j.ID)
 			s.send(ctx, hooks, api.EventPage, WirePage(p))
 		}})
 }
 
 func (s *Jobs) storeQueue(jobID string) StoreQueue {
-	return StoreQueue{Store: s.store, JobID: jobID, Owner: s.owner, TTL: s.leaseTTL, Now: s.now}
+	return StoreQueue{Store: s.store, JobID: jobID, Owner: s.owner, TTL: s.leaseTTL, Now: s.now, Observer: s.obs}
 }
 
 // finish records the job's final status (a status already final, such as
@@ -426,7 +446,7 @@ func (s *Jobs) setStatus(ctx context.Context, id, status, msg string) {
 // is dropped, and said so in the log.
 func (s *Jobs) send(ctx context.Context, hooks *Delivery, event string, data any) {
 	if err := hooks.Send(ctx, event, data); err != nil {
-		s.log.Warn("webhook event dropped", "event", event, "err", err)
+		s.log.Warn("webhook event dropped", "crid", hooks.crid, "event", event, "err", err)
 	}
 }
 
@@ -474,9 +494,17 @@ func (s *Jobs) runTrial(ctx context.Context, o *Options) (*Started, error) {
 	q := NewMemQueue()
 	crid := spidergo.NewID()
 	started := s.now().UTC()
-	if err := s.engine.Run(ctx, &Job{ID: crid, Options: o, Queue: q}); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	run := s.startRun(crid, o.Kind, false)
+	err := s.engine.Run(ctx, &Job{ID: crid, Options: o, Queue: q, OnPage: func(*spidergo.Page) { run.pages.Add(1) }})
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		if ctx.Err() != nil {
+			run.end(spidergo.StatusCancelled) // the visitor left, or the process stops
+		} else {
+			run.end(spidergo.StatusFailed)
+		}
 		return nil, err
 	}
+	run.end(spidergo.StatusCompleted)
 	if err := seedRefused(q.Pages, o); err != nil {
 		return nil, err
 	}
@@ -505,6 +533,7 @@ func (s *Jobs) runTrial(ctx context.Context, o *Options) (*Started, error) {
 // maps store each URL as a page without content, so that reading the job
 // back later gives the same URLs.
 func (s *Jobs) runMap(ctx context.Context, j *spidergo.Job, o *Options, keep bool) (*Started, error) {
+	run := s.startRun(j.ID, j.Kind, false)
 	hooks := s.hooks.Open(s.base, j.UserID, j.ID, o.Webhook)
 	defer s.closeLater(hooks)
 	s.send(ctx, hooks, api.EventStarted, HeadOf(j))
@@ -517,8 +546,9 @@ func (s *Jobs) runMap(ctx context.Context, j *spidergo.Job, o *Options, keep boo
 	status, msg := spidergo.StatusCompleted, ""
 	if err != nil {
 		if fetch.KindOf(err) == fetch.KindBlockedAddress {
+			run.end(spidergo.StatusFailed)
 			if derr := s.store.DeleteJob(bg, j.UserID, j.ID); derr != nil {
-				s.log.Error("refused job not deleted", "crid", j.ID, "err", derr)
+				run.log.Error("refused job not deleted", "err", derr)
 			}
 			return nil, &spidergo.Error{Code: spidergo.EINVALID, Reason: fetch.KindBlockedAddress, Message: fmt.Sprintf("URL %q cannot be fetched: %s", o.Seeds[0], fetch.Detail(err))}
 		}
@@ -529,11 +559,13 @@ func (s *Jobs) runMap(ctx context.Context, j *spidergo.Job, o *Options, keep boo
 	}
 	if keep {
 		if err := s.store.AddPages(bg, j.ID, res.pages(s.now().UTC())); err != nil {
-			s.finish(bg, j.ID, spidergo.StatusFailed, "internal", hooks)
+			done, _ := s.finish(bg, j.ID, spidergo.StatusFailed, "internal", hooks)
+			run.end(finalState(spidergo.StatusFailed, done))
 			return nil, err
 		}
 	}
 	done, err := s.finish(bg, j.ID, status, msg, hooks)
+	run.end(finalState(status, done))
 	if err != nil {
 		return nil, err
 	}

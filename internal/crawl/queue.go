@@ -17,6 +17,8 @@ type StoreQueue struct {
 	Owner string
 	TTL   time.Duration
 	Now   func() time.Time
+	// Observer, when set, is told how long each SavePage took.
+	Observer Observer
 }
 
 func (q StoreQueue) lease() spidergo.Lease {
@@ -49,7 +51,13 @@ func (q StoreQueue) Claim(ctx context.Context, n int) ([]spidergo.FrontierEntry,
 }
 
 func (q StoreQueue) Save(ctx context.Context, p *spidergo.Page) error {
-	return q.Store.SavePage(ctx, q.JobID, p)
+	if q.Observer == nil {
+		return q.Store.SavePage(ctx, q.JobID, p)
+	}
+	start := time.Now()
+	err := q.Store.SavePage(ctx, q.JobID, p)
+	q.Observer.PageSaved(time.Since(start))
+	return err
 }
 
 func (q StoreQueue) Skip(ctx context.Context, s map[string]int) error {

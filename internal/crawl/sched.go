@@ -10,13 +10,24 @@ import (
 // turn, so one huge crawl never starves a small scrape.
 type fairSlots struct {
 	mu      sync.Mutex
+	size    int
 	free    int
 	order   []string // jobs with waiters, in turn order
 	waiters map[string][]chan struct{}
 }
 
 func newFairSlots(n int) *fairSlots {
-	return &fairSlots{free: n, waiters: map[string][]chan struct{}{}}
+	return &fairSlots{size: n, free: n, waiters: map[string][]chan struct{}{}}
+}
+
+// load is how many slots are taken and how many fetches wait for one.
+func (f *fairSlots) load() (inUse, waiting int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, q := range f.waiters {
+		waiting += len(q)
+	}
+	return f.size - f.free, waiting
 }
 
 // acquire waits for a slot for job.

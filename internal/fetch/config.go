@@ -107,6 +107,9 @@ type Config struct {
 	// NewMemoryLimiter(PerHostConcurrency). Use NewRedisLimiter to share
 	// them between processes.
 	Limiter HostLimiter
+	// Observer, when set, is told about every fetch and limiter wait
+	// (metrics); nil observes nothing.
+	Observer Observer
 
 	// MaxRetries is the number of retries after a 429 or 503 to GET/HEAD
 	// (DefaultMaxRetries when 0; negative disables retries).

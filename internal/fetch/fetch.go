@@ -233,7 +233,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 	if req.Timeout > 0 && req.Timeout < timeout {
 		timeout = req.Timeout
 	}
-	return f.do(ctx, u, doOptions{
+	o := doOptions{
 		method:        method,
 		header:        hdr,
 		respectRobots: req.RespectRobots,
@@ -242,7 +242,14 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 		maxRedirects:  f.cfg.MaxRedirects,
 		maxBody:       f.cfg.MaxBodyBytes,
 		acceptGzip:    req.AcceptGzip,
-	})
+	}
+	if f.cfg.Observer == nil {
+		return f.do(ctx, u, o)
+	}
+	start := time.Now()
+	resp, err := f.do(ctx, u, o)
+	f.observe(start, resp, err)
+	return resp, err
 }
 
 type doOptions struct {
@@ -357,7 +364,14 @@ func (f *Fetcher) exchange(ctx context.Context, u *url.URL, o doOptions, delay, 
 		if spent >= budget {
 			return &exchangeResult{duration: spent}, &Error{Kind: KindTimeout, URL: u.String(), Err: fmt.Errorf("fetch took longer than %s", o.timeout)}
 		}
+		var waitStart time.Time
+		if f.cfg.Observer != nil {
+			waitStart = time.Now()
+		}
 		release, err := f.limiter.Acquire(ctx, limiterKey(u), delay)
+		if f.cfg.Observer != nil {
+			f.cfg.Observer.LimiterWaited(time.Since(waitStart))
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, classify(ctx, u.String(), ctx.Err())

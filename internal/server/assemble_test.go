@@ -26,6 +26,7 @@ type testOptions struct {
 	// Quota replaces the store as the quota counter.
 	Quota          spidergo.QuotaCounter
 	WebhookBackoff time.Duration
+	Observer       Observer
 }
 
 // rig is what a test server runs on besides its handler.
@@ -77,7 +78,7 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 	jobs = crawl.NewJobs(crawl.JobsConfig{Store: store, Engine: engine, Webhooks: hooks, Log: log, Now: o.Now,
 		Normalize: crawl.CheckUserURL(f), MaxPerUser: cfg.MaxJobsPerUser})
 	d := Deps{Store: store, Log: log, Now: o.Now, Accounts: accounts, Keys: keys, Trials: apikey.NewTrialCounter(cfg.TrialDailyLimit),
-		Fetcher: f, Jobs: jobs}
+		Fetcher: f, Jobs: jobs, Observer: o.Observer}
 	s, err := New(cfg, d)
 	if err != nil {
 		return nil, err

@@ -37,7 +37,7 @@ func (s *Server) requireAPIKey(work bool, h handlerFunc) handlerFunc {
 		secret, err := bearerKey(r)
 		var g *apikey.Grant
 		if err == nil {
-			g, err = s.keys.Authorize(r.Context(), secret, work)
+			g, err = s.authorize(r.Context(), secret, work)
 		}
 		if g != nil {
 			setRateHeaders(w, g.Limit, g.Remaining, g.Reset)
@@ -56,6 +56,9 @@ func (s *Server) requireAPIKey(work bool, h handlerFunc) handlerFunc {
 
 		qw := &quotaWriter{ResponseWriter: w, refund: func() {
 			g.Refund()
+			if s.obs != nil {
+				s.obs.QuotaRefunded(QuotaAPIKey)
+			}
 			w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(g.Remaining))
 		}}
 		// A panic unwinds past the return below: refund on the way out
@@ -80,6 +83,21 @@ func (s *Server) requireAPIKey(work bool, h handlerFunc) handlerFunc {
 		}
 		return nil
 	}
+}
+
+// authorize has the key service authorize a request, telling the observer
+// how long that took and whether the quota was spent.
+func (s *Server) authorize(ctx context.Context, secret string, work bool) (*apikey.Grant, error) {
+	if s.obs == nil {
+		return s.keys.Authorize(ctx, secret, work)
+	}
+	start := time.Now()
+	g, err := s.keys.Authorize(ctx, secret, work)
+	s.obs.Authorized(time.Since(start))
+	if spidergo.ErrorCode(err) == spidergo.EQUOTA {
+		s.obs.QuotaRefused(QuotaAPIKey)
+	}
+	return g, err
 }
 
 // bearerKey returns the well-formed sk_live_ key of the Authorization

@@ -7,13 +7,17 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/spidergo/spidergo/internal/metrics"
 )
 
 // BenchmarkAPIKeyGate measures what the /v1 gate adds to a request: the
 // same JSON handler served through the whole middleware chain without the
 // gate ("none"), behind it as a read (key lookup and the quota read), and
 // behind it as work (key lookup and the atomic quota take), on each quota
-// backend that is configured. docs/benchmarks.md records the figures.
+// backend that is configured; and work again with the metrics observer
+// ("work+metrics"), to show what the observer costs. docs/benchmarks.md
+// records the figures.
 func BenchmarkAPIKeyGate(b *testing.B) {
 	for _, backend := range []string{"sqlite", "postgres", "redis"} {
 		b.Run(backend, func(b *testing.B) {
@@ -31,12 +35,21 @@ func BenchmarkAPIKeyGate(b *testing.B) {
 				}
 				return writeJSON(w, http.StatusOK, map[string]string{"url": in.URL})
 			}))
-			for _, c := range []struct{ name, method, path string }{
-				{"none", "POST", "/bench/none"},
-				{"read", "GET", "/v1/test/whoami"},
-				{"work", "POST", "/v1/test/work"},
+			for _, c := range []struct {
+				name, method, path string
+				observe            bool
+			}{
+				{"none", "POST", "/bench/none", false},
+				{"read", "GET", "/v1/test/whoami", false},
+				{"work", "POST", "/v1/test/work", false},
+				{"work+metrics", "POST", "/v1/test/work", true},
 			} {
 				b.Run(c.name, func(b *testing.B) {
+					e.s.obs = nil
+					if c.observe {
+						e.s.obs = metrics.New().HTTP
+					}
+					defer func() { e.s.obs = nil }()
 					header := bearer(secret)
 					for b.Loop() {
 						req := httptest.NewRequest(c.method, c.path, strings.NewReader(`{"url":"https://example.com"}`))

@@ -54,6 +54,9 @@ func (s *Server) handleTrial(kind string) handlerFunc {
 		}
 		ip := s.clientIP(r).String()
 		if !s.jobs.trials.Take(ip, s.now()) {
+			if s.obs != nil {
+				s.obs.QuotaRefused(QuotaTrial)
+			}
 			w.Header().Set("Retry-After", strconv.Itoa(secondsToMidnight(s.now())))
 			return spidergo.Errorf(spidergo.EQUOTA, "The trial allows %d requests a day from one address; create an account and an API key for more.", s.cfg.TrialDailyLimit)
 		}
@@ -66,6 +69,9 @@ func (s *Server) handleTrial(kind string) handlerFunc {
 		if err != nil {
 			if spidergo.ErrorCode(err) == spidergo.EINVALID {
 				s.jobs.trials.Give(ip, s.now()) // bad input costs no trial
+				if s.obs != nil {
+					s.obs.QuotaRefunded(QuotaTrial)
+				}
 			}
 			return err
 		}

@@ -56,9 +56,10 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 // recorder remembers the status and whether the answer has started.
 type recorder struct {
 	http.ResponseWriter
-	status int
-	wrote  bool
-	bytes  int64
+	status  int
+	wrote   bool
+	flushed bool // the answer streams (the job stream): long by design
+	bytes   int64
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -81,18 +82,30 @@ func (r *recorder) Write(b []byte) (int, error) {
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (r *recorder) Flush() {
+	r.flushed = true
 	if f, ok := r.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
 }
 
 // withLogging writes one line per request: method, path (never the query,
-// which may carry secrets), status, duration, bytes and request id.
+// which may carry secrets), route pattern, status, duration, bytes and
+// request id; and a WARN line for a request slower than the slow-request
+// threshold, unless its answer streamed. It tells the observer too.
+//
+// The route is the pattern the ServeMux matched, which it records on the
+// request it was handed: the middleware inside this one pass r on as it
+// is.
 func (s *Server) withLogging(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if s.obs != nil {
+			s.obs.InFlight(1)
+			defer s.obs.InFlight(-1)
+		}
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
+		d := time.Since(start)
 		status := rec.status
 		if !rec.wrote {
 			status = http.StatusOK
@@ -100,11 +113,25 @@ func (s *Server) withLogging(next http.Handler) http.Handler {
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
+			slog.String("route", r.Pattern),
 			slog.Int("status", status),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", d),
 			slog.Int64("bytes", rec.bytes),
 			slog.String("request_id", requestID(r.Context())),
 		)
+		if s.obs != nil {
+			s.obs.Request(r.Pattern, r.Method, status, d)
+		}
+		if s.slow > 0 && d >= s.slow && !rec.flushed {
+			s.log.LogAttrs(r.Context(), slog.LevelWarn, "slow request",
+				slog.String("route", r.Pattern),
+				slog.String("method", r.Method),
+				slog.Int("status", status),
+				slog.Duration("duration", d),
+				slog.Duration("threshold", s.slow),
+				slog.String("request_id", requestID(r.Context())),
+			)
+		}
 	})
 }
 

@@ -33,6 +33,8 @@ type Server struct {
 	keys     *apikey.Service
 	jobs     *jobRuntime
 	csrf     *http.CrossOriginProtection
+	obs      Observer
+	slow     time.Duration // requests slower are logged at WARN; 0: never
 
 	mux     *http.ServeMux
 	handler http.Handler
@@ -50,6 +52,8 @@ type Deps struct {
 	Trials   *apikey.TrialCounter
 	Fetcher  *fetch.Fetcher
 	Jobs     *crawl.Jobs
+	// Observer, when set, is told about requests and the gate (metrics).
+	Observer Observer
 }
 
 // New builds the HTTP handler over d. It starts nothing.
@@ -60,6 +64,8 @@ func New(cfg *config.Config, d Deps) (*Server, error) {
 		jobs: &jobRuntime{fetcher: d.Fetcher, svc: d.Jobs, trials: d.Trials},
 		csrf: http.NewCrossOriginProtection(),
 		mux:  http.NewServeMux(),
+		obs:  d.Observer,
+		slow: cfg.SlowRequest,
 	}
 	if s.now == nil {
 		s.now = time.Now
