@@ -21,6 +21,7 @@ import (
 	"github.com/spidergo/spidergo/internal/config"
 	"github.com/spidergo/spidergo/internal/crawl"
 	"github.com/spidergo/spidergo/internal/fetch"
+	"github.com/spidergo/spidergo/internal/firecrawl"
 )
 
 // Server serves the API.
@@ -33,6 +34,7 @@ type Server struct {
 	keys     *apikey.Service
 	jobs     *jobRuntime
 	csrf     *http.CrossOriginProtection
+	fc       *firecrawl.Handler
 
 	mux     *http.ServeMux
 	handler http.Handler
@@ -64,6 +66,15 @@ func New(cfg *config.Config, d Deps) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.fc = firecrawl.New(firecrawl.Config{
+		Jobs: d.Jobs, Status: StatusOf,
+		Actor: func(r *http.Request) crawl.Actor {
+			return crawl.Actor{UserID: userIDFrom(r.Context()), KeyID: keyIDFrom(r.Context())}
+		},
+		Logf: func(r *http.Request, err error) {
+			s.log.Error("request failed", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		},
+	})
 	// Behind a proxy the Host header may name an internal address while
 	// browsers send the public origin; the configured base URL is ours.
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
