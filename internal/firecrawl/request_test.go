@@ -122,7 +122,7 @@ func TestTranslateRefuses(t *testing.T) {
 func TestDocumentOf(t *testing.T) {
 	p := &api.Page{URL: "https://example.com/a", FinalURL: "https://example.com/b", StatusCode: 200, ContentType: "text/html",
 		Title: "A", MetaDescription: "About A", Language: "en", Markdown: "# A", HTML: "<h1>A</h1>", RawHTML: "<html>",
-		Links: &api.Links{Internal: []string{"https://example.com/c"}, External: []string{"https://other.example/"}},
+		Links:    &api.Links{Internal: []string{"https://example.com/c"}, External: []string{"https://other.example/"}},
 		Metadata: map[string]string{"og:title": "OG A", "title": "tag title"}}
 	want := Document{Markdown: "# A", HTML: "<h1>A</h1>", RawHTML: "<html>", Links: []string{"https://example.com/c", "https://other.example/"},
 		Metadata: map[string]any{"og:title": "OG A", "title": "A", "description": "About A", "language": "en", "sourceURL": "https://example.com/a",
