@@ -59,6 +59,9 @@ func (s *Server) routes() []route {
 		{"DELETE /v1/crawl/{id}", s.requireAPIKey(false, s.handleCancel)},
 		{"GET /v1/history", s.requireAPIKey(false, s.handleHistory)},
 		{"DELETE /v1/history/{id}", s.requireAPIKey(false, s.handleDeleteJob)},
+		{"POST /mcp", s.requireAPIKey(false, s.handleMCP)},
+		{"GET /mcp", s.requireAPIKey(false, s.handleMCP)},
+		{"DELETE /mcp", s.requireAPIKey(false, s.handleMCP)},
 		{"GET /v1/webhook-secret", s.requireAPIKey(false, s.handleWebhookSecret)},
 		{"POST /v1/webhook-secret", s.requireAPIKey(false, s.handleRotateWebhookSecret)},
 

@@ -35,6 +35,8 @@ type Server struct {
 	jobs     *jobRuntime
 	csrf     *http.CrossOriginProtection
 	fc       *firecrawl.Handler
+	mcp      http.Handler
+	mcpPoll  time.Duration // how often a waiting MCP tool looks at its job
 
 	mux     *http.ServeMux
 	handler http.Handler
@@ -52,6 +54,9 @@ type Deps struct {
 	Trials   *apikey.TrialCounter
 	Fetcher  *fetch.Fetcher
 	Jobs     *crawl.Jobs
+	// MCPPoll is how often an MCP tool waiting for a job looks at it
+	// (default 1 s).
+	MCPPoll time.Duration
 }
 
 // New builds the HTTP handler over d. It starts nothing.
@@ -82,6 +87,8 @@ func New(cfg *config.Config, d Deps) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.mcpPoll = d.MCPPoll
+	s.mcp = s.newMCP()
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt.h))
 	}
