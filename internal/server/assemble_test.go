@@ -77,7 +77,7 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 	jobs = crawl.NewJobs(crawl.JobsConfig{Store: store, Engine: engine, Webhooks: hooks, Log: log, Now: o.Now,
 		Normalize: func(raw string) (string, error) { return NormalizeURL(f, raw) }, MaxPerUser: cfg.MaxJobsPerUser})
 	d := Deps{Store: store, Log: log, Now: o.Now, Accounts: accounts, Keys: keys, Trials: apikey.NewTrialCounter(cfg.TrialDailyLimit),
-		Fetcher: f, Jobs: jobs}
+		Fetcher: f, Jobs: jobs, MCPPoll: 20 * time.Millisecond}
 	s, err := New(cfg, d)
 	if err != nil {
 		return nil, err

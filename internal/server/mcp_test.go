@@ -1,0 +1,183 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// withKey adds an API key to every request.
+type withKey struct{ key string }
+
+func (b withKey) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	if b.key != "" {
+		r.Header.Set("Authorization", "Bearer "+b.key)
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func mcpConnect(t *testing.T, e *apiEnv, key string, opts *sdk.ClientOptions) (*sdk.ClientSession, error) {
+	t.Helper()
+	tr := &sdk.StreamableClientTransport{Endpoint: e.http.URL + "/mcp", HTTPClient: &http.Client{Transport: withKey{key}}, MaxRetries: -1}
+	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test"}, opts).Connect(context.Background(), tr, nil)
+	if err == nil {
+		t.Cleanup(func() { cs.Close() })
+	}
+	return cs, err
+}
+
+func mcpCall(t *testing.T, cs *sdk.ClientSession, params *sdk.CallToolParams) (string, map[string]any) {
+	t.Helper()
+	res, err := cs.CallTool(context.Background(), params)
+	if err != nil {
+		t.Fatalf("%s: %v", params.Name, err)
+	}
+	var text strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*sdk.TextContent); ok {
+			text.WriteString(tc.Text)
+		}
+	}
+	if res.IsError {
+		t.Fatalf("%s: %s", params.Name, text.String())
+	}
+	var out map[string]any
+	b, _ := json.Marshal(res.StructuredContent)
+	json.Unmarshal(b, &out)
+	return text.String(), out
+}
+
+func TestMCPOverHTTP(t *testing.T) {
+	e, s := newFirecrawlEnv(t)
+
+	if _, err := mcpConnect(t, e, "", nil); err == nil || !strings.Contains(err.Error(), "401") && !strings.Contains(strings.ToLower(err.Error()), "unauthorized") {
+		t.Errorf("connect without a key: %v", err)
+	}
+	res, body := e.callAs(t, "", "POST", "/mcp", `{"jsonrpc":"2.0","id":1,"method":"tools/list"}`)
+	if res.StatusCode != 401 || body["code"] != "unauthorized" {
+		t.Errorf("POST /mcp without a key: %d %v", res.StatusCode, body)
+	}
+
+	var mu sync.Mutex
+	var progress []float64
+	cs, err := mcpConnect(t, e, e.key, &sdk.ClientOptions{ProgressNotificationHandler: func(_ context.Context, r *sdk.ProgressNotificationClientRequest) {
+		mu.Lock()
+		progress = append(progress, r.Params.Progress)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tools, err := cs.ListTools(context.Background(), nil)
+	if err != nil || len(tools.Tools) != 6 {
+		t.Fatalf("tools: %v %v", tools, err)
+	}
+	before := e.usedToday(t)
+
+	text, out := mcpCall(t, cs, &sdk.CallToolParams{Name: "scrape", Arguments: map[string]any{"url": s.URL + "/a"}})
+	if out["title"] != "Page A" || !strings.Contains(text, "Page A") || !strings.Contains(out["markdown"].(string), "long enough story") {
+		t.Errorf("scrape: %v\n%s", out, text)
+	}
+
+	_, out = mcpCall(t, cs, &sdk.CallToolParams{Name: "map", Arguments: map[string]any{"url": s.URL + "/"}})
+	if urls, _ := out["urls"].([]any); !containsAny(urls, s.URL+"/b") {
+		t.Errorf("map: %v", out)
+	}
+
+	crawlParams := &sdk.CallToolParams{Name: "crawl", Arguments: map[string]any{"url": s.URL + "/", "limit": 10, "wait": true}}
+	crawlParams.SetProgressToken("crawl-1")
+	_, out = mcpCall(t, cs, crawlParams)
+	if out["status"] != "completed" || out["total_pages"] != float64(5) {
+		t.Fatalf("crawl: %v", out)
+	}
+	mu.Lock()
+	if len(progress) == 0 || progress[len(progress)-1] != 5 {
+		t.Errorf("progress notifications: %v", progress)
+	}
+	mu.Unlock()
+
+	crid := out["crid"].(string)
+	seen := map[string]bool{}
+	cursor := ""
+	for range 5 {
+		_, st := mcpCall(t, cs, &sdk.CallToolParams{Name: "crawl_status", Arguments: map[string]any{"crid": crid, "cursor": cursor, "limit": 2, "max_chars": 400}})
+		for _, p := range st["pages"].([]any) {
+			pm := p.(map[string]any)
+			seen[pm["url"].(string)] = true
+			if md, _ := pm["markdown"].(string); len([]rune(md)) > 200 {
+				t.Errorf("page over its share of max_chars: %d", len([]rune(md)))
+			}
+		}
+		cursor, _ = st["next_cursor"].(string)
+		if cursor == "" {
+			break
+		}
+	}
+	if len(seen) != 5 {
+		t.Errorf("crawl_status paged through %v", seen)
+	}
+
+	_, out = mcpCall(t, cs, &sdk.CallToolParams{Name: "batch_scrape", Arguments: map[string]any{"urls": []string{s.URL + "/a", s.URL + "/b"}, "wait": true}})
+	if out["status"] != "completed" || out["total_pages"] != float64(2) {
+		t.Errorf("batch_scrape: %v", out)
+	}
+	// scrape, map, crawl, batch_scrape: one unit each; listing and reading
+	// results are free.
+	if got := e.usedToday(t) - before; got != 4 {
+		t.Errorf("the tool calls cost %v units, want 4", got)
+	}
+
+	// A refused request is a tool error and costs nothing.
+	before = e.usedToday(t)
+	r, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "scrape", Arguments: map[string]any{"url": "http://10.0.0.1/"}})
+	if err != nil || !r.IsError {
+		t.Errorf("scrape of a private address: %v %v", r, err)
+	}
+	if got := e.usedToday(t); got != before {
+		t.Errorf("a refused scrape cost %v units", got-before)
+	}
+}
+
+// TestMCPCancel: cancelling a tool call that waits for a crawl cancels the
+// crawl.
+func TestMCPCancel(t *testing.T) {
+	e, s := newFirecrawlEnv(t)
+	cs, err := mcpConnect(t, e, e.key, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "crawl", Arguments: map[string]any{"url": s.URL + "/slow/", "wait": true}})
+		done <- err
+	}()
+	select {
+	case <-s.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the crawl did not start")
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Error("the cancelled call succeeded")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, h := e.call(t, "GET", "/v1/history", "")
+		jobs := h["jobs"].([]any)
+		if len(jobs) == 1 && jobs[0].(map[string]any)["Status"] == "cancelled" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the crawl was not cancelled: %v", jobs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
