@@ -134,6 +134,24 @@ func TestMCPOverHTTP(t *testing.T) {
 		t.Errorf("the tool calls cost %v units, want 4", got)
 	}
 
+	// Another user's key cannot use this session.
+	firstKey, firstUser := e.key, e.userID
+	_, otherKey := e.addUser(t, "other@example.com")
+	e.key, e.userID = firstKey, firstUser
+	req, _ := http.NewRequest("POST", e.http.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":99,"method":"tools/list"}`))
+	req.Header.Set("Authorization", "Bearer "+otherKey)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Session-Id", cs.ID())
+	hijack, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hijack.Body.Close()
+	if hijack.StatusCode != http.StatusForbidden {
+		t.Errorf("another user's request in the session: %d, want 403", hijack.StatusCode)
+	}
+
 	// A refused request is a tool error and costs nothing.
 	before = e.usedToday(t)
 	r, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "scrape", Arguments: map[string]any{"url": "http://10.0.0.1/"}})
