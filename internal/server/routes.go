@@ -59,6 +59,8 @@ func (s *Server) routes() []route {
 		{"DELETE /v1/crawl/{id}", s.requireAPIKey(false, s.handleCancel)},
 		{"GET /v1/history", s.requireAPIKey(false, s.handleHistory)},
 		{"DELETE /v1/history/{id}", s.requireAPIKey(false, s.handleDeleteJob)},
+		// MCP over streamable HTTP (internal/mcp): tool calls that start a
+		// job take their quota unit themselves.
 		{"POST /mcp", s.requireAPIKey(false, s.handleMCP)},
 		{"GET /mcp", s.requireAPIKey(false, s.handleMCP)},
 		{"DELETE /mcp", s.requireAPIKey(false, s.handleMCP)},
@@ -94,9 +96,16 @@ func (s *Server) firecrawlRoutes() []route {
 // firecrawlErrors writes the errors h returns in Firecrawl's form.
 func (s *Server) firecrawlErrors(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if err := h(w, r); err != nil {
-			s.fc.WriteError(w, r, err)
+		err := h(w, r)
+		if err == nil {
+			return nil
 		}
+		if rec, ok := w.(*recorder); ok && rec.wrote {
+			// The answer has started: all that is left is to note it.
+			s.log.Warn("answer failed after it started", "request_id", requestID(r.Context()), "path", r.URL.Path, "err", err)
+			return nil
+		}
+		s.fc.WriteError(w, r, err)
 		return nil
 	}
 }
