@@ -327,7 +327,7 @@ func (t *tools) wait(ctx context.Context, req *sdk.CallToolRequest, b Backend, c
 				err = ctx.Err()
 			}
 			if errors.Is(err, context.Canceled) {
-				_ = b.Cancel(context.WithoutCancel(ctx), crid)
+				cancelJob(ctx, b, crid)
 			}
 			return nil, err
 		}
@@ -346,11 +346,18 @@ func (t *tools) wait(ctx context.Context, req *sdk.CallToolRequest, b Backend, c
 		}
 		select {
 		case <-ctx.Done():
-			_ = b.Cancel(context.WithoutCancel(ctx), crid)
+			cancelJob(ctx, b, crid)
 			return nil, ctx.Err()
 		case <-tick.C:
 		}
 	}
+}
+
+// cancelJob cancels the job of a cancelled call. (Over HTTP a call's
+// context belongs to its session, not to one request: a server stopping
+// ends the requests and leaves async jobs to resume after the restart.)
+func cancelJob(ctx context.Context, b Backend, crid string) {
+	_ = b.Cancel(context.WithoutCancel(ctx), crid)
 }
 
 func jobOutput(env *api.Envelope) JobOutput {

@@ -46,6 +46,9 @@ func (s *Server) newMCP() http.Handler {
 
 // handleMCP serves one MCP request behind the gate.
 func (s *Server) handleMCP(w http.ResponseWriter, r *http.Request) error {
-	s.mcp.ServeHTTP(w, r)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(s.streams, cancel)()
+	s.mcp.ServeHTTP(w, r.WithContext(ctx))
 	return nil
 }

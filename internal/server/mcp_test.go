@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -206,5 +207,59 @@ func TestMCPCancel(t *testing.T) {
 			t.Fatalf("the crawl was not cancelled: %v", jobs)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestMCPShutdown: an open MCP session (its event stream, a tool waiting
+// for a crawl) does not hold the server's shutdown until its timeout.
+func TestMCPShutdown(t *testing.T) {
+	e, s := newFirecrawlEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- e.srv.Serve(ctx, ln) }()
+
+	tr := &sdk.StreamableClientTransport{Endpoint: "http://" + ln.Addr().String() + "/mcp", HTTPClient: &http.Client{Transport: withKey{e.key}}, MaxRetries: -1}
+	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test"}, nil).Connect(context.Background(), tr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	called := make(chan error, 1)
+	go func() {
+		_, err := cs.CallTool(context.Background(), &sdk.CallToolParams{Name: "crawl", Arguments: map[string]any{"url": s.URL + "/slow/", "wait": true}})
+		called <- err
+	}()
+	select {
+	case <-s.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the crawl did not start")
+	}
+	began := time.Now()
+	stop()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve is still waiting for the MCP session")
+	}
+	if d := time.Since(began); d > 5*time.Second {
+		t.Errorf("shutdown took %v", d)
+	}
+	if err := <-called; err == nil {
+		t.Error("the waiting tool call succeeded through a shutdown")
+	}
+	// The crawl itself is left to the job service: it resumes after a
+	// restart rather than being cancelled with the call. (The tool's
+	// goroutine may outlive the request by a moment.)
+	time.Sleep(300 * time.Millisecond)
+	_, h := e.call(t, "GET", "/v1/history", "")
+	if jobs := h["jobs"].([]any); len(jobs) != 1 || jobs[0].(map[string]any)["Status"] == "cancelled" {
+		t.Errorf("jobs after the shutdown: %v", jobs)
 	}
 }

@@ -37,6 +37,11 @@ type Server struct {
 	fc       *firecrawl.Handler
 	mcp      http.Handler
 	mcpPoll  time.Duration // how often a waiting MCP tool looks at its job
+	// streams ends when Serve begins to shut down: long-lived MCP
+	// requests (a session's event stream, a tool waiting for a crawl) end
+	// with it instead of holding the shutdown until its timeout.
+	streams    context.Context
+	endStreams context.CancelFunc
 
 	mux     *http.ServeMux
 	handler http.Handler
@@ -87,6 +92,7 @@ func New(cfg *config.Config, d Deps) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
 	s.mcpPoll = d.MCPPoll
 	s.mcp = s.newMCP()
 	for _, rt := range s.routes() {
@@ -133,6 +139,8 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, shutdownTimeout
 // Serve answers the API on ln, under the connection limits, until ctx is
 // done (see the function Serve).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	stop := context.AfterFunc(ctx, s.endStreams)
+	defer stop()
 	return Serve(ctx, s.LimitConns(ln), s.handler, s.cfg.ShutdownTimeout, s.log)
 }
 
