@@ -78,7 +78,7 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 	jobs = crawl.NewJobs(crawl.JobsConfig{Store: store, Engine: engine, Webhooks: hooks, Log: log, Now: o.Now,
 		Normalize: crawl.CheckUserURL(f), MaxPerUser: cfg.MaxJobsPerUser})
 	d := Deps{Store: store, Log: log, Now: o.Now, Accounts: accounts, Keys: keys, Trials: apikey.NewTrialCounter(cfg.TrialDailyLimit),
-		Fetcher: f, Jobs: jobs, Observer: o.Observer}
+		Fetcher: f, Jobs: jobs, Observer: o.Observer, MCPPoll: 20 * time.Millisecond}
 	s, err := New(cfg, d)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,12 @@ func keyFrom(ctx context.Context) *spidergo.APIKey {
 // unit back: clients are charged for work done, not for our failures or
 // for input we refused.
 func (s *Server) requireAPIKey(work bool, h handlerFunc) handlerFunc {
+	return s.gate(work, h, s.writeError)
+}
+
+// gate is requireAPIKey with the error writer of the API it guards: the
+// Firecrawl routes answer errors in Firecrawl's form.
+func (s *Server) gate(work bool, h handlerFunc, writeError func(http.ResponseWriter, *http.Request, error)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		setRateHeaders(w, s.keys.DefaultLimit(), 0, spidergo.QuotaReset(s.now()))
 		secret, err := bearerKey(r)
@@ -79,7 +85,7 @@ func (s *Server) requireAPIKey(work bool, h handlerFunc) handlerFunc {
 			}
 			// Written through qw so that the error's status decides the
 			// refund.
-			s.writeError(qw, r, err)
+			writeError(qw, r, err)
 		}
 		return nil
 	}

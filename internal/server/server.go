@@ -21,6 +21,7 @@ import (
 	"github.com/spidergo/spidergo/internal/config"
 	"github.com/spidergo/spidergo/internal/crawl"
 	"github.com/spidergo/spidergo/internal/fetch"
+	"github.com/spidergo/spidergo/internal/firecrawl"
 )
 
 // Server serves the API.
@@ -35,6 +36,14 @@ type Server struct {
 	csrf     *http.CrossOriginProtection
 	obs      Observer
 	slow     time.Duration // requests slower are logged at WARN; 0: never
+	fc       *firecrawl.Handler
+	mcp      http.Handler
+	mcpPoll  time.Duration // how often a waiting MCP tool looks at its job
+	// streams ends when Serve begins to shut down: long-lived MCP
+	// requests (a session's event stream, a tool waiting for a crawl) end
+	// with it instead of holding the shutdown until its timeout.
+	streams    context.Context
+	endStreams context.CancelFunc
 
 	mux     *http.ServeMux
 	handler http.Handler
@@ -54,6 +63,9 @@ type Deps struct {
 	Jobs     *crawl.Jobs
 	// Observer, when set, is told about requests and the gate (metrics).
 	Observer Observer
+	// MCPPoll is how often an MCP tool waiting for a job looks at it
+	// (default 1 s).
+	MCPPoll time.Duration
 }
 
 // New builds the HTTP handler over d. It starts nothing.
@@ -70,6 +82,15 @@ func New(cfg *config.Config, d Deps) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.fc = firecrawl.New(firecrawl.Config{
+		Jobs: d.Jobs, Status: StatusOf,
+		Actor: func(r *http.Request) crawl.Actor {
+			return crawl.Actor{UserID: userIDFrom(r.Context()), KeyID: keyIDFrom(r.Context())}
+		},
+		Logf: func(r *http.Request, err error) {
+			s.log.Error("request failed", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		},
+	})
 	// Behind a proxy the Host header may name an internal address while
 	// browsers send the public origin; the configured base URL is ours.
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
@@ -77,6 +98,9 @@ func New(cfg *config.Config, d Deps) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
+	s.mcpPoll = d.MCPPoll
+	s.mcp = s.newMCP()
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt.h))
 	}
@@ -121,6 +145,8 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, shutdownTimeout
 // Serve answers the API on ln, under the connection limits, until ctx is
 // done (see the function Serve).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	stop := context.AfterFunc(ctx, s.endStreams)
+	defer stop()
 	return Serve(ctx, s.LimitConns(ln), s.handler, s.cfg.ShutdownTimeout, s.log)
 }
 
