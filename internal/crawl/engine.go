@@ -11,7 +11,10 @@ package crawl
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"runtime"
 	"slices"
@@ -21,6 +24,7 @@ import (
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/extract"
 	"github.com/spidergo/spidergo/internal/fetch"
+	"github.com/spidergo/spidergo/internal/render"
 )
 
 // Fetcher is what the engine needs of internal/fetch.
@@ -44,17 +48,22 @@ type Cache interface {
 
 // Engine fetches and extracts pages for every job of the process.
 type Engine struct {
-	fetcher Fetcher
-	cache   Cache
-	slots   *fairSlots
-	parse   chan struct{}
-	now     func() time.Time
+	fetcher  Fetcher
+	renderer render.Renderer // nil: no browser on this server
+	cache    Cache
+	slots    *fairSlots
+	parse    chan struct{}
+	now      func() time.Time
 }
 
 // EngineConfig sizes an Engine.
 type EngineConfig struct {
 	Fetcher Fetcher
-	Cache   Cache // nil disables max_age_ms
+	// Renderer loads pages in a browser for render "browser" and "auto";
+	// nil means rendering is not installed (leave it nil rather than
+	// passing a nil *render.Browser).
+	Renderer render.Renderer
+	Cache    Cache // nil disables max_age_ms
 	// FetchSlots bounds fetches in flight across all jobs (default 64).
 	FetchSlots int
 	// ParseSlots bounds pages parsed at once (default: the number of CPUs).
@@ -73,7 +82,24 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Engine{fetcher: cfg.Fetcher, cache: cfg.Cache, slots: newFairSlots(cfg.FetchSlots), parse: make(chan struct{}, cfg.ParseSlots), now: cfg.Now}
+	return &Engine{fetcher: cfg.Fetcher, renderer: cfg.Renderer, cache: cfg.Cache, slots: newFairSlots(cfg.FetchSlots), parse: make(chan struct{}, cfg.ParseSlots), now: cfg.Now}
+}
+
+// CanRender reports whether the engine has a browser.
+func (e *Engine) CanRender() bool { return e.renderer != nil }
+
+// CheckRender refuses options that need a browser when the engine has
+// none: a 400 with the reason render_not_installed, naming the option.
+func (e *Engine) CheckRender(o *Options) error {
+	if name := o.BrowserOption(); name != "" && e.renderer == nil {
+		return errNotInstalled(name)
+	}
+	return nil
+}
+
+func errNotInstalled(option string) *spidergo.Error {
+	return &spidergo.Error{Code: spidergo.EINVALID, Reason: render.KindNotInstalled,
+		Message: fmt.Sprintf("Option %s needs browser rendering, which is not installed on this server (headless Chromium); use \"render\": \"http\" or \"auto\" without browser options.", option)}
 }
 
 // Job is what one run needs to know about its job.
@@ -426,8 +452,11 @@ func (e *Engine) cached(ctx context.Context, j *Job, u string) *spidergo.Page {
 	if e.cache == nil || o.MaxAge <= 0 || j.UserID == "" || (o.Kind != spidergo.KindScrape && o.Kind != spidergo.KindBatch) {
 		return nil
 	}
+	if len(o.Actions) > 0 {
+		return nil // actions act on the live page
+	}
 	p, err := e.cache.CachedPage(ctx, j.UserID, u, e.now().Add(-o.MaxAge))
-	if err != nil || !holdsFormats(p.Formats, o.Extract.Formats) {
+	if err != nil || !holdsFormats(p.Formats, o.Extract.Formats) || o.wantsBrowser() && p.Rendered != RenderBrowser {
 		// A copy made for other formats lacks what is asked now (a raw
 		// HTML scrape has no Markdown): fetch again.
 		return nil
@@ -454,11 +483,11 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		p.Error, p.ErrorDetail = fetch.KindCanceled, "The job was stopped before this page was fetched."
 		return nil
 	}
-	resp, err := e.fetcher.Fetch(ctx, fetch.Request{URL: p.URL, Header: o.Header, RespectRobots: o.RespectRobots, Delay: o.Delay, Timeout: o.Timeout})
+	resp, err := e.load(ctx, j, p)
 	e.slots.release()
 	p.FetchedAt = e.now().UTC()
 	if err != nil {
-		p.Error, p.ErrorDetail = fetch.KindOf(err), fetch.Detail(err)
+		p.Error, p.ErrorDetail = errorKind(err), errorDetail(err)
 		if p.Error == "" {
 			p.Error, p.ErrorDetail = "internal", "The page could not be fetched because of a problem on this server."
 		}
@@ -499,7 +528,9 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 	case <-ctx.Done():
 		return nil
 	}
-	res, xerr := extract.Extract(resp.Body, base, o.Extract)
+	xo := o.Extract
+	xo.RobotsHeaders = resp.Header.Values("X-Robots-Tag")
+	res, xerr := extract.Extract(resp.Body, base, xo)
 	<-e.parse
 	if xerr != nil {
 		if p.Error == "" {
@@ -508,14 +539,15 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		return nil
 	}
 	fillPage(p, res, o)
-	if o.RespectRobots && res.NoIndex {
-		// The page asked not to be indexed: keep the record, drop the content.
+	p.Robots = res.Robots.Directives()
+	if o.RespectNoindex && res.Robots.NoIndex {
+		// The user asked to honour noindex: keep the record, drop the content.
 		clearContent(p)
 		if p.Error == "" {
-			p.Error, p.ErrorDetail = "noindex", "The page asks not to be indexed (noindex), so its content is left out."
+			p.Error, p.ErrorDetail = "noindex", "The page asks not to be indexed (noindex), so its content is left out (respect_noindex)."
 		}
 	}
-	if o.RespectRobots && res.NoFollow {
+	if o.RespectRobots && res.Robots.NoFollow {
 		return nil
 	}
 	links := append(append([]string{}, res.Links.Internal...), res.Links.External...)
@@ -533,6 +565,134 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		links = kept
 	}
 	return links
+}
+
+// load gets the page over HTTP or in the browser, as the render mode
+// says, and records which on p (Rendered, and any screenshots). A rendered
+// page comes back as a Response whose body is the rendered DOM, so the
+// rest of the pipeline does not tell them apart.
+func (e *Engine) load(ctx context.Context, j *Job, p *spidergo.Page) (*fetch.Response, error) {
+	o := j.Options
+	if o.wantsBrowser() {
+		resp, err := e.render(ctx, j, p)
+		if fetch.KindOf(err) != fetch.KindUnsupportedContent {
+			return resp, err
+		}
+		// Not a web document (a PDF, JSON…): the fetcher handles those.
+		p.Screenshot, p.Screenshots = "", nil
+	}
+	p.Rendered = RenderHTTP
+	resp, err := e.fetcher.Fetch(ctx, fetch.Request{URL: p.URL, Header: o.Header, RespectRobots: o.RespectRobots, Delay: o.Delay, Timeout: o.Timeout})
+	if err != nil || resp == nil || o.Render != RenderAuto || e.renderer == nil || !render.NeedsBrowser(resp.Body, resp.ContentType) {
+		return resp, err
+	}
+	rresp, rerr := e.render(ctx, j, p)
+	switch render.KindOf(rerr) {
+	case "", fetch.KindHTTP4xx, fetch.KindHTTP5xx, render.KindWaitFor, render.KindActionFailed:
+		return rresp, rerr
+	}
+	// The browser failed where HTTP did not: keep the HTTP answer.
+	p.Rendered, p.Screenshot, p.Screenshots = RenderHTTP, "", nil
+	return resp, nil
+}
+
+// render loads the page in the browser.
+func (e *Engine) render(ctx context.Context, j *Job, p *spidergo.Page) (*fetch.Response, error) {
+	o := j.Options
+	p.Rendered = RenderBrowser
+	if e.renderer == nil {
+		return nil, errNotInstalled(o.BrowserOption())
+	}
+	res, err := e.renderer.Render(ctx, render.Request{
+		URL: p.URL, Header: o.Header, RespectRobots: o.RespectRobots, Delay: o.Delay, Group: j.ID,
+		WaitFor: o.WaitFor, Wait: o.Wait, Actions: o.Actions, Mobile: o.Mobile,
+		Screenshot: o.Screenshot, FullPage: o.ScreenshotFullPage, Timeout: o.Timeout,
+	})
+	if res == nil {
+		return nil, err
+	}
+	shots := res.Screenshots
+	if o.Screenshot && len(shots) > countShots(o.Actions) {
+		p.Screenshot = pngDataURL(shots[len(shots)-1])
+		shots = shots[:len(shots)-1]
+	}
+	for _, s := range shots {
+		p.Screenshots = append(p.Screenshots, pngDataURL(s))
+	}
+	resp := &fetch.Response{
+		URL: p.URL, FinalURL: res.FinalURL, StatusCode: res.StatusCode, ContentType: res.ContentType,
+		Body: []byte(res.HTML), PayloadSize: int64(len(res.HTML)), Duration: res.Timing.Total - res.Timing.Queued,
+		FetchedAt: e.now(), Header: http.Header{},
+	}
+	if resp.FinalURL == "" {
+		resp.FinalURL = p.URL
+	}
+	if resp.ContentType == "" || isHTML(resp.ContentType) {
+		// The DOM is serialized as UTF-8 HTML whatever the page was sent as.
+		resp.ContentType, resp.Charset = "text/html", "utf-8"
+	}
+	return resp, err
+}
+
+func countShots(actions []render.Action) int {
+	n := 0
+	for _, a := range actions {
+		if a.Type == render.ActionScreenshot {
+			n++
+		}
+	}
+	return n
+}
+
+func pngDataURL(png []byte) string {
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+}
+
+// errorKind is the page's Error for a failed load.
+func errorKind(err error) string {
+	var se *spidergo.Error
+	if errors.As(err, &se) && se.Reason != "" {
+		return se.Reason
+	}
+	var re *render.Error
+	if errors.As(err, &re) {
+		return re.Kind
+	}
+	return fetch.KindOf(err)
+}
+
+// errorDetail is the page's ErrorDetail for a failed load: one sentence,
+// no internals.
+func errorDetail(err error) string {
+	var se *spidergo.Error
+	if errors.As(err, &se) {
+		return se.Message
+	}
+	var re *render.Error
+	if !errors.As(err, &re) {
+		return fetch.Detail(err)
+	}
+	switch re.Kind {
+	case render.KindNotInstalled:
+		return "Browser rendering is not installed on this server."
+	case render.KindWaitFor:
+		return "The wait_for selector did not appear in time; the page is given as it was."
+	case render.KindActionFailed:
+		return fmt.Sprintf("Action %d failed (%v); the page is given as it was.", re.Action, re.Err)
+	case render.KindDownloadRefused:
+		return "The page started a download, which the browser refuses."
+	case render.KindScreenshotTooLarge:
+		return "The screenshot is larger than this server allows; try without screenshot_full_page."
+	case render.KindTooLarge:
+		return "The rendered page is larger than this server allows."
+	case render.KindTimeout:
+		return "The page did not finish rendering within the timeout."
+	case render.KindInvalidRequest:
+		return fmt.Sprintf("The browser options are unusable: %v.", re.Err)
+	case render.KindCanceled:
+		return "The job was stopped while this page was rendering."
+	}
+	return "The browser failed to render this page."
 }
 
 func isHTML(ct string) bool {
@@ -563,6 +723,7 @@ func fillPage(p *spidergo.Page, r *extract.Result, o *Options) {
 func clearContent(p *spidergo.Page) {
 	p.Markdown, p.TextContent, p.HTML, p.RawHTML = "", "", "", ""
 	p.Images, p.Products, p.StructuredData = nil, nil, nil
+	p.Screenshot, p.Screenshots = "", nil
 }
 
 func nonNil(s []string) []string {
