@@ -16,6 +16,7 @@ import (
 	"github.com/spidergo/spidergo/internal/fetch"
 	"github.com/spidergo/spidergo/internal/mail"
 	"github.com/spidergo/spidergo/internal/oauth"
+	"github.com/spidergo/spidergo/internal/render"
 )
 
 // testOptions are the parts of a test server that tests replace.
@@ -26,6 +27,9 @@ type testOptions struct {
 	// Quota replaces the store as the quota counter.
 	Quota          spidergo.QuotaCounter
 	WebhookBackoff time.Duration
+	// Render gives the server a headless browser, as internal/app does
+	// when Chromium is installed; newServer fails when it is not.
+	Render bool
 }
 
 // rig is what a test server runs on besides its handler.
@@ -72,12 +76,20 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 	if err != nil {
 		return nil, err
 	}
-	engine := crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: store, Now: o.Now})
+	ec := crawl.EngineConfig{Fetcher: f, Cache: store, Now: o.Now}
+	var browser *render.Browser
+	if o.Render {
+		if browser, err = render.New(render.Config{ChromiumPath: cfg.ChromiumPath, Concurrency: 2, UserAgent: cfg.UserAgent}, f); err != nil {
+			return nil, err
+		}
+		ec.Renderer = browser
+	}
+	engine := crawl.NewEngine(ec)
 	hooks := crawl.NewWebhooks(crawl.WebhooksConfig{Poster: f, Secrets: store, Log: log, Now: o.Now, Backoff: o.WebhookBackoff})
 	jobs = crawl.NewJobs(crawl.JobsConfig{Store: store, Engine: engine, Webhooks: hooks, Log: log, Now: o.Now,
 		Normalize: func(raw string) (string, error) { return NormalizeURL(f, raw) }, MaxPerUser: cfg.MaxJobsPerUser})
 	d := Deps{Store: store, Log: log, Now: o.Now, Accounts: accounts, Keys: keys, Trials: apikey.NewTrialCounter(cfg.TrialDailyLimit),
-		Fetcher: f, Jobs: jobs}
+		Fetcher: f, Jobs: jobs, Renderer: browser}
 	s, err := New(cfg, d)
 	if err != nil {
 		return nil, err
@@ -93,6 +105,9 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 		<-flushed
 		jobs.Close()
 		accounts.Close()
+		if browser != nil {
+			browser.Close()
+		}
 		f.CloseIdleConnections()
 	}}
 	rigsMu.Lock()

@@ -104,6 +104,12 @@ func newAPIEnv(t testing.TB, dbPath string, allow ...string) *apiEnv {
 // newAPIEnvWith is newAPIEnv with extra configuration.
 func newAPIEnvWith(t testing.TB, dbPath string, extra map[string]string, allow ...string) *apiEnv {
 	t.Helper()
+	return newAPIEnvOpts(t, dbPath, extra, testOptions{WebhookBackoff: 5 * time.Millisecond}, allow...)
+}
+
+// newAPIEnvOpts is newAPIEnvWith with the test server's options.
+func newAPIEnvOpts(t testing.TB, dbPath string, extra map[string]string, o testOptions, allow ...string) *apiEnv {
+	t.Helper()
 	if dbPath == "" {
 		dbPath = filepath.Join(t.TempDir(), "api.db")
 	}
@@ -115,7 +121,7 @@ func newAPIEnvWith(t testing.TB, dbPath string, extra map[string]string, allow .
 	for k, v := range extra {
 		env[k] = v
 	}
-	srv, err := newServer(t, testConfig(t, env), db, slog.New(slog.NewTextHandler(io.Discard, nil)), testOptions{WebhookBackoff: 5 * time.Millisecond})
+	srv, err := newServer(t, testConfig(t, env), db, slog.New(slog.NewTextHandler(io.Discard, nil)), o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/spidergo/spidergo/internal/config"
 	"github.com/spidergo/spidergo/internal/crawl"
 	"github.com/spidergo/spidergo/internal/fetch"
+	"github.com/spidergo/spidergo/internal/render"
 )
 
 // Server serves the API.
@@ -32,6 +33,7 @@ type Server struct {
 	accounts *account.Service
 	keys     *apikey.Service
 	jobs     *jobRuntime
+	renderer *render.Browser // nil when Chromium is not installed
 	csrf     *http.CrossOriginProtection
 
 	mux     *http.ServeMux
@@ -50,13 +52,16 @@ type Deps struct {
 	Trials   *apikey.TrialCounter
 	Fetcher  *fetch.Fetcher
 	Jobs     *crawl.Jobs
+	// Renderer is the headless browser the engine uses, for /readyz; nil
+	// when Chromium is not installed.
+	Renderer *render.Browser
 }
 
 // New builds the HTTP handler over d. It starts nothing.
 func New(cfg *config.Config, d Deps) (*Server, error) {
 	s := &Server{
 		cfg: cfg, store: d.Store, log: d.Log, now: d.Now,
-		accounts: d.Accounts, keys: d.Keys,
+		accounts: d.Accounts, keys: d.Keys, renderer: d.Renderer,
 		jobs: &jobRuntime{fetcher: d.Fetcher, svc: d.Jobs, trials: d.Trials},
 		csrf: http.NewCrossOriginProtection(),
 		mux:  http.NewServeMux(),
@@ -120,8 +125,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Probes is the handler of a process that serves no API, a worker: the
 // health and readiness routes only, with the API's error conventions.
-func Probes(store spidergo.Store, log *slog.Logger) http.Handler {
-	s := &Server{store: store, log: log, now: time.Now, mux: http.NewServeMux()}
+// renderer is the worker's browser, nil when Chromium is not installed.
+func Probes(store spidergo.Store, renderer *render.Browser, log *slog.Logger) http.Handler {
+	s := &Server{store: store, renderer: renderer, log: log, now: time.Now, mux: http.NewServeMux()}
 	s.mux.Handle("GET /healthz", s.wrap(s.handleHealthz))
 	s.mux.Handle("GET /readyz", s.wrap(s.handleReadyz))
 	s.mux.Handle("/", s.wrap(s.handleNoRoute))
