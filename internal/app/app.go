@@ -67,9 +67,9 @@ type App struct {
 	cfg *config.Config
 	log *slog.Logger
 
-	Store    spidergo.Store
-	Redis    *redis.Client // nil without SPIDERGO_REDIS_URL
-	Fetcher  *fetch.Fetcher
+	Store   spidergo.Store
+	Redis   *redis.Client // nil without SPIDERGO_REDIS_URL
+	Fetcher *fetch.Fetcher
 	// Renderer is nil when Chromium is not installed.
 	Renderer *render.Browser
 	Engine   *crawl.Engine

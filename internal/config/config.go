@@ -39,11 +39,11 @@ type Config struct {
 	// RenderConcurrency is the number of pages rendered at once; 0 means
 	// one per core, from 2 to 8.
 	RenderConcurrency int
-	UserAgent                string
-	MaxJobsPerUser           int
-	LogFormat                string // text or json
-	LogLevel                 string // debug, info, warn, error
-	ShutdownTimeout          time.Duration
+	UserAgent         string
+	MaxJobsPerUser    int
+	LogFormat         string // text or json
+	LogLevel          string // debug, info, warn, error
+	ShutdownTimeout   time.Duration
 	// BodyTimeout bounds the reading of one request body.
 	BodyTimeout time.Duration
 	// MaxConnections and MaxConnectionsPerClient bound open connections,
