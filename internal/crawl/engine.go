@@ -589,6 +589,11 @@ func (e *Engine) load(ctx context.Context, j *Job, p *spidergo.Page) (*fetch.Res
 	rresp, rerr := e.render(ctx, j, p)
 	switch render.KindOf(rerr) {
 	case "", fetch.KindHTTP4xx, fetch.KindHTTP5xx, render.KindWaitFor, render.KindActionFailed:
+		if rresp != nil {
+			// The browser reports no headers; the HTTP answer's are the
+			// same URL's (X-Robots-Tag).
+			rresp.Header = resp.Header
+		}
 		return rresp, rerr
 	}
 	// The browser failed where HTTP did not: keep the HTTP answer.

@@ -249,6 +249,9 @@ func robotsSite(t *testing.T) *httptest.Server {
 			w.Header().Add("X-Robots-Tag", "noindex")
 		case "/header-other-bot":
 			w.Header().Add("X-Robots-Tag", "otherbot: noindex")
+		case "/shell-noindex":
+			w.Header().Add("X-Robots-Tag", "noindex")
+			body = shellPage
 		case "/meta-nofollow":
 			body = strings.Replace(body, "<head>", `<head><meta name="robots" content="nofollow">`, 1)
 		}
@@ -286,6 +289,16 @@ func TestNoindexIsReported(t *testing.T) {
 		case !tt.dropped && (!kept || p.Error != ""):
 			t.Errorf("%s: want the content kept: %+v", name, p)
 		}
+	}
+}
+
+// TestNoindexHeaderOfRenderedPage: under auto, the HTTP answer's
+// X-Robots-Tag still counts for the page rendered after it.
+func TestNoindexHeaderOfRenderedPage(t *testing.T) {
+	site := robotsSite(t)
+	p := scrapeWith(t, site, "/shell-noindex", api.Request{}, &fakeRenderer{})
+	if p.Rendered != "browser" || !cmp.Equal(p.Robots, []string{"noindex"}) || !strings.Contains(p.Markdown, "only exists once") {
+		t.Errorf("page %+v", p)
 	}
 }
 
