@@ -16,7 +16,7 @@ const jsPage = `<!doctype html><html><head><title>Built by script</title></head>
 <script>
 document.getElementById('root').innerHTML = '<main><h1>Script made this</h1><p>' +
   'This paragraph was written by JavaScript after the page loaded, long enough for the extractor to keep it as the main content.' +
-  '</p></main>';
+  '</p><a href="/static">a link made by the script</a></main>';
 </script></body></html>`
 
 // clickPage shows more text when its button is clicked.
@@ -126,12 +126,43 @@ func TestRenderedScrape(t *testing.T) {
 			t.Errorf("late page = %v", p)
 		}
 	})
+	t.Run("crawl follows links the script made", func(t *testing.T) {
+		res, m := e.call(t, "POST", "/v1/crawl", `{"url":"`+s.URL+`/js","limit":3,"sitemap":"skip","crawl_entire_site":true,"formats":["markdown"]}`)
+		if res.StatusCode != 200 {
+			t.Fatalf("crawl = %d %v", res.StatusCode, m)
+		}
+		got := map[string]string{}
+		for _, p := range pagesOf(m) {
+			got[strings.TrimPrefix(str(p["URL"]), s.URL)] = str(p["Rendered"])
+		}
+		if got["/js"] != "browser" || got["/static"] != "http" {
+			t.Errorf("crawl pages (URL → Rendered) = %v, want /js rendered and /static, found in the script's link, over HTTP", got)
+		}
+	})
 	t.Run("bad action is refused", func(t *testing.T) {
 		res, m := e.call(t, "POST", "/v1/scrape", `{"url":"`+s.URL+`/static","actions":[{"type":"press","key":"NoSuchKey"}]}`)
 		if res.StatusCode != 400 || !strings.Contains(str(m["message"]), "actions[0]") {
 			t.Errorf("bad action = %d %v", res.StatusCode, m)
 		}
 	})
+}
+
+// TestNoindexOverAPI: a noindex page is returned in full with Robots,
+// unless respect_noindex asks for its content to be dropped.
+func TestNoindexOverAPI(t *testing.T) {
+	noindex := strings.Replace(htmlPage("Hidden"), "<head>", `<head><meta name="robots" content="noindex">`, 1)
+	s := newSite(t, map[string]string{"/n": noindex})
+	e := newAPIEnv(t, "", hostOf(s.Server))
+	e.addUser(t, "noindex@example.com")
+	p := e.scrapeOK(t, `{"url":"`+s.URL+`/n","formats":["markdown"]}`)
+	robots, _ := p["Robots"].([]any)
+	if p["Error"] != "" || !strings.Contains(str(p["Markdown"]), "long enough story") || len(robots) != 1 || robots[0] != "noindex" || p["Rendered"] != "http" {
+		t.Errorf("noindex page = %v, want its content and Robots [noindex]", p)
+	}
+	p = e.scrapeOK(t, `{"url":"`+s.URL+`/n","formats":["markdown"],"respect_noindex":true,"omit_headline":true}`)
+	if p["Error"] != "noindex" || p["Markdown"] != nil {
+		t.Errorf("noindex page under respect_noindex = %v, want no content and Error noindex", p)
+	}
 }
 
 func str(v any) string {
