@@ -101,8 +101,16 @@ type Page struct {
 	Metadata        map[string]string
 	Products        []Product
 	StructuredData  []any
-	Cached          bool
-	Error           string
+	// Screenshot is the screenshot format's PNG as a data URL;
+	// Screenshots are those of screenshot actions, in order.
+	Screenshot  string
+	Screenshots []string
+	// Rendered is "http" or "browser": how the page was loaded.
+	Rendered string
+	// Robots are the page's robots directives ("noindex", "nofollow").
+	Robots []string
+	Cached bool
+	Error  string
 	// ErrorDetail is one sentence about Error for people.
 	ErrorDetail string
 	// Formats are the formats the page was made with; a cached copy is

@@ -39,11 +39,14 @@ type Config struct {
 	RequireEmailVerification bool
 	SecureCookies            string // auto, true or false
 	ChromiumPath             string
-	UserAgent                string
-	MaxJobsPerUser           int
-	LogFormat                string // text or json
-	LogLevel                 string // debug, info, warn, error
-	ShutdownTimeout          time.Duration
+	// RenderConcurrency is the number of pages rendered at once; 0 means
+	// one per core, from 2 to 8.
+	RenderConcurrency int
+	UserAgent         string
+	MaxJobsPerUser    int
+	LogFormat         string // text or json
+	LogLevel          string // debug, info, warn, error
+	ShutdownTimeout   time.Duration
 	// SlowRequest is the duration past which a request is logged at WARN;
 	// 0 turns the line off.
 	SlowRequest time.Duration
@@ -221,6 +224,18 @@ func settings() []setting {
 				}
 			}
 			c.ChromiumPath = v
+			return nil
+		}},
+		{"SPIDERGO_RENDER_CONCURRENCY", "render-concurrency", "", "pages rendered in the browser at once (default one per core, from 2 to 8)", func(c *Config, v string) error {
+			c.RenderConcurrency = 0
+			if v == "" {
+				return nil
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 256 {
+				return errors.New("must be a number from 1 to 256")
+			}
+			c.RenderConcurrency = n
 			return nil
 		}},
 		{"SPIDERGO_USER_AGENT", "user-agent", "", "user agent of the fetcher (default SpiderGo/<version> (+<base url>))", func(c *Config, v string) error {

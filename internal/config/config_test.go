@@ -78,6 +78,23 @@ func TestEnvAndFlags(t *testing.T) {
 	}
 }
 
+func TestRenderSettings(t *testing.T) {
+	env := map[string]string{"SPIDERGO_RENDER_CONCURRENCY": "3", "SPIDERGO_CHROMIUM_PATH": "/opt/chromium/chrome"}
+	c, err := Load(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RenderConcurrency != 3 || c.ChromiumPath != "/opt/chromium/chrome" {
+		t.Errorf("RenderConcurrency %d, ChromiumPath %q", c.RenderConcurrency, c.ChromiumPath)
+	}
+	if c, err = Load([]string{"--render-concurrency=5"}, func(k string) string { return env[k] }, io.Discard); err != nil || c.RenderConcurrency != 5 {
+		t.Errorf("flag: %v, %d", err, c.RenderConcurrency)
+	}
+	if c, _ = Load(nil, func(string) string { return "" }, io.Discard); c.RenderConcurrency != 0 {
+		t.Errorf("default RenderConcurrency = %d, want 0 (from the cores)", c.RenderConcurrency)
+	}
+}
+
 func TestInvalid(t *testing.T) {
 	tests := []struct {
 		env  map[string]string
@@ -99,6 +116,8 @@ func TestInvalid(t *testing.T) {
 		{nil, []string{"--admin-addr", ":8080"}, "invalid --admin-addr: must differ"},
 		{map[string]string{"SPIDERGO_SLOW_REQUEST": "-1s"}, nil, "invalid SPIDERGO_SLOW_REQUEST"},
 		{map[string]string{"SPIDERGO_SLOW_REQUEST": "slow"}, nil, "invalid SPIDERGO_SLOW_REQUEST"},
+		{map[string]string{"SPIDERGO_RENDER_CONCURRENCY": "0"}, nil, "invalid SPIDERGO_RENDER_CONCURRENCY"},
+		{nil, []string{"--render-concurrency", "many"}, "invalid --render-concurrency"},
 		{nil, []string{"extra"}, "unexpected argument"},
 		{nil, []string{"--no-such-flag"}, "not defined"},
 	}
@@ -121,7 +140,7 @@ func TestHelpShowsDefaults(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("Load(--help) = %v, want flag.ErrHelp", err)
 	}
-	for _, want := range []string{"(SPIDERGO_ADDR, default :8080)", "(SPIDERGO_BODY_TIMEOUT, default 30s)", "(SPIDERGO_REDIS_URL)"} {
+	for _, want := range []string{"(SPIDERGO_ADDR, default :8080)", "(SPIDERGO_BODY_TIMEOUT, default 30s)", "(SPIDERGO_REDIS_URL)", "(SPIDERGO_RENDER_CONCURRENCY)", "(SPIDERGO_CHROMIUM_PATH)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q", want)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/extract"
 	"github.com/spidergo/spidergo/internal/fetch"
+	"github.com/spidergo/spidergo/internal/render"
 )
 
 // Fetcher is what the engine needs of internal/fetch.
@@ -44,18 +45,23 @@ type Cache interface {
 
 // Engine fetches and extracts pages for every job of the process.
 type Engine struct {
-	fetcher Fetcher
-	cache   Cache
-	slots   *fairSlots
-	parse   chan struct{}
-	now     func() time.Time
-	obs     Observer
+	fetcher  Fetcher
+	renderer render.Renderer // nil: no browser on this server
+	cache    Cache
+	slots    *fairSlots
+	parse    chan struct{}
+	now      func() time.Time
+	obs      Observer
 }
 
 // EngineConfig sizes an Engine.
 type EngineConfig struct {
 	Fetcher Fetcher
-	Cache   Cache // nil disables max_age_ms
+	// Renderer loads pages in a browser for render "browser" and "auto";
+	// nil means rendering is not installed (leave it nil rather than
+	// passing a nil *render.Browser).
+	Renderer render.Renderer
+	Cache    Cache // nil disables max_age_ms
 	// FetchSlots bounds fetches in flight across all jobs (default 64).
 	FetchSlots int
 	// ParseSlots bounds pages parsed at once (default: the number of CPUs).
@@ -76,7 +82,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Engine{fetcher: cfg.Fetcher, cache: cfg.Cache, slots: newFairSlots(cfg.FetchSlots), parse: make(chan struct{}, cfg.ParseSlots), now: cfg.Now, obs: cfg.Observer}
+	return &Engine{fetcher: cfg.Fetcher, renderer: cfg.Renderer, cache: cfg.Cache, slots: newFairSlots(cfg.FetchSlots), parse: make(chan struct{}, cfg.ParseSlots), now: cfg.Now, obs: cfg.Observer}
 }
 
 // Job is what one run needs to know about its job.
@@ -438,8 +444,11 @@ func (e *Engine) cached(ctx context.Context, j *Job, u string) *spidergo.Page {
 	if e.cache == nil || o.MaxAge <= 0 || j.UserID == "" || (o.Kind != spidergo.KindScrape && o.Kind != spidergo.KindBatch) {
 		return nil
 	}
+	if len(o.Actions) > 0 {
+		return nil // actions act on the live page
+	}
 	p, err := e.cache.CachedPage(ctx, j.UserID, u, e.now().Add(-o.MaxAge))
-	if err != nil || !holdsFormats(p.Formats, o.Extract.Formats) {
+	if err != nil || !holdsFormats(p.Formats, o.Extract.Formats) || o.wantsBrowser() && p.Rendered != RenderBrowser {
 		// A copy made for other formats lacks what is asked now (a raw
 		// HTML scrape has no Markdown): fetch again.
 		return nil
@@ -466,11 +475,11 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		p.Error, p.ErrorDetail = fetch.KindCanceled, "The job was stopped before this page was fetched."
 		return nil
 	}
-	resp, err := e.fetcher.Fetch(ctx, fetch.Request{URL: p.URL, Header: o.Header, RespectRobots: o.RespectRobots, Delay: o.Delay, Timeout: o.Timeout})
+	resp, err := e.load(ctx, j, p)
 	e.slots.release()
 	p.FetchedAt = e.now().UTC()
 	if err != nil {
-		p.Error, p.ErrorDetail = fetch.KindOf(err), fetch.Detail(err)
+		p.Error, p.ErrorDetail = errorKind(err), errorDetail(err)
 		if p.Error == "" {
 			p.Error, p.ErrorDetail = "internal", "The page could not be fetched because of a problem on this server."
 		}
@@ -511,11 +520,13 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 	case <-ctx.Done():
 		return nil
 	}
+	xo := o.Extract
+	xo.RobotsHeaders = resp.Header.Values("X-Robots-Tag")
 	var xstart time.Time
 	if e.obs != nil {
 		xstart = time.Now()
 	}
-	res, xerr := extract.Extract(resp.Body, base, o.Extract)
+	res, xerr := extract.Extract(resp.Body, base, xo)
 	<-e.parse
 	if e.obs != nil {
 		e.obs.Extracted(time.Since(xstart))
@@ -527,14 +538,15 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		return nil
 	}
 	fillPage(p, res, o)
-	if o.RespectRobots && res.NoIndex {
-		// The page asked not to be indexed: keep the record, drop the content.
+	p.Robots = res.Robots.Directives()
+	if o.RespectNoindex && res.Robots.NoIndex {
+		// The user asked to honour noindex: keep the record, drop the content.
 		clearContent(p)
 		if p.Error == "" {
-			p.Error, p.ErrorDetail = "noindex", "The page asks not to be indexed (noindex), so its content is left out."
+			p.Error, p.ErrorDetail = "noindex", "The page asks not to be indexed (noindex), so its content is left out (respect_noindex)."
 		}
 	}
-	if o.RespectRobots && res.NoFollow {
+	if o.RespectRobots && res.Robots.NoFollow {
 		return nil
 	}
 	links := append(append([]string{}, res.Links.Internal...), res.Links.External...)
@@ -582,6 +594,7 @@ func fillPage(p *spidergo.Page, r *extract.Result, o *Options) {
 func clearContent(p *spidergo.Page) {
 	p.Markdown, p.TextContent, p.HTML, p.RawHTML = "", "", "", ""
 	p.Images, p.Products, p.StructuredData = nil, nil, nil
+	p.Screenshot, p.Screenshots = "", nil
 }
 
 func nonNil(s []string) []string {

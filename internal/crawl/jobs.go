@@ -184,6 +184,9 @@ func (s *Jobs) Start(ctx context.Context, a Actor, kind string, req *api.Request
 	if err != nil {
 		return nil, err
 	}
+	if err := s.engine.CheckRender(o); err != nil {
+		return nil, err
+	}
 	keep := req.Store == nil || *req.Store
 	if !keep && o.Async {
 		return nil, spidergo.Errorf(spidergo.EINVALID, "\"store\": false applies to synchronous requests only: an async job keeps its pages until you read them. Drop \"store\", or drop \"async\" and keep the crawl within %d pages.", MaxSyncLimit)

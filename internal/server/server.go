@@ -22,6 +22,7 @@ import (
 	"github.com/spidergo/spidergo/internal/crawl"
 	"github.com/spidergo/spidergo/internal/fetch"
 	"github.com/spidergo/spidergo/internal/firecrawl"
+	"github.com/spidergo/spidergo/internal/render"
 )
 
 // Server serves the API.
@@ -33,6 +34,7 @@ type Server struct {
 	accounts *account.Service
 	keys     *apikey.Service
 	jobs     *jobRuntime
+	renderer *render.Browser // nil when Chromium is not installed
 	csrf     *http.CrossOriginProtection
 	obs      Observer
 	slow     time.Duration // requests slower are logged at WARN; 0: never
@@ -66,13 +68,16 @@ type Deps struct {
 	// MCPPoll is how often an MCP tool waiting for a job looks at it
 	// (default 1 s).
 	MCPPoll time.Duration
+	// Renderer is the headless browser the engine uses, for /readyz; nil
+	// when Chromium is not installed.
+	Renderer *render.Browser
 }
 
 // New builds the HTTP handler over d. It starts nothing.
 func New(cfg *config.Config, d Deps) (*Server, error) {
 	s := &Server{
 		cfg: cfg, store: d.Store, log: d.Log, now: d.Now,
-		accounts: d.Accounts, keys: d.Keys,
+		accounts: d.Accounts, keys: d.Keys, renderer: d.Renderer,
 		jobs: &jobRuntime{fetcher: d.Fetcher, svc: d.Jobs, trials: d.Trials},
 		csrf: http.NewCrossOriginProtection(),
 		mux:  http.NewServeMux(),
@@ -152,8 +157,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Probes is the handler of a process that serves no API, a worker: the
 // health and readiness routes only, with the API's error conventions.
-func Probes(store spidergo.Store, log *slog.Logger) http.Handler {
-	s := &Server{store: store, log: log, now: time.Now, mux: http.NewServeMux()}
+// renderer is the worker's browser, nil when Chromium is not installed.
+func Probes(store spidergo.Store, renderer *render.Browser, log *slog.Logger) http.Handler {
+	s := &Server{store: store, renderer: renderer, log: log, now: time.Now, mux: http.NewServeMux()}
 	s.mux.Handle("GET /healthz", s.wrap(s.handleHealthz))
 	s.mux.Handle("GET /readyz", s.wrap(s.handleReadyz))
 	s.mux.Handle("/", s.wrap(s.handleNoRoute))

@@ -46,6 +46,11 @@ type pageRow struct {
 	// never served from the cache.
 	ErrorDetail string   `json:"ErrorDetail,omitempty"`
 	Formats     []string `json:"Formats,omitempty"`
+	// Rows written before rendering and robots reporting lack these.
+	Screenshot  string   `json:"Screenshot,omitempty"`
+	Screenshots []string `json:"Screenshots,omitempty"`
+	Rendered    string   `json:"Rendered,omitempty"`
+	Robots      []string `json:"Robots,omitempty"`
 }
 
 type linksRow struct {
@@ -73,6 +78,7 @@ func encodePage(p *spidergo.Page) ([]byte, error) {
 		Language: p.Language, Markdown: p.Markdown, TextContent: p.TextContent, HTML: p.HTML, RawHTML: p.RawHTML,
 		Images: p.Images, Metadata: p.Metadata, StructuredData: p.StructuredData, Cached: p.Cached, Error: p.Error,
 		ErrorDetail: p.ErrorDetail, Formats: p.Formats,
+		Screenshot: p.Screenshot, Screenshots: p.Screenshots, Rendered: p.Rendered, Robots: p.Robots,
 	}
 	if p.Links != nil {
 		r.Links = &linksRow{Internal: p.Links.Internal, External: p.Links.External}
@@ -98,6 +104,7 @@ func decodePage(data []byte) (*spidergo.Page, error) {
 		Language: r.Language, Markdown: r.Markdown, TextContent: r.TextContent, HTML: r.HTML, RawHTML: r.RawHTML,
 		Images: r.Images, Metadata: r.Metadata, StructuredData: r.StructuredData, Cached: r.Cached, Error: r.Error,
 		ErrorDetail: r.ErrorDetail, Formats: r.Formats,
+		Screenshot: r.Screenshot, Screenshots: r.Screenshots, Rendered: r.Rendered, Robots: r.Robots,
 	}
 	if r.Links != nil {
 		p.Links = &spidergo.PageLinks{Internal: r.Links.Internal, External: r.Links.External}
