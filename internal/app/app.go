@@ -127,12 +127,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if a.Fetcher, err = fetch.New(fc); err != nil {
 		return nil, fmt.Errorf("fetcher: %w", err)
 	}
-	a.Engine = crawl.NewEngine(crawl.EngineConfig{Fetcher: a.Fetcher, Cache: a.Store, Now: now})
+	a.Engine = crawl.NewEngine(crawl.EngineConfig{Fetcher: a.Fetcher, Cache: a.Store, Now: now,
+		ExtractWorkers: cfg.ExtractWorkers, ExtractWait: cfg.ExtractWait})
 	a.Webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: a.Fetcher, Secrets: a.Store, Log: log, Now: now, Backoff: opts.WebhookBackoff})
 	f := a.Fetcher
 	a.Jobs = crawl.NewJobs(crawl.JobsConfig{Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
 		Normalize:  func(raw string) (string, error) { return server.NormalizeURL(f, raw) },
-		MaxPerUser: cfg.MaxJobsPerUser})
+		MaxPerUser: cfg.MaxJobsPerUser, MaxSyncPerUser: cfg.MaxSyncPerUser})
 
 	a.Accounts = account.New(a.Store, mailer, log, account.Config{
 		RequireEmailVerification: cfg.RequireEmailVerification,

@@ -28,9 +28,9 @@ func keyFrom(ctx context.Context) *spidergo.APIKey {
 // refusals included, carries the X-RateLimit-* headers.
 //
 // The handler runs with the key (keyFrom) and its owner (userIDFrom) in
-// the context. A work request that ends in 400 or 5xx, or panics, gets its
-// unit back: clients are charged for work done, not for our failures or
-// for input we refused.
+// the context. A work request that ends in 400, 429 (too many of the
+// user's requests at once) or 5xx, or panics, gets its unit back: clients
+// are charged for work done, not for our failures or for input we refused.
 func (s *Server) requireAPIKey(work bool, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		setRateHeaders(w, s.keys.DefaultLimit(), 0, spidergo.QuotaReset(s.now()))
@@ -114,7 +114,7 @@ func setRateHeaders(w http.ResponseWriter, limit, remaining int, reset time.Time
 }
 
 // quotaWriter sees the status a work request ends with and gives the
-// quota unit back when it is 400 or 5xx. It acts at WriteHeader, before
+// quota unit back when it is 400, 429 or 5xx. It acts at WriteHeader, before
 // the headers leave, so X-RateLimit-Remaining can count the refund.
 type quotaWriter struct {
 	http.ResponseWriter
@@ -127,7 +127,7 @@ type quotaWriter struct {
 func (q *quotaWriter) WriteHeader(code int) {
 	if !q.wrote {
 		q.wrote = true
-		if code == http.StatusBadRequest || code >= 500 {
+		if code == http.StatusBadRequest || code == http.StatusTooManyRequests || code >= 500 {
 			q.refundOnce()
 		}
 	}

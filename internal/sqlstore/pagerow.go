@@ -46,6 +46,9 @@ type pageRow struct {
 	// never served from the cache.
 	ErrorDetail string   `json:"ErrorDetail,omitempty"`
 	Formats     []string `json:"Formats,omitempty"`
+	// Truncated lists what the page caps cut; rows from before it read
+	// as nothing cut.
+	Truncated []string `json:"Truncated,omitempty"`
 }
 
 type linksRow struct {
@@ -72,7 +75,7 @@ func encodePage(p *spidergo.Page) ([]byte, error) {
 		PayloadSize: p.PayloadSize, FetchedAt: p.FetchedAt, Title: p.Title, MetaDescription: p.MetaDescription,
 		Language: p.Language, Markdown: p.Markdown, TextContent: p.TextContent, HTML: p.HTML, RawHTML: p.RawHTML,
 		Images: p.Images, Metadata: p.Metadata, StructuredData: p.StructuredData, Cached: p.Cached, Error: p.Error,
-		ErrorDetail: p.ErrorDetail, Formats: p.Formats,
+		ErrorDetail: p.ErrorDetail, Formats: p.Formats, Truncated: p.Truncated,
 	}
 	if p.Links != nil {
 		r.Links = &linksRow{Internal: p.Links.Internal, External: p.Links.External}
@@ -97,7 +100,7 @@ func decodePage(data []byte) (*spidergo.Page, error) {
 		PayloadSize: r.PayloadSize, FetchedAt: r.FetchedAt, Title: r.Title, MetaDescription: r.MetaDescription,
 		Language: r.Language, Markdown: r.Markdown, TextContent: r.TextContent, HTML: r.HTML, RawHTML: r.RawHTML,
 		Images: r.Images, Metadata: r.Metadata, StructuredData: r.StructuredData, Cached: r.Cached, Error: r.Error,
-		ErrorDetail: r.ErrorDetail, Formats: r.Formats,
+		ErrorDetail: r.ErrorDetail, Formats: r.Formats, Truncated: r.Truncated,
 	}
 	if r.Links != nil {
 		p.Links = &spidergo.PageLinks{Internal: r.Links.Internal, External: r.Links.External}
