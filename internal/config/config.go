@@ -45,10 +45,10 @@ type Config struct {
 	// MaxSyncPerUser bounds one user's synchronous requests at once.
 	MaxSyncPerUser int
 	// Retention is how long finished jobs are kept; 0 keeps them forever.
-	Retention time.Duration
-	LogFormat                string // text or json
-	LogLevel                 string // debug, info, warn, error
-	ShutdownTimeout          time.Duration
+	Retention       time.Duration
+	LogFormat       string // text or json
+	LogLevel        string // debug, info, warn, error
+	ShutdownTimeout time.Duration
 	// BodyTimeout bounds the reading of one request body.
 	BodyTimeout time.Duration
 	// MaxConnections and MaxConnectionsPerClient bound open connections,

@@ -66,7 +66,7 @@ type Jobs struct {
 	closed  bool
 	live    map[string]*runHandle // sync runs of this process
 	syncRun map[string]int        // running synchronous requests by user
-	wg     sync.WaitGroup        // webhook deliveries finishing after a sync answer
+	wg      sync.WaitGroup        // webhook deliveries finishing after a sync answer
 }
 
 // JobsConfig configures the job service.
