@@ -4,7 +4,8 @@
 // process's role asks for:
 //
 //   - api: the HTTP API (and the flusher of API key last-used times);
-//   - worker: the job runner and the sweepers, with only /healthz and
+//   - worker: the job runner and the sweepers (expired sessions and codes,
+//     jobs past SPIDERGO_RETENTION), with only /healthz and
 //     /readyz on the listen address, for the orchestrator's probes;
 //   - all: both, the default and the embedded mode.
 //
@@ -217,6 +218,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	})
 	if a.cfg.Role != RoleAPI {
 		g.Go(func() error { return a.Accounts.RunSweeper(gctx) })
+		// Finished jobs past SPIDERGO_RETENTION go, with their pages.
+		g.Go(func() error { return a.Jobs.RunRetention(gctx, a.cfg.Retention, crawl.RetentionEvery) })
 	}
 	err := g.Wait()
 	a.Accounts.Close() // mail still being sent
