@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -83,7 +84,16 @@ func encodePage(p *spidergo.Page) ([]byte, error) {
 	for _, pr := range p.Products {
 		r.Products = append(r.Products, productRow(pr))
 	}
-	return json.Marshal(&r)
+	// Not escaping <, > and & as \u003c … keeps HTML formats at their own
+	// size in the row rather than up to six times it; the row is never
+	// embedded in HTML.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&r); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func decodePage(data []byte) (*spidergo.Page, error) {

@@ -1,0 +1,225 @@
+package crawl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/api"
+	"github.com/spidergo/spidergo/internal/sqlstore"
+)
+
+// bigPage is a 2.7 MB page with 100 000 links, the page that used to take
+// 692 MB of memory at 16 concurrent scrapes and 15 MB of storage each.
+var bigPage = sync.OnceValue(func() string {
+	var b strings.Builder
+	b.WriteString(`<html><head><title>Links</title></head><body><article><h1>Links</h1><p>A page with very many links, long enough to count as content.</p>`)
+	for i := range 100_000 {
+		fmt.Fprintf(&b, `<a href="/p/%06d">page %d</a> `, i, i)
+	}
+	b.WriteString(`</article></body></html>`)
+	return b.String()
+})
+
+func newBigSite(t *testing.T) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, bigPage())
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func scrapeOptions(t *testing.T, seed string, formats ...string) *Options {
+	t.Helper()
+	o, err := Validate(&api.Request{URL: seed, Formats: formats}, spidergo.KindScrape, false, func(s string) (string, error) {
+		n, ok := Normalize(s, false)
+		if !ok {
+			return "", fmt.Errorf("bad url %q", s)
+		}
+		return n, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestExtractPool(t *testing.T) {
+	ctx := context.Background()
+	p := NewExtractPool(2)
+	for range 2 {
+		if err := p.Acquire(ctx, time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name    string
+		ctx     func() (context.Context, context.CancelFunc)
+		wait    time.Duration
+		want    error
+		refused int64
+	}{
+		{"bounded wait runs out", func() (context.Context, context.CancelFunc) { return ctx, func() {} }, 10 * time.Millisecond, ErrServerBusy, 1},
+		{"unbounded wait ends with the context", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(ctx, 10*time.Millisecond)
+		}, 0, context.DeadlineExceeded, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, cancel := tt.ctx()
+			defer cancel()
+			if err := p.Acquire(c, tt.wait); !errors.Is(err, tt.want) {
+				t.Fatalf("Acquire = %v, want %v", err, tt.want)
+			}
+			if st := p.Stats(); st.Refused != tt.refused || st.InUse != 2 || st.Waiting != 0 {
+				t.Errorf("stats = %+v, want 2 in use, none waiting, %d refused", st, tt.refused)
+			}
+		})
+	}
+	t.Run("a waiter gets the slot released", func(t *testing.T) {
+		got := make(chan error)
+		go func() { got <- p.Acquire(ctx, 0) }()
+		for p.Stats().Waiting != 1 {
+			time.Sleep(time.Millisecond)
+		}
+		p.Release()
+		if err := <-got; err != nil {
+			t.Fatal(err)
+		}
+		p.Release()
+		p.Release()
+		if st := p.Stats(); st != (PoolStats{Size: 2, Refused: 1, Peak: 2}) {
+			t.Errorf("stats = %+v", st)
+		}
+	})
+}
+
+// TestExtractBoundAcrossRequests runs many scrapes of the big page at once
+// through one engine and checks, by the pool's counters, that never more
+// than the pool's size extracted at once: synchronous scrapes past the wait
+// are refused with ErrServerBusy, async ones all wait their turn.
+func TestExtractBoundAcrossRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("extracts a 2.7 MB page many times")
+	}
+	site := newBigSite(t)
+	const workers = 2
+	for _, tt := range []struct {
+		name     string
+		async    bool
+		requests int
+	}{
+		{"sync requests past the wait are refused", false, 12},
+		// Fewer: each of them is extracted in the end.
+		{"async crawls wait", true, 5},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			requests := tt.requests
+			e := NewEngine(EngineConfig{Fetcher: newTestFetcher(t, site), ExtractWorkers: workers, ExtractWait: time.Millisecond})
+			errs := make([]error, requests)
+			queues := make([]*MemQueue, requests)
+			var wg sync.WaitGroup
+			for i := range requests {
+				o := scrapeOptions(t, site.URL+"/", "links")
+				o.Async = tt.async
+				queues[i] = NewMemQueue()
+				wg.Go(func() {
+					errs[i] = e.Run(context.Background(), &Job{ID: fmt.Sprint("j", i), Options: o, Queue: queues[i]})
+				})
+			}
+			wg.Wait()
+			st := e.ExtractPool().Stats()
+			if st.Peak > workers || st.Peak < 1 {
+				t.Errorf("at most %d pages were to be extracted at once, the pool saw %d", workers, st.Peak)
+			}
+			if st.InUse != 0 || st.Waiting != 0 {
+				t.Errorf("pool not drained: %+v", st)
+			}
+			extracted, busy := 0, 0
+			for i, err := range errs {
+				switch {
+				case err == nil && len(queues[i].Pages) == 1 && queues[i].Pages[0].Error == "":
+					extracted++
+				case errors.Is(err, ErrServerBusy) && len(queues[i].Pages) == 0:
+					busy++
+				default:
+					t.Errorf("request %d: err %v, pages %d", i, err, len(queues[i].Pages))
+				}
+			}
+			if int64(busy) != st.Refused || extracted+busy != requests || extracted == 0 {
+				t.Errorf("%d extracted, %d busy, pool refused %d; want every request either extracted or refused, and some extracted", extracted, busy, st.Refused)
+			}
+			if tt.async && busy != 0 {
+				t.Errorf("async crawls were refused %d times; they should wait", busy)
+			}
+			t.Logf("%d extracted, %d refused, pool %+v", extracted, busy, st)
+		})
+	}
+}
+
+// TestPageCaps scrapes the big page through the job service and checks
+// what the stored row holds: every text format cut to its cap, 5 000
+// links, Truncated naming each, and the row bounded by the caps' sum.
+func TestPageCaps(t *testing.T) {
+	if testing.Short() {
+		t.Skip("extracts a 2.7 MB page")
+	}
+	site := newBigSite(t)
+	jobs, store, userID := newTestJobs(t, site)
+	started, err := jobs.Start(context.Background(), Actor{UserID: userID}, spidergo.KindScrape,
+		&api.Request{URL: site.URL + "/", Formats: []string{"markdown", "text", "html", "raw_html", "links"}, OnlyMainContent: ptr(false)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := started.Envelope.Pages[0]
+	// The page's text (link labels only) is under the cap.
+	want := []string{"links", "raw_html", "markdown", "html"}
+	for _, f := range want {
+		if !slices.Contains(p.Truncated, f) {
+			t.Errorf("Truncated = %v, want %q in it", p.Truncated, f)
+		}
+	}
+	caps := DefaultPageCaps
+	if n := len(p.Links.Internal) + len(p.Links.External); n != caps.Links {
+		t.Errorf("%d links kept, want %d", n, caps.Links)
+	}
+	if slices.Contains(p.Truncated, "text") || len(p.TextContent) > caps.Text {
+		t.Errorf("text of %d bytes reported cut", len(p.TextContent))
+	}
+	for name, s := range map[string]string{"raw_html": p.RawHTML, "markdown": p.Markdown, "html": p.HTML} {
+		if len(s) > caps.Text || len(s) < caps.Text-4 {
+			t.Errorf("%s: %d bytes kept, want the cap, %d", name, len(s), caps.Text)
+		}
+	}
+	var rowSize int
+	if err := store.(*sqlstore.DB).SQL().QueryRow(`SELECT length(data) FROM pages WHERE job_id = ?`, started.Envelope.CRID).Scan(&rowSize); err != nil {
+		t.Fatal(err)
+	}
+	// Four formats of at most 2 MiB each, 5 000 links and JSON quoting.
+	if limit := caps.RawHTML + 3*caps.Text + 2<<20; rowSize > limit {
+		t.Errorf("stored row is %d bytes, want at most %d", rowSize, limit)
+	}
+	t.Logf("stored row: %d bytes", rowSize)
+
+	stored, _, err := store.Pages(context.Background(), started.Envelope.CRID, "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(stored[0].Truncated, p.Truncated) {
+		t.Errorf("stored Truncated = %v, answered %v", stored[0].Truncated, p.Truncated)
+	}
+}
