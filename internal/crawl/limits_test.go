@@ -223,3 +223,60 @@ func TestPageCaps(t *testing.T) {
 		t.Errorf("stored Truncated = %v, answered %v", stored[0].Truncated, p.Truncated)
 	}
 }
+
+// TestSyncPerUserCap holds two synchronous scrapes of one user on slow
+// pages and checks that the user's next synchronous request is throttled
+// while another user's is not, and that a finished request frees its
+// place.
+func TestSyncPerUserCap(t *testing.T) {
+	site := newSlowSite(t)
+	base, store, userA := newTestJobs(t, site.Server)
+	base.Close()
+	jobs := NewJobs(JobsConfig{Store: store, Engine: base.engine, Normalize: base.normalize, Log: base.log, MaxPerUser: 2, MaxSyncPerUser: 2, Owner: "test"})
+	t.Cleanup(jobs.Close)
+	ub := &spidergo.User{Email: "other@example.com"}
+	if err := store.CreateUser(context.Background(), ub); err != nil {
+		t.Fatal(err)
+	}
+
+	holdCtx, release := context.WithCancel(context.Background())
+	var held sync.WaitGroup
+	for _, path := range []string{"/slow/1", "/slow/2"} {
+		held.Go(func() {
+			jobs.Start(holdCtx, Actor{UserID: userA}, spidergo.KindScrape, &api.Request{URL: site.URL + path})
+		})
+		<-site.started
+	}
+	scrape := func(user string) error {
+		_, err := jobs.Start(context.Background(), Actor{UserID: user}, spidergo.KindScrape, &api.Request{URL: site.URL + "/"})
+		return err
+	}
+	for _, tt := range []struct {
+		name          string
+		user          string
+		wantThrottled bool
+	}{
+		{"the user's third request", userA, true},
+		{"another user's request", ub.ID, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := scrape(tt.user)
+			var e *spidergo.Error
+			throttled := errors.As(err, &e) && e.Code == spidergo.ETHROTTLED
+			if throttled != tt.wantThrottled {
+				t.Fatalf("err = %v, want throttled %v", err, tt.wantThrottled)
+			}
+			if throttled && (e.RetryAfter <= 0 || !strings.Contains(e.Message, "2 synchronous requests")) {
+				t.Errorf("throttle without Retry-After or a clear message: %+v", e)
+			}
+			if !tt.wantThrottled && err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	release()
+	held.Wait()
+	if err := scrape(userA); err != nil {
+		t.Errorf("after the held requests ended: %v", err)
+	}
+}
