@@ -12,13 +12,22 @@ import (
 	"github.com/spidergo/spidergo/internal/apikey"
 )
 
-type apiKeyCtxKey struct{}
+type grantCtxKey struct{}
 
 // keyFrom returns the API key a /v1 request came with; nil outside the
 // gate.
 func keyFrom(ctx context.Context) *spidergo.APIKey {
-	k, _ := ctx.Value(apiKeyCtxKey{}).(*spidergo.APIKey)
-	return k
+	if g := grantFrom(ctx); g != nil {
+		return g.Key
+	}
+	return nil
+}
+
+// grantFrom returns the gate's grant of a /v1 request; nil outside the
+// gate.
+func grantFrom(ctx context.Context) *apikey.Grant {
+	g, _ := ctx.Value(grantCtxKey{}).(*apikey.Grant)
+	return g
 }
 
 // requireAPIKey guards a /v1 handler: it reads "Authorization: Bearer
@@ -48,7 +57,7 @@ func (s *Server) requireAPIKey(work bool, h handlerFunc) handlerFunc {
 			}
 			return err
 		}
-		ctx := withUserID(context.WithValue(r.Context(), apiKeyCtxKey{}, g.Key), g.UserID)
+		ctx := withUserID(context.WithValue(r.Context(), grantCtxKey{}, g), g.UserID)
 		r = r.WithContext(ctx)
 		if !work {
 			return h(w, r)
