@@ -297,3 +297,56 @@ func TestSyncPerUserCap(t *testing.T) {
 		t.Errorf("after the held requests ended: %v", err)
 	}
 }
+
+// TestSyncBusy holds the engine's only extract slot and checks that a
+// synchronous scrape is refused with ErrServerBusy after the wait, leaving
+// no job behind, while an async crawl waits and completes once the slot
+// is free.
+func TestSyncBusy(t *testing.T) {
+	site := newTestSite(t, map[string]string{"/": page("home")})
+	base, store, userID := newTestJobs(t, site.Server)
+	base.Close()
+	engine := NewEngine(EngineConfig{Fetcher: newTestFetcher(t, site.Server), ExtractWorkers: 1, ExtractWait: 20 * time.Millisecond})
+	jobs := NewJobs(JobsConfig{Store: store, Engine: engine, Normalize: base.normalize, Log: base.log, MaxPerUser: 2, Owner: "test", Poll: 10 * time.Millisecond})
+	t.Cleanup(jobs.Close)
+	ctx := context.Background()
+	pool := engine.ExtractPool()
+	if err := pool.Acquire(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	_, err := jobs.Start(ctx, Actor{UserID: userID}, spidergo.KindScrape, &api.Request{URL: site.URL + "/"})
+	if !errors.Is(err, ErrServerBusy) {
+		t.Fatalf("scrape with the pool held: err = %v, want ErrServerBusy", err)
+	}
+	if list, _, _ := store.ListJobs(ctx, userID, spidergo.JobFilter{Limit: 10}); len(list) != 0 {
+		t.Errorf("a refused scrape left %d jobs", len(list))
+	}
+	if st := pool.Stats(); st.Refused != 1 {
+		t.Errorf("pool stats %+v, want 1 refused", st)
+	}
+
+	started, err := jobs.Start(ctx, Actor{UserID: userID}, spidergo.KindCrawl, &api.Request{URL: site.URL + "/", Async: ptr(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pool.Stats().Waiting == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	pool.Release()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		j, err := store.JobByID(ctx, started.Envelope.CRID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j.Finished() {
+			if j.Status != spidergo.StatusCompleted || j.TotalPages != 1 || j.Failed != 0 {
+				t.Errorf("async job after waiting: %+v", j)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("async job still %s", j.Status)
+		}
+	}
+}

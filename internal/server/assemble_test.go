@@ -72,10 +72,10 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 	if err != nil {
 		return nil, err
 	}
-	engine := crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: store, Now: o.Now})
+	engine := crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: store, Now: o.Now, ExtractWorkers: cfg.ExtractWorkers, ExtractWait: cfg.ExtractWait})
 	hooks := crawl.NewWebhooks(crawl.WebhooksConfig{Poster: f, Secrets: store, Log: log, Now: o.Now, Backoff: o.WebhookBackoff})
 	jobs = crawl.NewJobs(crawl.JobsConfig{Store: store, Engine: engine, Webhooks: hooks, Log: log, Now: o.Now,
-		Normalize: func(raw string) (string, error) { return NormalizeURL(f, raw) }, MaxPerUser: cfg.MaxJobsPerUser})
+		Normalize: func(raw string) (string, error) { return NormalizeURL(f, raw) }, MaxPerUser: cfg.MaxJobsPerUser, MaxSyncPerUser: cfg.MaxSyncPerUser})
 	d := Deps{Store: store, Log: log, Now: o.Now, Accounts: accounts, Keys: keys, Trials: apikey.NewTrialCounter(cfg.TrialDailyLimit),
 		Fetcher: f, Jobs: jobs}
 	s, err := New(cfg, d)
