@@ -753,6 +753,9 @@ const streamBatch = 100
 func (s *Jobs) Stream(ctx context.Context, userID, id string, emit func(api.StreamLine) error) error {
 	j, err := s.store.Job(ctx, userID, id)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // the client left before the job was read
+		}
 		return err
 	}
 	cursor := ""
