@@ -188,6 +188,10 @@ type Page struct {
 	// ErrorDetail is one sentence about Error for people: the host, the
 	// status, what was refused and why.
 	ErrorDetail string `json:"ErrorDetail,omitempty"`
+	// Truncated names what the server's per-page caps cut ("links",
+	// "raw_html", "markdown", "text", "html", "images", "products",
+	// "structured_data"); absent when nothing was cut.
+	Truncated []string `json:"Truncated,omitempty"`
 }
 
 // Links are a page's links split by site.

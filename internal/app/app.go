@@ -4,7 +4,8 @@
 // process's role asks for:
 //
 //   - api: the HTTP API (and the flusher of API key last-used times);
-//   - worker: the job runner and the sweepers, with only /healthz and
+//   - worker: the job runner and the sweepers (expired sessions and codes,
+//     jobs past SPIDERGO_RETENTION), with only /healthz and
 //     /readyz on the listen address, for the orchestrator's probes;
 //   - all: both, the default and the embedded mode.
 //
@@ -147,7 +148,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if a.Renderer, err = newRenderer(cfg, log, a.Fetcher, fc.Limiter); err != nil {
 		return nil, err
 	}
-	ec := crawl.EngineConfig{Fetcher: a.Fetcher, Cache: a.Store, Now: now, Observer: obs.crawl}
+	ec := crawl.EngineConfig{Fetcher: a.Fetcher, Cache: a.Store, Now: now, Observer: obs.crawl,
+		ExtractWorkers: cfg.ExtractWorkers, ExtractWait: cfg.ExtractWait}
 	if a.Renderer != nil {
 		ec.Renderer = a.Renderer
 		if a.Metrics != nil {
@@ -162,7 +164,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: a.Fetcher, Secrets: a.Store, Log: log, Now: now, Backoff: opts.WebhookBackoff})
 	a.Jobs = crawl.NewJobs(crawl.JobsConfig{Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
 		Normalize:  crawl.CheckUserURL(a.Fetcher),
-		MaxPerUser: cfg.MaxJobsPerUser,
+		MaxPerUser: cfg.MaxJobsPerUser, MaxSyncPerUser: cfg.MaxSyncPerUser,
 		Observer:   obs.crawl})
 
 	a.Accounts = account.New(a.Store, mailer, log, account.Config{
@@ -296,6 +298,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	})
 	if a.cfg.Role != RoleAPI {
 		g.Go(func() error { return a.Accounts.RunSweeper(gctx) })
+		// Finished jobs past SPIDERGO_RETENTION go, with their pages.
+		g.Go(func() error { return a.Jobs.RunRetention(gctx, a.cfg.Retention, crawl.RetentionEvery) })
 	}
 	err = g.Wait()
 	a.Accounts.Close() // mail still being sent

@@ -224,3 +224,69 @@ func TestRenderer(t *testing.T) {
 		t.Errorf("Close = %v", err)
 	}
 }
+
+// TestRolesSweepExpiredJobs checks that the worker and all roles delete
+// finished jobs older than SPIDERGO_RETENTION, and the api role does not.
+func TestRolesSweepExpiredJobs(t *testing.T) {
+	for _, tt := range []struct {
+		role        string
+		wantDeleted bool
+	}{
+		{RoleAll, true},
+		{RoleWorker, true},
+		{RoleAPI, false},
+	} {
+		t.Run(tt.role, func(t *testing.T) {
+			store := storetest.SQLite(t)
+			ctx := context.Background()
+			u := storetest.NewUser(t, store)
+			old := time.Now().Add(-31 * 24 * time.Hour)
+			expired := &spidergo.Job{UserID: u.ID, Kind: spidergo.KindScrape, URL: "https://example.com/", CreatedAt: old}
+			fresh := &spidergo.Job{UserID: u.ID, Kind: spidergo.KindScrape, URL: "https://example.com/"}
+			for _, j := range []*spidergo.Job{expired, fresh} {
+				if err := store.CreateJob(ctx, j); err != nil {
+					t.Fatal(err)
+				}
+				if err := store.SetJobStatus(ctx, j.ID, spidergo.StatusCompleted, "", j.CreatedAt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := testConfig(t, tt.role)
+			if cfg.Retention != 30*24*time.Hour {
+				t.Fatalf("default retention = %v, want 30 days", cfg.Retention)
+			}
+			a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{Store: store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { a.Close() })
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			runCtx, cancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- a.Run(runCtx, ln) }()
+			if tt.wantDeleted {
+				for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+					if _, err := store.JobByID(ctx, expired.ID); spidergo.ErrorCode(err) == spidergo.ENOTFOUND {
+						break
+					}
+				}
+			} else if res, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
+				res.Body.Close()
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run = %v", err)
+			}
+			_, err = store.JobByID(ctx, expired.ID)
+			if deleted := spidergo.ErrorCode(err) == spidergo.ENOTFOUND; deleted != tt.wantDeleted {
+				t.Errorf("expired job deleted = %v (err %v), want %v", deleted, err, tt.wantDeleted)
+			}
+			if _, err := store.JobByID(ctx, fresh.ID); err != nil {
+				t.Errorf("a job within retention was deleted: %v", err)
+			}
+		})
+	}
+}

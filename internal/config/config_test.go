@@ -31,6 +31,10 @@ func TestDefaults(t *testing.T) {
 		{"LogFormat", c.LogFormat, "text"},
 		{"AdminAddr", c.AdminAddr, ""},
 		{"SlowRequest", c.SlowRequest, 5 * time.Second},
+		{"ExtractWorkers", c.ExtractWorkers, 0},
+		{"ExtractWait", c.ExtractWait, 10 * time.Second},
+		{"MaxSyncPerUser", c.MaxSyncPerUser, 4},
+		{"Retention", c.Retention, 30 * 24 * time.Hour},
 	}
 	for _, tt := range checks {
 		if tt.got != tt.want {
@@ -144,5 +148,45 @@ func TestHelpShowsDefaults(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q", want)
 		}
+	}
+}
+
+func TestLimits(t *testing.T) {
+	tests := []struct {
+		env, value string
+		ok         bool
+		check      func(c *Config) bool
+	}{
+		{"SPIDERGO_RETENTION", "0", true, func(c *Config) bool { return c.Retention == 0 }},
+		{"SPIDERGO_RETENTION", "7d", true, func(c *Config) bool { return c.Retention == 7*24*time.Hour }},
+		{"SPIDERGO_RETENTION", "36h", true, func(c *Config) bool { return c.Retention == 36*time.Hour }},
+		{"SPIDERGO_RETENTION", "5m", false, nil},
+		{"SPIDERGO_RETENTION", "-1d", false, nil},
+		{"SPIDERGO_RETENTION", "forever", false, nil},
+		{"SPIDERGO_EXTRACT_WORKERS", "3", true, func(c *Config) bool { return c.ExtractWorkers == 3 }},
+		{"SPIDERGO_EXTRACT_WORKERS", "0", false, nil},
+		{"SPIDERGO_EXTRACT_WAIT", "250ms", true, func(c *Config) bool { return c.ExtractWait == 250*time.Millisecond }},
+		{"SPIDERGO_EXTRACT_WAIT", "0s", false, nil},
+		{"SPIDERGO_MAX_SYNC_PER_USER", "1", true, func(c *Config) bool { return c.MaxSyncPerUser == 1 }},
+		{"SPIDERGO_MAX_SYNC_PER_USER", "0", false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env+"="+tt.value, func(t *testing.T) {
+			c, err := Load(nil, func(k string) string {
+				if k == tt.env {
+					return tt.value
+				}
+				return ""
+			}, io.Discard)
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok %v", err, tt.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), tt.env) {
+				t.Errorf("error %q does not name %s", err, tt.env)
+			}
+			if tt.check != nil && !tt.check(c) {
+				t.Errorf("not applied: %+v", c)
+			}
+		})
 	}
 }

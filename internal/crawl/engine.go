@@ -4,16 +4,17 @@
 //
 // One pipeline per page: fetch → parse once (extract) → store the page →
 // admit its links. Fetches are bounded per job (max_concurrency) and across
-// jobs (fair slots); parsing is bounded by the number of cores. Links are
-// admitted by one goroutine per job against a unique (job, url) key in the
-// store, so no URL is fetched twice, even after a restart.
+// jobs (fair slots); extraction is bounded across the process by a pool
+// sized by the cores (ExtractPool), and what a page keeps by PageCaps.
+// Links are admitted by one goroutine per job against a unique (job, url)
+// key in the store, so no URL is fetched twice, even after a restart.
 package crawl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -49,9 +50,13 @@ type Engine struct {
 	renderer render.Renderer // nil: no browser on this server
 	cache    Cache
 	slots    *fairSlots
-	parse    chan struct{}
-	now      func() time.Time
-	obs      Observer
+	// parse is the process's extract pool; a synchronous job waits at most
+	// parseWait for a slot, an async one as long as it runs.
+	parse     *ExtractPool
+	parseWait time.Duration
+	caps      PageCaps
+	now       func() time.Time
+	obs       Observer
 }
 
 // EngineConfig sizes an Engine.
@@ -64,9 +69,16 @@ type EngineConfig struct {
 	Cache    Cache // nil disables max_age_ms
 	// FetchSlots bounds fetches in flight across all jobs (default 64).
 	FetchSlots int
-	// ParseSlots bounds pages parsed at once (default: the number of CPUs).
-	ParseSlots int
-	Now        func() time.Time
+	// ExtractWorkers bounds pages extracted at once across all jobs
+	// (default: GOMAXPROCS).
+	ExtractWorkers int
+	// ExtractWait is how long a synchronous request's page waits for an
+	// extract slot before the request fails with ErrServerBusy (default
+	// 10 s). Async jobs wait as long as they run.
+	ExtractWait time.Duration
+	// Caps bound what one page keeps; the zero value means DefaultPageCaps.
+	Caps PageCaps
+	Now  func() time.Time
 	// Observer, when set, is told about pages and extraction (metrics).
 	Observer Observer
 }
@@ -76,14 +88,25 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.FetchSlots <= 0 {
 		cfg.FetchSlots = 64
 	}
-	if cfg.ParseSlots <= 0 {
-		cfg.ParseSlots = runtime.GOMAXPROCS(0)
+	if cfg.ExtractWait <= 0 {
+		cfg.ExtractWait = DefaultExtractWait
+	}
+	if cfg.Caps == (PageCaps{}) {
+		cfg.Caps = DefaultPageCaps
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Engine{fetcher: cfg.Fetcher, renderer: cfg.Renderer, cache: cfg.Cache, slots: newFairSlots(cfg.FetchSlots), parse: make(chan struct{}, cfg.ParseSlots), now: cfg.Now, obs: cfg.Observer}
+	return &Engine{fetcher: cfg.Fetcher, renderer: cfg.Renderer, cache: cfg.Cache, slots: newFairSlots(cfg.FetchSlots), parse: NewExtractPool(cfg.ExtractWorkers),
+		parseWait: cfg.ExtractWait, caps: cfg.Caps, now: cfg.Now, obs: cfg.Observer}
 }
+
+// DefaultExtractWait is how long a synchronous request's page waits for an
+// extract slot by default.
+const DefaultExtractWait = 10 * time.Second
+
+// ExtractPool returns the engine's extract pool, for its counters.
+func (e *Engine) ExtractPool() *ExtractPool { return e.parse }
 
 // Job is what one run needs to know about its job.
 type Job struct {
@@ -190,6 +213,12 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 			stored++
 			if next.page == nil || runErr != nil || ctx.Err() != nil {
 				continue // cancelled: the entry stays in flight and is retried on resume
+			}
+			if next.page.Error == KindServerBusy && !o.Async {
+				// A synchronous answer with a page left unextracted is
+				// refused whole (503), so stop starting pages now.
+				runErr = ErrServerBusy
+				continue
 			}
 			sv.save(next.page)
 			for reason, n := range next.skipped {
@@ -435,6 +464,7 @@ func (e *Engine) page(ctx context.Context, j *Job, en spidergo.FrontierEntry) *f
 	if ctx.Err() != nil {
 		return nil
 	}
+	e.caps.apply(p)
 	return &fetched{Page: p, links: links}
 }
 
@@ -515,9 +545,10 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		return nil
 	}
 	base, _ := url.Parse(resp.FinalURL)
-	select {
-	case e.parse <- struct{}{}:
-	case <-ctx.Done():
+	if err := e.parse.Acquire(ctx, e.extractWait(o)); err != nil {
+		if errors.Is(err, ErrServerBusy) {
+			p.Error, p.ErrorDetail = KindServerBusy, "The server was too busy to extract this page in time."
+		}
 		return nil
 	}
 	xo := o.Extract
@@ -527,7 +558,7 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		xstart = time.Now()
 	}
 	res, xerr := extract.Extract(resp.Body, base, xo)
-	<-e.parse
+	e.parse.Release()
 	if e.obs != nil {
 		e.obs.Extracted(time.Since(xstart))
 	}
@@ -564,6 +595,15 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		links = kept
 	}
 	return links
+}
+
+// extractWait is how long a page of the job waits for an extract slot: a
+// bounded time inside a request, as long as the job runs otherwise.
+func (e *Engine) extractWait(o *Options) time.Duration {
+	if o.Async {
+		return 0
+	}
+	return e.parseWait
 }
 
 func isHTML(ct string) bool {

@@ -77,7 +77,7 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 	if err != nil {
 		return nil, err
 	}
-	ec := crawl.EngineConfig{Fetcher: f, Cache: store, Now: o.Now}
+	ec := crawl.EngineConfig{Fetcher: f, Cache: store, Now: o.Now, ExtractWorkers: cfg.ExtractWorkers, ExtractWait: cfg.ExtractWait}
 	var browser *render.Browser
 	if o.Render {
 		if browser, err = render.New(render.Config{ChromiumPath: cfg.ChromiumPath, Concurrency: 2, UserAgent: cfg.UserAgent}, f); err != nil {
@@ -88,7 +88,7 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 	engine := crawl.NewEngine(ec)
 	hooks := crawl.NewWebhooks(crawl.WebhooksConfig{Poster: f, Secrets: store, Log: log, Now: o.Now, Backoff: o.WebhookBackoff})
 	jobs = crawl.NewJobs(crawl.JobsConfig{Store: store, Engine: engine, Webhooks: hooks, Log: log, Now: o.Now,
-		Normalize: crawl.CheckUserURL(f), MaxPerUser: cfg.MaxJobsPerUser})
+		Normalize: crawl.CheckUserURL(f), MaxPerUser: cfg.MaxJobsPerUser, MaxSyncPerUser: cfg.MaxSyncPerUser})
 	d := Deps{Store: store, Log: log, Now: o.Now, Accounts: accounts, Keys: keys, Trials: apikey.NewTrialCounter(cfg.TrialDailyLimit),
 		Fetcher: f, Jobs: jobs, Observer: o.Observer, MCPPoll: 20 * time.Millisecond, Renderer: browser}
 	s, err := New(cfg, d)
