@@ -17,7 +17,7 @@ build:
 test:
 	@[ -n "$$SPIDERGO_TEST_DATABASE_URL" ] || echo "skipped: PostgreSQL conformance and scale-out tests (SPIDERGO_TEST_DATABASE_URL is not set)"
 	@[ -n "$$SPIDERGO_TEST_REDIS_URL" ] || echo "skipped: Redis quota, limiter and throttle tests (SPIDERGO_TEST_REDIS_URL is not set)"
-	@command -v chromium >/dev/null 2>&1 || [ -n "$$SPIDERGO_CHROMIUM_PATH" ] || echo "skipped: dashboard browser tests (Chromium is not installed: apt-get install -y chromium)"
+	@[ -x "$${SPIDERGO_CHROMIUM_PATH:-/usr/bin/chromium}" ] || command -v chromium >/dev/null 2>&1 || echo "skipped: headless browser rendering and dashboard browser tests (Chromium is not installed: apt-get install chromium)"
 	@[ -f internal/web/testdata/js/node_modules/axe-core/axe.min.js ] || echo "note: the dashboard browser tests need axe-core: (cd internal/web/testdata/js && npm ci)"
 	$(GO) test -race -count=1 ./...
 	@if [ -f bench/go.mod ]; then cd bench && $(GO) test -count=1 ./...; fi

@@ -101,13 +101,24 @@ type Page struct {
 	Metadata        map[string]string
 	Products        []Product
 	StructuredData  []any
-	Cached          bool
-	Error           string
+	// Screenshot is the screenshot format's PNG as a data URL;
+	// Screenshots are those of screenshot actions, in order.
+	Screenshot  string
+	Screenshots []string
+	// Rendered is "http" or "browser": how the page was loaded.
+	Rendered string
+	// Robots are the page's robots directives ("noindex", "nofollow").
+	Robots []string
+	Cached bool
+	Error  string
 	// ErrorDetail is one sentence about Error for people.
 	ErrorDetail string
 	// Formats are the formats the page was made with; a cached copy is
 	// only served to a request whose formats it holds.
 	Formats []string
+	// Truncated names the formats cut to the server's per-page caps
+	// ("links", "raw_html", "markdown" …); empty when nothing was cut.
+	Truncated []string
 }
 
 // Failed reports whether the page carries an error or an HTTP error status.
@@ -154,6 +165,12 @@ type JobStore interface {
 	// cursor, of the filter's status when it names one.
 	ListJobs(ctx context.Context, userID string, f JobFilter) (jobs []*Job, next string, err error)
 	DeleteJob(ctx context.Context, userID, id string) error
+	// DeleteExpiredJobs deletes up to maxJobs finished jobs (completed,
+	// cancelled or failed) that finished before `before`, oldest first,
+	// with their pages, frontier and counts, and reports how many it
+	// deleted. Pages go in small batches, so that no single write holds
+	// the database for long; queued and running jobs are never touched.
+	DeleteExpiredJobs(ctx context.Context, before time.Time, maxJobs int) (deleted int, err error)
 	// SetJobStatus moves a job on; times are set when non-zero. A finished
 	// job is never moved again (a cancel wins over a late completion).
 	SetJobStatus(ctx context.Context, id, status, errMsg string, at time.Time) error

@@ -5,14 +5,25 @@ package api
 // explicit 0 for limit, max_concurrency or timeout_ms is refused, an absent
 // one takes the default.
 type Request struct {
-	URL                   string            `json:"url"`
-	URLs                  []string          `json:"urls,omitempty"`
-	Formats               []string          `json:"formats,omitempty"`
-	OnlyMainContent       *bool             `json:"only_main_content,omitempty"`
-	IncludeTags           []string          `json:"include_tags,omitempty"`
-	ExcludeTags           []string          `json:"exclude_tags,omitempty"`
-	Render                string            `json:"render,omitempty"`
-	WaitForMS             int               `json:"wait_for_ms,omitempty"`
+	URL             string   `json:"url"`
+	URLs            []string `json:"urls,omitempty"`
+	Formats         []string `json:"formats,omitempty"`
+	OnlyMainContent *bool    `json:"only_main_content,omitempty"`
+	IncludeTags     []string `json:"include_tags,omitempty"`
+	ExcludeTags     []string `json:"exclude_tags,omitempty"`
+	Render          string   `json:"render,omitempty"`
+	WaitForMS       int      `json:"wait_for_ms,omitempty"`
+	// WaitFor is a CSS selector the browser waits for before extraction.
+	WaitFor string `json:"wait_for,omitempty"`
+	// Actions are browser steps run, in order, before extraction.
+	Actions []Action `json:"actions,omitempty"`
+	// Mobile renders with a phone's viewport and user agent.
+	Mobile bool `json:"mobile,omitempty"`
+	// ScreenshotFullPage makes the screenshot format cover the whole page
+	// instead of the viewport.
+	ScreenshotFullPage bool `json:"screenshot_full_page,omitempty"`
+	// OmitHeadline leaves the article's headline out of the Markdown.
+	OmitHeadline          bool              `json:"omit_headline,omitempty"`
 	TimeoutMS             *int              `json:"timeout_ms,omitempty"`
 	Headers               map[string]string `json:"headers,omitempty"`
 	MaxAgeMS              int64             `json:"max_age_ms,omitempty"`
@@ -30,8 +41,12 @@ type Request struct {
 	// absent means true.
 	DeduplicateSimilarURLs *bool `json:"deduplicate_similar_urls,omitempty"`
 	RespectRobots          *bool `json:"respect_robots,omitempty"`
-	DelayMS                int   `json:"delay_ms,omitempty"`
-	MaxConcurrency         *int  `json:"max_concurrency,omitempty"`
+	// RespectNoindex drops the content of pages that say noindex (they
+	// report Error "noindex"); by default their content is kept and the
+	// page reports the directive in Robots.
+	RespectNoindex bool `json:"respect_noindex,omitempty"`
+	DelayMS        int  `json:"delay_ms,omitempty"`
+	MaxConcurrency *int `json:"max_concurrency,omitempty"`
 	// Async: crawls default to false (answer when done); batches default
 	// to true, and "async": false runs a small batch in the request.
 	Async *bool `json:"async,omitempty"`
@@ -47,6 +62,27 @@ type Request struct {
 	// Store false answers a synchronous request without keeping its pages;
 	// the job row keeps its counts only.
 	Store *bool `json:"store,omitempty"`
+}
+
+// Action is one browser step of Request.Actions.
+//
+//   - wait: Milliseconds, or until Selector appears;
+//   - click: the first element matching Selector;
+//   - write: Text typed into Selector, or into the focused element;
+//   - press: one Key, such as "Enter", "Tab" or "a";
+//   - scroll: Direction "down" (default), "up" by Amount pixels (0 means
+//     one viewport), or "bottom" until the page stops growing;
+//   - screenshot: adds a PNG to the page's Screenshots (the whole page
+//     with FullPage).
+type Action struct {
+	Type         string `json:"type"`
+	Selector     string `json:"selector,omitempty"`
+	Text         string `json:"text,omitempty"`
+	Key          string `json:"key,omitempty"`
+	Milliseconds int    `json:"milliseconds,omitempty"`
+	Direction    string `json:"direction,omitempty"`
+	Amount       int    `json:"amount,omitempty"`
+	FullPage     bool   `json:"full_page,omitempty"`
 }
 
 // IsAsync reports whether the request asked for "async": true.
@@ -137,11 +173,25 @@ type Page struct {
 	Metadata        map[string]string `json:"Metadata,omitempty"`
 	Products        []Product         `json:"Products,omitempty"`
 	StructuredData  []any             `json:"StructuredData,omitempty"`
-	Cached          bool              `json:"Cached"`
-	Error           string            `json:"Error"`
+	// Screenshot is the screenshot format's PNG as a data URL
+	// ("data:image/png;base64,…"); Screenshots are those of screenshot
+	// actions, in order, in the same form.
+	Screenshot  string   `json:"Screenshot,omitempty"`
+	Screenshots []string `json:"Screenshots,omitempty"`
+	// Rendered says how the page was loaded: "http" or "browser".
+	Rendered string `json:"Rendered,omitempty"`
+	// Robots are the page's robots directives ("noindex", "nofollow")
+	// from its meta tags and X-Robots-Tag header.
+	Robots []string `json:"Robots,omitempty"`
+	Cached bool     `json:"Cached"`
+	Error  string   `json:"Error"`
 	// ErrorDetail is one sentence about Error for people: the host, the
 	// status, what was refused and why.
 	ErrorDetail string `json:"ErrorDetail,omitempty"`
+	// Truncated names what the server's per-page caps cut ("links",
+	// "raw_html", "markdown", "text", "html", "images", "products",
+	// "structured_data"); absent when nothing was cut.
+	Truncated []string `json:"Truncated,omitempty"`
 }
 
 // Links are a page's links split by site.

@@ -51,7 +51,7 @@ type fetchFlags struct {
 	Timeout  time.Duration `default:"30s" help:"Deadline of each page fetch (1s to 2m)."`
 	Header   []string      `sep:"none" short:"H" placeholder:"'NAME: VALUE'" help:"Extra request header (repeatable)."`
 	NoRobots bool          `name:"no-robots" help:"Ignore robots.txt, <meta name=robots> and rel=nofollow (respected by default)."`
-	Render   string        `enum:"auto,http" default:"auto" help:"How pages are fetched: auto or http (both plain HTTP today)."`
+	Render   string        `enum:"auto,http" default:"auto" help:"How pages are fetched: http never uses a browser; auto also renders pages that need JavaScript in headless Chromium on a server that has it (local mode fetches over HTTP)."`
 }
 
 // extractFlags choose what is extracted from each page.

@@ -35,6 +35,7 @@ commands:
   user      manage accounts: create, list, delete (spidergo user --help)
   version   print the version
   completion  print a shell completion script: bash, zsh or fish
+  mcp       serve the scrape, crawl and map tools to an MCP client over stdio
 
 scrape, crawl, map and batch run here by default (no server, no account);
 with --api-url and --api-key (or SPIDERGO_API_URL and SPIDERGO_API_KEY) they
@@ -62,6 +63,7 @@ func commands() map[string]command {
 		"map":        clientCommand("map"),
 		"batch":      clientCommand("batch"),
 		"completion": cmdCompletion,
+		"mcp":        cmdMCP,
 	}
 }
 

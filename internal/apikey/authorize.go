@@ -19,7 +19,9 @@ type Grant struct {
 	UserID    string
 	Limit     int
 	Remaining int
-	Reset     time.Time // when the quota day ends
+	// Used is the key's count for the day as Authorize read or took it.
+	Used  int
+	Reset time.Time // when the quota day ends
 
 	svc  *Service
 	day  string
@@ -80,7 +82,7 @@ func (s *Service) Authorize(ctx context.Context, secret string, work bool) (*Gra
 		if err != nil {
 			return g, quotaUnavailable(err)
 		}
-		g.Remaining = max(0, k.DailyLimit-used)
+		g.Used, g.Remaining = used, max(0, k.DailyLimit-used)
 		return g, nil
 	}
 	used, ok, err := s.quota.TakeQuota(ctx, k.ID, g.day, k.DailyLimit)
@@ -97,7 +99,7 @@ func (s *Service) Authorize(ctx context.Context, secret string, work bool) (*Gra
 		return g, e
 	}
 	g.work = true
-	g.Remaining = max(0, k.DailyLimit-used)
+	g.Used, g.Remaining = used, max(0, k.DailyLimit-used)
 	return g, nil
 }
 

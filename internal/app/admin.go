@@ -41,8 +41,12 @@ func (a *App) observe(m *metrics.Metrics) observers {
 		load(func(l crawl.Load) int { return l.FetchSlotsInUse }))
 	m.Gauge("crawl_fetch_queue_depth", "Pages waiting for a fetch slot (slots are shared round-robin across jobs).",
 		load(func(l crawl.Load) int { return l.FetchWaiting }))
-	m.Gauge("crawl_extract_slots_in_use", "Pages being extracted (bounded by the number of CPUs).",
+	m.Gauge("crawl_extract_slots_in_use", "Pages being extracted (bounded by SPIDERGO_EXTRACT_WORKERS).",
 		load(func(l crawl.Load) int { return l.ParseSlotsInUse }))
+	m.Gauge("crawl_extract_queue_depth", "Pages waiting for an extract slot.",
+		load(func(l crawl.Load) int { return l.ParseWaiting }))
+	m.Counter("crawl_extract_refused_total", "Synchronous pages refused (503 server_busy) because no extract slot freed within SPIDERGO_EXTRACT_WAIT.",
+		load(func(l crawl.Load) int { return int(l.ParseRefused) }))
 	m.Gauge("jobs_waiting", "Async jobs waiting in this process for their user's running-job slot.",
 		func() float64 { return float64(a.Jobs.Waiting()) })
 	return observers{fetch: m.Fetch, crawl: m.Crawl, http: m.HTTP}

@@ -1,10 +1,11 @@
 // Package app assembles SpiderGo — the store, the Redis client, the
-// fetcher, the crawl engine, the job runner and webhooks, the mailer, the
+// fetcher, the headless browser renderer, the crawl engine, the job runner and webhooks, the mailer, the
 // account and API key services and the HTTP server — and runs the parts a
 // process's role asks for:
 //
 //   - api: the HTTP API (and the flusher of API key last-used times);
-//   - worker: the job runner and the sweepers, with only /healthz and
+//   - worker: the job runner and the sweepers (expired sessions and codes,
+//     jobs past SPIDERGO_RETENTION), with only /healthz and
 //     /readyz on the listen address, for the orchestrator's probes;
 //   - all: both, the default and the embedded mode.
 //
@@ -34,6 +35,7 @@ import (
 	"github.com/spidergo/spidergo/internal/mail"
 	"github.com/spidergo/spidergo/internal/metrics"
 	"github.com/spidergo/spidergo/internal/oauth"
+	"github.com/spidergo/spidergo/internal/render"
 	"github.com/spidergo/spidergo/internal/server"
 	"github.com/spidergo/spidergo/internal/sqlstore"
 )
@@ -73,9 +75,11 @@ type App struct {
 	cfg *config.Config
 	log *slog.Logger
 
-	Store    spidergo.Store
-	Redis    *redis.Client // nil without SPIDERGO_REDIS_URL
-	Fetcher  *fetch.Fetcher
+	Store   spidergo.Store
+	Redis   *redis.Client // nil without SPIDERGO_REDIS_URL
+	Fetcher *fetch.Fetcher
+	// Renderer is nil when Chromium is not installed.
+	Renderer *render.Browser
 	Engine   *crawl.Engine
 	Webhooks *crawl.Webhooks
 	Jobs     *crawl.Jobs
@@ -134,15 +138,33 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if a.Redis != nil {
 		// Per-host politeness shared by every process on this Redis.
 		fc.Limiter = fetch.NewRedisLimiter(a.Redis, fetch.RedisLimiterOptions{})
+	} else {
+		// Built here so the renderer shares it with the fetcher.
+		fc.Limiter = fetch.NewMemoryLimiter(fetch.DefaultPerHostConcurrency)
 	}
 	if a.Fetcher, err = fetch.New(fc); err != nil {
 		return nil, fmt.Errorf("fetcher: %w", err)
 	}
-	a.Engine = crawl.NewEngine(crawl.EngineConfig{Fetcher: a.Fetcher, Cache: a.Store, Now: now, Observer: obs.crawl})
+	if a.Renderer, err = newRenderer(cfg, log, a.Fetcher, fc.Limiter); err != nil {
+		return nil, err
+	}
+	ec := crawl.EngineConfig{Fetcher: a.Fetcher, Cache: a.Store, Now: now, Observer: obs.crawl,
+		ExtractWorkers: cfg.ExtractWorkers, ExtractWait: cfg.ExtractWait}
+	if a.Renderer != nil {
+		ec.Renderer = a.Renderer
+		if a.Metrics != nil {
+			a.Metrics.WatchRenderer(func() metrics.RendererStats {
+				st := a.Renderer.Status()
+				return metrics.RendererStats{Running: st.Running, Concurrency: st.Concurrency, Busy: st.Busy, Waiting: st.Waiting,
+					Starts: st.Starts, Restarts: st.Restarts, Rendered: st.Rendered, Failed: st.Failed, Refused: st.Refused}
+			})
+		}
+	}
+	a.Engine = crawl.NewEngine(ec)
 	a.Webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: a.Fetcher, Secrets: a.Store, Log: log, Now: now, Backoff: opts.WebhookBackoff})
 	a.Jobs = crawl.NewJobs(crawl.JobsConfig{Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
 		Normalize:  crawl.CheckUserURL(a.Fetcher),
-		MaxPerUser: cfg.MaxJobsPerUser,
+		MaxPerUser: cfg.MaxJobsPerUser, MaxSyncPerUser: cfg.MaxSyncPerUser,
 		Observer:   obs.crawl})
 
 	a.Accounts = account.New(a.Store, mailer, log, account.Config{
@@ -161,13 +183,47 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 
 	a.Server, err = server.New(cfg, server.Deps{
 		Store: a.Store, Log: log, Now: now, Accounts: a.Accounts, Keys: a.Keys, Trials: a.Trials,
-		Fetcher: a.Fetcher, Jobs: a.Jobs,
+		Fetcher: a.Fetcher, Jobs: a.Jobs, Renderer: a.Renderer,
 		Observer: obs.http,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// newRenderer builds the headless browser from the chromium-path and
+// render-concurrency settings, sharing the fetcher's address guard and
+// per-host limits. A missing Chromium is not an error: the server runs
+// without rendering (nil), which is logged once here.
+func newRenderer(cfg *config.Config, log *slog.Logger, f *fetch.Fetcher, limiter fetch.HostLimiter) (*render.Browser, error) {
+	rc, err := render.ConfigFromEnv(func(name string) string {
+		switch name {
+		case "SPIDERGO_CHROMIUM_PATH":
+			return cfg.ChromiumPath
+		case "SPIDERGO_RENDER_CONCURRENCY":
+			if cfg.RenderConcurrency > 0 {
+				return fmt.Sprint(cfg.RenderConcurrency)
+			}
+		}
+		return ""
+	})
+	if err != nil {
+		return nil, err
+	}
+	rc.Limiter = limiter
+	rc.UserAgent = cfg.UserAgent
+	rc.Logf = func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...), "component", "renderer") }
+	b, err := render.New(rc, f)
+	if render.KindOf(err) == render.KindNotInstalled {
+		log.Warn("rendering is not installed: render browser, screenshots and browser actions are refused, auto stays on HTTP", "err", err)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("renderer: %w", err)
+	}
+	log.Info("renderer ready", "chromium", b.Path(), "concurrency", b.Status().Concurrency)
+	return b, nil
 }
 
 // providers are the configured OAuth providers, calling back to the base
@@ -188,7 +244,7 @@ func providers(cfg *config.Config) map[string]*oauth.Provider {
 // for a worker only the health probes.
 func (a *App) Handler() http.Handler {
 	if a.cfg.Role == RoleWorker {
-		return server.Probes(a.Store, a.log)
+		return server.Probes(a.Store, a.Renderer, a.log)
 	}
 	return a.Server.Handler()
 }
@@ -242,6 +298,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	})
 	if a.cfg.Role != RoleAPI {
 		g.Go(func() error { return a.Accounts.RunSweeper(gctx) })
+		// Finished jobs past SPIDERGO_RETENTION go, with their pages.
+		g.Go(func() error { return a.Jobs.RunRetention(gctx, a.cfg.Retention, crawl.RetentionEvery) })
 	}
 	err = g.Wait()
 	a.Accounts.Close() // mail still being sent
@@ -251,13 +309,16 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// Close releases what New opened: idle fetch connections, Redis and the
-// database when the App opened it.
+// Close releases what New opened: the browser, idle fetch connections,
+// Redis and the database when the App opened it.
 func (a *App) Close() error {
+	var errs []error
+	if a.Renderer != nil {
+		errs = append(errs, a.Renderer.Close())
+	}
 	if a.Fetcher != nil {
 		a.Fetcher.CloseIdleConnections()
 	}
-	var errs []error
 	if a.Redis != nil {
 		errs = append(errs, a.Redis.Close())
 	}

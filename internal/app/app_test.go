@@ -7,12 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/auth"
 	"github.com/spidergo/spidergo/internal/config"
+	"github.com/spidergo/spidergo/internal/render"
 	"github.com/spidergo/spidergo/internal/storetest"
 )
 
@@ -158,5 +160,133 @@ func TestUnknownRole(t *testing.T) {
 	cfg.Role = "scheduler"
 	if _, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{Store: storetest.SQLite(t)}); err == nil {
 		t.Error("New accepted an unknown role")
+	}
+}
+
+// TestRenderer checks that the app builds the renderer from the settings:
+// none when Chromium is missing (the server runs, /readyz says so, and
+// the worker's probes too), one when it is installed.
+func TestRenderer(t *testing.T) {
+	readyz := func(t *testing.T, h http.Handler) map[string]any {
+		t.Helper()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: h}
+		go srv.Serve(ln)
+		defer srv.Close()
+		res, err := http.Get("http://" + ln.Addr().String() + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body map[string]any
+		json.NewDecoder(res.Body).Decode(&body)
+		if res.StatusCode != 200 {
+			t.Fatalf("readyz = %d %v", res.StatusCode, body)
+		}
+		return body
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, role := range []string{RoleAll, RoleWorker} {
+		cfg := testConfig(t, role)
+		cfg.ChromiumPath = filepath.Join(t.TempDir(), "no-chromium")
+		a, err := New(context.Background(), cfg, log, Options{Store: storetest.SQLite(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		if a.Renderer != nil || a.Engine.CanRender() {
+			t.Errorf("%s: renderer built without Chromium", role)
+		}
+		if body := readyz(t, a.Handler()); body["renderer"] != "not installed" {
+			t.Errorf("%s: readyz = %v", role, body)
+		}
+	}
+
+	cfg := testConfig(t, RoleAll)
+	cfg.RenderConcurrency = 3
+	if err := render.Available(render.Config{ChromiumPath: cfg.ChromiumPath}); err != nil {
+		t.Skipf("SKIPPED the installed case: Chromium is not installed (%v)", err)
+	}
+	a, err := New(context.Background(), cfg, log, Options{Store: storetest.SQLite(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Renderer == nil || !a.Engine.CanRender() || a.Renderer.Status().Concurrency != 3 {
+		t.Fatalf("renderer = %v", a.Renderer)
+	}
+	if body := readyz(t, a.Handler()); body["renderer"] != "ready" {
+		t.Errorf("readyz = %v", body)
+	}
+	if err := a.Close(); err != nil {
+		t.Errorf("Close = %v", err)
+	}
+}
+
+// TestRolesSweepExpiredJobs checks that the worker and all roles delete
+// finished jobs older than SPIDERGO_RETENTION, and the api role does not.
+func TestRolesSweepExpiredJobs(t *testing.T) {
+	for _, tt := range []struct {
+		role        string
+		wantDeleted bool
+	}{
+		{RoleAll, true},
+		{RoleWorker, true},
+		{RoleAPI, false},
+	} {
+		t.Run(tt.role, func(t *testing.T) {
+			store := storetest.SQLite(t)
+			ctx := context.Background()
+			u := storetest.NewUser(t, store)
+			old := time.Now().Add(-31 * 24 * time.Hour)
+			expired := &spidergo.Job{UserID: u.ID, Kind: spidergo.KindScrape, URL: "https://example.com/", CreatedAt: old}
+			fresh := &spidergo.Job{UserID: u.ID, Kind: spidergo.KindScrape, URL: "https://example.com/"}
+			for _, j := range []*spidergo.Job{expired, fresh} {
+				if err := store.CreateJob(ctx, j); err != nil {
+					t.Fatal(err)
+				}
+				if err := store.SetJobStatus(ctx, j.ID, spidergo.StatusCompleted, "", j.CreatedAt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := testConfig(t, tt.role)
+			if cfg.Retention != 30*24*time.Hour {
+				t.Fatalf("default retention = %v, want 30 days", cfg.Retention)
+			}
+			a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), Options{Store: store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { a.Close() })
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			runCtx, cancel := context.WithCancel(ctx)
+			done := make(chan error, 1)
+			go func() { done <- a.Run(runCtx, ln) }()
+			if tt.wantDeleted {
+				for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+					if _, err := store.JobByID(ctx, expired.ID); spidergo.ErrorCode(err) == spidergo.ENOTFOUND {
+						break
+					}
+				}
+			} else if res, err := http.Get("http://" + ln.Addr().String() + "/healthz"); err == nil {
+				res.Body.Close()
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("Run = %v", err)
+			}
+			_, err = store.JobByID(ctx, expired.ID)
+			if deleted := spidergo.ErrorCode(err) == spidergo.ENOTFOUND; deleted != tt.wantDeleted {
+				t.Errorf("expired job deleted = %v (err %v), want %v", deleted, err, tt.wantDeleted)
+			}
+			if _, err := store.JobByID(ctx, fresh.ID); err != nil {
+				t.Errorf("a job within retention was deleted: %v", err)
+			}
+		})
 	}
 }

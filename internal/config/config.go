@@ -39,14 +39,25 @@ type Config struct {
 	RequireEmailVerification bool
 	SecureCookies            string // auto, true or false
 	ChromiumPath             string
-	UserAgent                string
-	MaxJobsPerUser           int
-	LogFormat                string // text or json
-	LogLevel                 string // debug, info, warn, error
-	ShutdownTimeout          time.Duration
+	// RenderConcurrency is the number of pages rendered at once; 0 means
+	// one per core, from 2 to 8.
+	RenderConcurrency int
+	UserAgent         string
+	MaxJobsPerUser    int
+	LogFormat         string // text or json
+	LogLevel          string // debug, info, warn, error
+	ShutdownTimeout   time.Duration
 	// SlowRequest is the duration past which a request is logged at WARN;
 	// 0 turns the line off.
 	SlowRequest time.Duration
+	// ExtractWorkers bounds pages extracted at once (0: GOMAXPROCS);
+	// ExtractWait is how long a synchronous request's page waits for one.
+	ExtractWorkers int
+	ExtractWait    time.Duration
+	// MaxSyncPerUser bounds one user's synchronous requests at once.
+	MaxSyncPerUser int
+	// Retention is how long finished jobs are kept; 0 keeps them forever.
+	Retention time.Duration
 	// BodyTimeout bounds the reading of one request body.
 	BodyTimeout time.Duration
 	// MaxConnections and MaxConnectionsPerClient bound open connections,
@@ -223,6 +234,18 @@ func settings() []setting {
 			c.ChromiumPath = v
 			return nil
 		}},
+		{"SPIDERGO_RENDER_CONCURRENCY", "render-concurrency", "", "pages rendered in the browser at once (default one per core, from 2 to 8)", func(c *Config, v string) error {
+			c.RenderConcurrency = 0
+			if v == "" {
+				return nil
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 256 {
+				return errors.New("must be a number from 1 to 256")
+			}
+			c.RenderConcurrency = n
+			return nil
+		}},
 		{"SPIDERGO_USER_AGENT", "user-agent", "", "user agent of the fetcher (default SpiderGo/<version> (+<base url>))", func(c *Config, v string) error {
 			if v == "" {
 				v = "SpiderGo/" + defaultVersion + " (+" + c.BaseURL + ")"
@@ -231,6 +254,35 @@ func settings() []setting {
 			return nil
 		}},
 		{"SPIDERGO_MAX_JOBS_PER_USER", "max-jobs-per-user", "5", "crawl jobs one user may have running at once", positiveInt(func(c *Config, n int) { c.MaxJobsPerUser = n })},
+		{"SPIDERGO_EXTRACT_WORKERS", "extract-workers", "", "pages extracted at once across all requests (default GOMAXPROCS)", func(c *Config, v string) error {
+			if v == "" {
+				c.ExtractWorkers = 0
+				return nil
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return errors.New("must be a whole number, 1 or more")
+			}
+			c.ExtractWorkers = n
+			return nil
+		}},
+		{"SPIDERGO_EXTRACT_WAIT", "extract-wait", "10s", "how long a synchronous request waits for an extract slot before a 503 server_busy", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return errors.New("must be a positive duration such as 10s")
+			}
+			c.ExtractWait = d
+			return nil
+		}},
+		{"SPIDERGO_MAX_SYNC_PER_USER", "max-sync-per-user", "4", "synchronous requests (scrape, sync crawl, map) one user may have running at once; more get a 429", positiveInt(func(c *Config, n int) { c.MaxSyncPerUser = n })},
+		{"SPIDERGO_RETENTION", "retention", "30d", "how long finished jobs and their pages are kept (e.g. 30d, 12h); 0 keeps them forever", func(c *Config, v string) error {
+			d, err := parseRetention(v)
+			if err != nil {
+				return err
+			}
+			c.Retention = d
+			return nil
+		}},
 		{"SPIDERGO_LOG_FORMAT", "log-format", "text", "text or json", func(c *Config, v string) error {
 			if v != "text" && v != "json" {
 				return errors.New("must be text or json")
@@ -370,6 +422,30 @@ func positiveInt(set func(*Config, int)) func(*Config, string) error {
 		set(c, n)
 		return nil
 	}
+}
+
+// parseRetention reads a retention period: a Go duration (12h), a number
+// of days (30d) or 0 for forever.
+func parseRetention(v string) (time.Duration, error) {
+	bad := errors.New("must be 0 (keep forever), a number of days such as 30d, or a duration such as 12h")
+	if v == "0" {
+		return 0, nil
+	}
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, bad
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, bad
+	}
+	if d > 0 && d < time.Hour {
+		return 0, errors.New("must be at least 1h (or 0 to keep jobs forever)")
+	}
+	return d, nil
 }
 
 func splitList(v string) []string {

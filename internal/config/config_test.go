@@ -31,6 +31,10 @@ func TestDefaults(t *testing.T) {
 		{"LogFormat", c.LogFormat, "text"},
 		{"AdminAddr", c.AdminAddr, ""},
 		{"SlowRequest", c.SlowRequest, 5 * time.Second},
+		{"ExtractWorkers", c.ExtractWorkers, 0},
+		{"ExtractWait", c.ExtractWait, 10 * time.Second},
+		{"MaxSyncPerUser", c.MaxSyncPerUser, 4},
+		{"Retention", c.Retention, 30 * 24 * time.Hour},
 	}
 	for _, tt := range checks {
 		if tt.got != tt.want {
@@ -78,6 +82,23 @@ func TestEnvAndFlags(t *testing.T) {
 	}
 }
 
+func TestRenderSettings(t *testing.T) {
+	env := map[string]string{"SPIDERGO_RENDER_CONCURRENCY": "3", "SPIDERGO_CHROMIUM_PATH": "/opt/chromium/chrome"}
+	c, err := Load(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RenderConcurrency != 3 || c.ChromiumPath != "/opt/chromium/chrome" {
+		t.Errorf("RenderConcurrency %d, ChromiumPath %q", c.RenderConcurrency, c.ChromiumPath)
+	}
+	if c, err = Load([]string{"--render-concurrency=5"}, func(k string) string { return env[k] }, io.Discard); err != nil || c.RenderConcurrency != 5 {
+		t.Errorf("flag: %v, %d", err, c.RenderConcurrency)
+	}
+	if c, _ = Load(nil, func(string) string { return "" }, io.Discard); c.RenderConcurrency != 0 {
+		t.Errorf("default RenderConcurrency = %d, want 0 (from the cores)", c.RenderConcurrency)
+	}
+}
+
 func TestInvalid(t *testing.T) {
 	tests := []struct {
 		env  map[string]string
@@ -99,6 +120,8 @@ func TestInvalid(t *testing.T) {
 		{nil, []string{"--admin-addr", ":8080"}, "invalid --admin-addr: must differ"},
 		{map[string]string{"SPIDERGO_SLOW_REQUEST": "-1s"}, nil, "invalid SPIDERGO_SLOW_REQUEST"},
 		{map[string]string{"SPIDERGO_SLOW_REQUEST": "slow"}, nil, "invalid SPIDERGO_SLOW_REQUEST"},
+		{map[string]string{"SPIDERGO_RENDER_CONCURRENCY": "0"}, nil, "invalid SPIDERGO_RENDER_CONCURRENCY"},
+		{nil, []string{"--render-concurrency", "many"}, "invalid --render-concurrency"},
 		{nil, []string{"extra"}, "unexpected argument"},
 		{nil, []string{"--no-such-flag"}, "not defined"},
 	}
@@ -121,9 +144,49 @@ func TestHelpShowsDefaults(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("Load(--help) = %v, want flag.ErrHelp", err)
 	}
-	for _, want := range []string{"(SPIDERGO_ADDR, default :8080)", "(SPIDERGO_BODY_TIMEOUT, default 30s)", "(SPIDERGO_REDIS_URL)"} {
+	for _, want := range []string{"(SPIDERGO_ADDR, default :8080)", "(SPIDERGO_BODY_TIMEOUT, default 30s)", "(SPIDERGO_REDIS_URL)", "(SPIDERGO_RENDER_CONCURRENCY)", "(SPIDERGO_CHROMIUM_PATH)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %q", want)
 		}
+	}
+}
+
+func TestLimits(t *testing.T) {
+	tests := []struct {
+		env, value string
+		ok         bool
+		check      func(c *Config) bool
+	}{
+		{"SPIDERGO_RETENTION", "0", true, func(c *Config) bool { return c.Retention == 0 }},
+		{"SPIDERGO_RETENTION", "7d", true, func(c *Config) bool { return c.Retention == 7*24*time.Hour }},
+		{"SPIDERGO_RETENTION", "36h", true, func(c *Config) bool { return c.Retention == 36*time.Hour }},
+		{"SPIDERGO_RETENTION", "5m", false, nil},
+		{"SPIDERGO_RETENTION", "-1d", false, nil},
+		{"SPIDERGO_RETENTION", "forever", false, nil},
+		{"SPIDERGO_EXTRACT_WORKERS", "3", true, func(c *Config) bool { return c.ExtractWorkers == 3 }},
+		{"SPIDERGO_EXTRACT_WORKERS", "0", false, nil},
+		{"SPIDERGO_EXTRACT_WAIT", "250ms", true, func(c *Config) bool { return c.ExtractWait == 250*time.Millisecond }},
+		{"SPIDERGO_EXTRACT_WAIT", "0s", false, nil},
+		{"SPIDERGO_MAX_SYNC_PER_USER", "1", true, func(c *Config) bool { return c.MaxSyncPerUser == 1 }},
+		{"SPIDERGO_MAX_SYNC_PER_USER", "0", false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.env+"="+tt.value, func(t *testing.T) {
+			c, err := Load(nil, func(k string) string {
+				if k == tt.env {
+					return tt.value
+				}
+				return ""
+			}, io.Discard)
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok %v", err, tt.ok)
+			}
+			if err != nil && !strings.Contains(err.Error(), tt.env) {
+				t.Errorf("error %q does not name %s", err, tt.env)
+			}
+			if tt.check != nil && !tt.check(c) {
+				t.Errorf("not applied: %+v", c)
+			}
+		})
 	}
 }

@@ -4,16 +4,17 @@
 //
 // One pipeline per page: fetch → parse once (extract) → store the page →
 // admit its links. Fetches are bounded per job (max_concurrency) and across
-// jobs (fair slots); parsing is bounded by the number of cores. Links are
-// admitted by one goroutine per job against a unique (job, url) key in the
-// store, so no URL is fetched twice, even after a restart.
+// jobs (fair slots); extraction is bounded across the process by a pool
+// sized by the cores (ExtractPool), and what a page keeps by PageCaps.
+// Links are admitted by one goroutine per job against a unique (job, url)
+// key in the store, so no URL is fetched twice, even after a restart.
 package crawl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
-	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/extract"
 	"github.com/spidergo/spidergo/internal/fetch"
+	"github.com/spidergo/spidergo/internal/render"
 )
 
 // Fetcher is what the engine needs of internal/fetch.
@@ -44,23 +46,39 @@ type Cache interface {
 
 // Engine fetches and extracts pages for every job of the process.
 type Engine struct {
-	fetcher Fetcher
-	cache   Cache
-	slots   *fairSlots
-	parse   chan struct{}
-	now     func() time.Time
-	obs     Observer
+	fetcher  Fetcher
+	renderer render.Renderer // nil: no browser on this server
+	cache    Cache
+	slots    *fairSlots
+	// parse is the process's extract pool; a synchronous job waits at most
+	// parseWait for a slot, an async one as long as it runs.
+	parse     *ExtractPool
+	parseWait time.Duration
+	caps      PageCaps
+	now       func() time.Time
+	obs       Observer
 }
 
 // EngineConfig sizes an Engine.
 type EngineConfig struct {
 	Fetcher Fetcher
-	Cache   Cache // nil disables max_age_ms
+	// Renderer loads pages in a browser for render "browser" and "auto";
+	// nil means rendering is not installed (leave it nil rather than
+	// passing a nil *render.Browser).
+	Renderer render.Renderer
+	Cache    Cache // nil disables max_age_ms
 	// FetchSlots bounds fetches in flight across all jobs (default 64).
 	FetchSlots int
-	// ParseSlots bounds pages parsed at once (default: the number of CPUs).
-	ParseSlots int
-	Now        func() time.Time
+	// ExtractWorkers bounds pages extracted at once across all jobs
+	// (default: GOMAXPROCS).
+	ExtractWorkers int
+	// ExtractWait is how long a synchronous request's page waits for an
+	// extract slot before the request fails with ErrServerBusy (default
+	// 10 s). Async jobs wait as long as they run.
+	ExtractWait time.Duration
+	// Caps bound what one page keeps; the zero value means DefaultPageCaps.
+	Caps PageCaps
+	Now  func() time.Time
 	// Observer, when set, is told about pages and extraction (metrics).
 	Observer Observer
 }
@@ -70,14 +88,25 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.FetchSlots <= 0 {
 		cfg.FetchSlots = 64
 	}
-	if cfg.ParseSlots <= 0 {
-		cfg.ParseSlots = runtime.GOMAXPROCS(0)
+	if cfg.ExtractWait <= 0 {
+		cfg.ExtractWait = DefaultExtractWait
+	}
+	if cfg.Caps == (PageCaps{}) {
+		cfg.Caps = DefaultPageCaps
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Engine{fetcher: cfg.Fetcher, cache: cfg.Cache, slots: newFairSlots(cfg.FetchSlots), parse: make(chan struct{}, cfg.ParseSlots), now: cfg.Now, obs: cfg.Observer}
+	return &Engine{fetcher: cfg.Fetcher, renderer: cfg.Renderer, cache: cfg.Cache, slots: newFairSlots(cfg.FetchSlots), parse: NewExtractPool(cfg.ExtractWorkers),
+		parseWait: cfg.ExtractWait, caps: cfg.Caps, now: cfg.Now, obs: cfg.Observer}
 }
+
+// DefaultExtractWait is how long a synchronous request's page waits for an
+// extract slot by default.
+const DefaultExtractWait = 10 * time.Second
+
+// ExtractPool returns the engine's extract pool, for its counters.
+func (e *Engine) ExtractPool() *ExtractPool { return e.parse }
 
 // Job is what one run needs to know about its job.
 type Job struct {
@@ -184,6 +213,12 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 			stored++
 			if next.page == nil || runErr != nil || ctx.Err() != nil {
 				continue // cancelled: the entry stays in flight and is retried on resume
+			}
+			if next.page.Error == KindServerBusy && !o.Async {
+				// A synchronous answer with a page left unextracted is
+				// refused whole (503), so stop starting pages now.
+				runErr = ErrServerBusy
+				continue
 			}
 			sv.save(next.page)
 			for reason, n := range next.skipped {
@@ -429,6 +464,7 @@ func (e *Engine) page(ctx context.Context, j *Job, en spidergo.FrontierEntry) *f
 	if ctx.Err() != nil {
 		return nil
 	}
+	e.caps.apply(p)
 	return &fetched{Page: p, links: links}
 }
 
@@ -438,8 +474,11 @@ func (e *Engine) cached(ctx context.Context, j *Job, u string) *spidergo.Page {
 	if e.cache == nil || o.MaxAge <= 0 || j.UserID == "" || (o.Kind != spidergo.KindScrape && o.Kind != spidergo.KindBatch) {
 		return nil
 	}
+	if len(o.Actions) > 0 {
+		return nil // actions act on the live page
+	}
 	p, err := e.cache.CachedPage(ctx, j.UserID, u, e.now().Add(-o.MaxAge))
-	if err != nil || !holdsFormats(p.Formats, o.Extract.Formats) {
+	if err != nil || !holdsFormats(p.Formats, o.Extract.Formats) || o.wantsBrowser() && p.Rendered != RenderBrowser {
 		// A copy made for other formats lacks what is asked now (a raw
 		// HTML scrape has no Markdown): fetch again.
 		return nil
@@ -466,11 +505,11 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		p.Error, p.ErrorDetail = fetch.KindCanceled, "The job was stopped before this page was fetched."
 		return nil
 	}
-	resp, err := e.fetcher.Fetch(ctx, fetch.Request{URL: p.URL, Header: o.Header, RespectRobots: o.RespectRobots, Delay: o.Delay, Timeout: o.Timeout})
+	resp, err := e.load(ctx, j, p)
 	e.slots.release()
 	p.FetchedAt = e.now().UTC()
 	if err != nil {
-		p.Error, p.ErrorDetail = fetch.KindOf(err), fetch.Detail(err)
+		p.Error, p.ErrorDetail = errorKind(err), errorDetail(err)
 		if p.Error == "" {
 			p.Error, p.ErrorDetail = "internal", "The page could not be fetched because of a problem on this server."
 		}
@@ -506,17 +545,20 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		return nil
 	}
 	base, _ := url.Parse(resp.FinalURL)
-	select {
-	case e.parse <- struct{}{}:
-	case <-ctx.Done():
+	if err := e.parse.Acquire(ctx, e.extractWait(o)); err != nil {
+		if errors.Is(err, ErrServerBusy) {
+			p.Error, p.ErrorDetail = KindServerBusy, "The server was too busy to extract this page in time."
+		}
 		return nil
 	}
+	xo := o.Extract
+	xo.RobotsHeaders = resp.Header.Values("X-Robots-Tag")
 	var xstart time.Time
 	if e.obs != nil {
 		xstart = time.Now()
 	}
-	res, xerr := extract.Extract(resp.Body, base, o.Extract)
-	<-e.parse
+	res, xerr := extract.Extract(resp.Body, base, xo)
+	e.parse.Release()
 	if e.obs != nil {
 		e.obs.Extracted(time.Since(xstart))
 	}
@@ -527,14 +569,15 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		return nil
 	}
 	fillPage(p, res, o)
-	if o.RespectRobots && res.NoIndex {
-		// The page asked not to be indexed: keep the record, drop the content.
+	p.Robots = res.Robots.Directives()
+	if o.RespectNoindex && res.Robots.NoIndex {
+		// The user asked to honour noindex: keep the record, drop the content.
 		clearContent(p)
 		if p.Error == "" {
-			p.Error, p.ErrorDetail = "noindex", "The page asks not to be indexed (noindex), so its content is left out."
+			p.Error, p.ErrorDetail = "noindex", "The page asks not to be indexed (noindex), so its content is left out (respect_noindex)."
 		}
 	}
-	if o.RespectRobots && res.NoFollow {
+	if o.RespectRobots && res.Robots.NoFollow {
 		return nil
 	}
 	links := append(append([]string{}, res.Links.Internal...), res.Links.External...)
@@ -552,6 +595,15 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		links = kept
 	}
 	return links
+}
+
+// extractWait is how long a page of the job waits for an extract slot: a
+// bounded time inside a request, as long as the job runs otherwise.
+func (e *Engine) extractWait(o *Options) time.Duration {
+	if o.Async {
+		return 0
+	}
+	return e.parseWait
 }
 
 func isHTML(ct string) bool {
@@ -582,6 +634,7 @@ func fillPage(p *spidergo.Page, r *extract.Result, o *Options) {
 func clearContent(p *spidergo.Page) {
 	p.Markdown, p.TextContent, p.HTML, p.RawHTML = "", "", "", ""
 	p.Images, p.Products, p.StructuredData = nil, nil, nil
+	p.Screenshot, p.Screenshots = "", nil
 }
 
 func nonNil(s []string) []string {

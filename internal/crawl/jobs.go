@@ -61,10 +61,13 @@ type Jobs struct {
 	base context.Context
 	stop context.CancelCauseFunc
 
-	mu     sync.Mutex
-	closed bool
-	live   map[string]*runHandle // sync runs of this process
-	wg     sync.WaitGroup        // webhook deliveries finishing after a sync answer
+	maxSync int // synchronous requests one user may have running here
+
+	mu      sync.Mutex
+	closed  bool
+	live    map[string]*runHandle // sync runs of this process
+	syncRun map[string]int        // running synchronous requests by user
+	wg      sync.WaitGroup        // webhook deliveries finishing after a sync answer
 }
 
 // JobsConfig configures the job service.
@@ -79,6 +82,10 @@ type JobsConfig struct {
 	// MaxPerUser bounds one user's running async jobs (the in-process
 	// runner's cap).
 	MaxPerUser int
+	// MaxSyncPerUser bounds one user's synchronous requests (scrape, sync
+	// crawl, map) running at once in this process (default 4); past it
+	// Start answers ETHROTTLED.
+	MaxSyncPerUser int
 	// Owner names this worker in frontier claims. It must be stable across
 	// restarts of one worker and unique among workers sharing a database
 	// (default: the host name), so a restarted worker takes back its own
@@ -120,7 +127,10 @@ func NewJobs(cfg JobsConfig) *Jobs {
 	if cfg.Poll <= 0 {
 		cfg.Poll = 2 * time.Second
 	}
-	s := &Jobs{store: cfg.Store, engine: cfg.Engine, hooks: cfg.Webhooks, normalize: cfg.Normalize, log: cfg.Log, now: cfg.Now,
+	if cfg.MaxSyncPerUser <= 0 {
+		cfg.MaxSyncPerUser = DefaultMaxSyncPerUser
+	}
+	s := &Jobs{maxSync: cfg.MaxSyncPerUser, syncRun: map[string]int{}, store: cfg.Store, engine: cfg.Engine, hooks: cfg.Webhooks, normalize: cfg.Normalize, log: cfg.Log, now: cfg.Now,
 		owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, poll: cfg.Poll, live: map[string]*runHandle{}, obs: cfg.Observer}
 	s.base, s.stop = context.WithCancelCause(context.Background())
 	if cfg.Scheduler != nil {
@@ -184,12 +194,22 @@ func (s *Jobs) Start(ctx context.Context, a Actor, kind string, req *api.Request
 	if err != nil {
 		return nil, err
 	}
+	if err := s.engine.CheckRender(o); err != nil {
+		return nil, err
+	}
 	keep := req.Store == nil || *req.Store
 	if !keep && o.Async {
 		return nil, spidergo.Errorf(spidergo.EINVALID, "\"store\": false applies to synchronous requests only: an async job keeps its pages until you read them. Drop \"store\", or drop \"async\" and keep the crawl within %d pages.", MaxSyncLimit)
 	}
 	if a.Trial {
 		return s.runTrial(ctx, o)
+	}
+	if !o.Async {
+		release, err := s.holdSync(a.UserID)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 	}
 	opts, err := json.Marshal(req)
 	if err != nil {
@@ -265,6 +285,12 @@ func (s *Jobs) runSync(ctx context.Context, j *spidergo.Job, o *Options, keep bo
 		status, msg = spidergo.StatusCancelled, "shutdown"
 	case errors.Is(runErr, context.DeadlineExceeded):
 		msg = "deadline_exceeded"
+	case errors.Is(runErr, ErrServerBusy):
+		// Refused whole, like a bad request: no job is left behind and the
+		// quota unit comes back (503). A webhook still hears the end.
+		s.finish(bg, j.ID, spidergo.StatusFailed, KindServerBusy, hooks)
+		s.dropRefused(bg, j)
+		return nil, runErr
 	case runErr != nil:
 		run.log.Error("job failed", "err", runErr)
 		done, _ := s.finish(bg, j.ID, spidergo.StatusFailed, "internal", hooks)
@@ -484,6 +510,44 @@ func (s *Jobs) track(id string, cancel context.CancelCauseFunc) func() {
 	}
 }
 
+// DefaultMaxSyncPerUser is how many synchronous requests one user may have
+// running at once by default.
+const DefaultMaxSyncPerUser = 4
+
+// syncRetryAfter is what a throttled synchronous request is told to wait:
+// most scrapes take a few seconds.
+const syncRetryAfter = 2 * time.Second
+
+// holdSync counts one more synchronous request of userID, or refuses it
+// with ETHROTTLED when the user has maxSync running already. Each request
+// holds a fetch, an extraction and its answer in memory, so one user's
+// burst must not take the whole server.
+func (s *Jobs) holdSync(userID string) (release func(), err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.syncRun[userID] >= s.maxSync {
+		e := spidergo.Errorf(spidergo.ETHROTTLED, "You have %d synchronous requests running, the most allowed at once. Wait for one to finish, or start crawls with \"async\": true.", s.maxSync)
+		e.RetryAfter = syncRetryAfter
+		return nil, e
+	}
+	s.syncRun[userID]++
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.syncRun[userID]--; s.syncRun[userID] <= 0 {
+			delete(s.syncRun, userID)
+		}
+	}, nil
+}
+
+// dropRefused deletes the job of a request refused before it could
+// answer.
+func (s *Jobs) dropRefused(ctx context.Context, j *spidergo.Job) {
+	if err := s.store.DeleteJob(ctx, j.UserID, j.ID); err != nil {
+		s.log.Error("refused job not deleted", "crid", j.ID, "err", err)
+	}
+}
+
 // runTrial runs a small synchronous job for a visitor without an account:
 // nothing is stored.
 func (s *Jobs) runTrial(ctx context.Context, o *Options) (*Started, error) {
@@ -544,6 +608,10 @@ func (s *Jobs) runMap(ctx context.Context, j *spidergo.Job, o *Options, keep boo
 	res, err := s.engine.MapSite(mapCtx, o)
 	bg := context.WithoutCancel(ctx)
 	status, msg := spidergo.StatusCompleted, ""
+	if errors.Is(err, ErrServerBusy) {
+		s.dropRefused(bg, j)
+		return nil, err
+	}
 	if err != nil {
 		if fetch.KindOf(err) == fetch.KindBlockedAddress {
 			run.end(spidergo.StatusFailed)
@@ -736,6 +804,9 @@ const streamBatch = 100
 func (s *Jobs) Stream(ctx context.Context, userID, id string, emit func(api.StreamLine) error) error {
 	j, err := s.store.Job(ctx, userID, id)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // the client left before the job was read
+		}
 		return err
 	}
 	cursor := ""

@@ -115,13 +115,11 @@ func (e *Engine) MapSite(ctx context.Context, o *Options) (*MapResult, error) {
 		}
 		if resp != nil && len(resp.Body) > 0 && isHTML(resp.ContentType) {
 			base, _ := url.Parse(resp.FinalURL)
-			select {
-			case e.parse <- struct{}{}:
-			case <-ctx.Done():
-				return nil, ctx.Err()
+			if err := e.parse.Acquire(ctx, e.parseWait); err != nil {
+				return nil, err
 			}
 			links := anchors(resp.Body, base)
-			<-e.parse
+			e.parse.Release()
 			if len(found) > 0 && found[0].Title == "" {
 				found[0].Title = links.title
 			}

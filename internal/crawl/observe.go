@@ -31,14 +31,18 @@ type Load struct {
 	// FetchSlotsInUse are fetches in flight across all jobs; FetchWaiting
 	// are pages waiting for a fetch slot.
 	FetchSlotsInUse, FetchWaiting int
-	// ParseSlotsInUse are pages being extracted.
-	ParseSlotsInUse int
+	// ParseSlotsInUse are pages being extracted; ParseWaiting wait for an
+	// extract slot; ParseRefused synchronous pages gave up waiting, since
+	// the start.
+	ParseSlotsInUse, ParseWaiting int
+	ParseRefused                  int64
 }
 
 // Load returns the engine's current queue sizes.
 func (e *Engine) Load() Load {
 	inUse, waiting := e.slots.load()
-	return Load{FetchSlotsInUse: inUse, FetchWaiting: waiting, ParseSlotsInUse: len(e.parse)}
+	ps := e.parse.Stats()
+	return Load{FetchSlotsInUse: inUse, FetchWaiting: waiting, ParseSlotsInUse: int(ps.InUse), ParseWaiting: int(ps.Waiting), ParseRefused: ps.Refused}
 }
 
 // pageOutcome is what a finished page reports to the observer.

@@ -12,6 +12,7 @@ import (
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/extract"
+	"github.com/spidergo/spidergo/internal/render"
 )
 
 // Limits on what one request may ask for.
@@ -34,6 +35,16 @@ const (
 	MaxSearchLength    = 200
 	MaxMapURLs         = 5000
 	MaxHeaders         = 32
+	MaxActions         = render.DefaultMaxActions
+	MaxSelectorLength  = 500
+	MaxActionText      = 10000
+)
+
+// Render modes.
+const (
+	RenderHTTP    = "http"
+	RenderBrowser = "browser"
+	RenderAuto    = "auto"
 )
 
 // Options are a validated Request with defaults applied: what the engine
@@ -62,8 +73,10 @@ type Options struct {
 	// (deduplicate_similar_urls, default true).
 	FoldSimilar   bool
 	RespectRobots bool
-	Delay         time.Duration
-	Concurrency   int
+	// RespectNoindex drops the content of noindex pages (respect_noindex).
+	RespectNoindex bool
+	Delay          time.Duration
+	Concurrency    int
 	// Async is false for a request answered when the job is done: a
 	// crawl or scrape without "async": true, a batch with "async": false.
 	Async   bool
@@ -75,6 +88,26 @@ type Options struct {
 	// DuplicateURLs counts batch URLs given more than once; the engine
 	// adds them to the job's Skipped["duplicate"].
 	DuplicateURLs int
+
+	// Render is the render mode: RenderHTTP, RenderBrowser or RenderAuto.
+	// Under auto, the browser is used when the HTTP answer needs one, or
+	// always when a browser-only option (wait_for, actions, mobile, the
+	// screenshot format) is asked for.
+	Render string
+	// WaitFor (a CSS selector) and Wait (wait_for_ms) are the browser's
+	// waits after the page loads.
+	WaitFor string
+	Wait    time.Duration
+	Actions []render.Action
+	Mobile  bool
+	// Screenshot is the screenshot format; ScreenshotFullPage makes it
+	// cover the whole page.
+	Screenshot         bool
+	ScreenshotFullPage bool
+	// browserOption names the first option given that only a browser can
+	// honour ("" when none): it needs a renderer, and it sends auto to the
+	// browser.
+	browserOption string
 
 	// Search and Titles are map's: rank URLs holding the search terms
 	// first; return each URL's title too (MapResult.Links).
@@ -175,14 +208,14 @@ func Validate(r *api.Request, kind string, trial bool, normalize func(string) (s
 	for _, f := range formats {
 		switch {
 		case f == "screenshot":
-			return nil, invalid("Format \"screenshot\" needs browser rendering, which this server does not offer yet.")
+			o.Screenshot = true
 		case f == extract.FormatRawHTML:
 			o.RawHTML = true
 		case !extract.IsFormat(f):
 			return nil, invalid("Unknown format %q.", f)
 		}
 	}
-	o.Extract = extract.Options{Formats: formats, OnlyMainContent: true, IncludeTags: r.IncludeTags, ExcludeTags: r.ExcludeTags, SubdomainsInternal: r.AllowSubdomains}
+	o.Extract = extract.Options{Formats: formats, OnlyMainContent: true, IncludeTags: r.IncludeTags, ExcludeTags: r.ExcludeTags, SubdomainsInternal: r.AllowSubdomains, OmitHeadline: r.OmitHeadline}
 	if r.OnlyMainContent != nil {
 		o.Extract.OnlyMainContent = *r.OnlyMainContent
 	}
@@ -190,15 +223,8 @@ func Validate(r *api.Request, kind string, trial bool, normalize func(string) (s
 		return nil, invalid("Invalid include_tags/exclude_tags: %v.", err)
 	}
 
-	switch r.Render {
-	case "", "auto", "http":
-	case "browser":
-		return nil, invalid("render \"browser\" needs headless Chromium, which this server does not offer yet; use \"http\" or \"auto\".")
-	default:
-		return nil, invalid("Field \"render\" must be \"http\", \"browser\" or \"auto\".")
-	}
-	if r.WaitForMS < 0 || r.WaitForMS > MaxTimeoutMS {
-		return nil, invalid("Field \"wait_for_ms\" must be from 0 to %d.", MaxTimeoutMS)
+	if err := validateRender(r, o); err != nil {
+		return nil, err
 	}
 
 	switch {
@@ -301,6 +327,7 @@ func Validate(r *api.Request, kind string, trial bool, normalize func(string) (s
 	if r.RespectRobots != nil {
 		o.RespectRobots = *r.RespectRobots
 	}
+	o.RespectNoindex = r.RespectNoindex
 	if r.DelayMS < 0 || r.DelayMS > MaxDelayMS {
 		return nil, invalid("Field \"delay_ms\" must be from 0 to %d.", MaxDelayMS)
 	}
@@ -325,6 +352,111 @@ func Validate(r *api.Request, kind string, trial bool, normalize func(string) (s
 	return o, nil
 }
 
+// validateRender checks the render mode and the browser's options.
+func validateRender(r *api.Request, o *Options) error {
+	switch r.Render {
+	case "", RenderAuto:
+		o.Render = RenderAuto
+	case RenderHTTP, RenderBrowser:
+		o.Render = r.Render
+	default:
+		return invalid("Field \"render\" must be \"http\", \"browser\" or \"auto\".")
+	}
+	if r.WaitForMS < 0 || r.WaitForMS > MaxTimeoutMS {
+		return invalid("Field \"wait_for_ms\" must be from 0 to %d.", MaxTimeoutMS)
+	}
+	o.Wait = time.Duration(r.WaitForMS) * time.Millisecond
+	o.WaitFor = strings.TrimSpace(r.WaitFor)
+	if len(o.WaitFor) > MaxSelectorLength {
+		return invalid("Field \"wait_for\" may be at most %d characters.", MaxSelectorLength)
+	}
+	o.Mobile, o.ScreenshotFullPage = r.Mobile, r.ScreenshotFullPage
+	if len(r.Actions) > MaxActions {
+		return invalid("Field \"actions\" holds %d actions; the most is %d.", len(r.Actions), MaxActions)
+	}
+	for i, a := range r.Actions {
+		if err := validateAction(a); err != nil {
+			return invalid("actions[%d] (%q): %s.", i, a.Type, err)
+		}
+		o.Actions = append(o.Actions, render.Action(a))
+	}
+	for _, opt := range []struct {
+		name string
+		set  bool
+	}{
+		{"render \"browser\"", o.Render == RenderBrowser},
+		{"format \"screenshot\"", o.Screenshot},
+		{"wait_for", o.WaitFor != ""},
+		{"actions", len(o.Actions) > 0},
+		{"mobile", o.Mobile},
+	} {
+		if opt.set {
+			o.browserOption = opt.name
+			break
+		}
+	}
+	if o.Render == RenderHTTP && o.browserOption != "" {
+		return invalid("Option %s needs the browser; use \"render\": \"browser\" or \"auto\" (the default).", o.browserOption)
+	}
+	return nil
+}
+
+// validateAction checks one browser action's type and fields.
+func validateAction(a api.Action) error {
+	if len(a.Selector) > MaxSelectorLength {
+		return fmt.Errorf("selector may be at most %d characters", MaxSelectorLength)
+	}
+	if len(a.Text) > MaxActionText {
+		return fmt.Errorf("text may be at most %d characters", MaxActionText)
+	}
+	if a.Milliseconds < 0 || a.Amount < 0 {
+		return errors.New("milliseconds and amount must not be negative")
+	}
+	switch a.Type {
+	case render.ActionWait:
+		if a.Milliseconds == 0 && a.Selector == "" {
+			return errors.New("a wait needs \"milliseconds\" or a \"selector\"")
+		}
+		if a.Milliseconds > MaxTimeoutMS {
+			return fmt.Errorf("milliseconds may be at most %d", MaxTimeoutMS)
+		}
+	case render.ActionClick:
+		if a.Selector == "" {
+			return errors.New("a click needs a \"selector\"")
+		}
+	case render.ActionWrite:
+		if a.Text == "" {
+			return errors.New("a write needs \"text\"")
+		}
+	case render.ActionPress:
+		if !render.KnownKey(a.Key) {
+			return fmt.Errorf("unknown key %q; use a key name such as \"Enter\", \"Tab\" or \"ArrowDown\", or one character", a.Key)
+		}
+	case render.ActionScroll:
+		switch a.Direction {
+		case "", "down", "up", "bottom":
+		default:
+			return errors.New("direction must be \"down\", \"up\" or \"bottom\"")
+		}
+	case render.ActionScreenshot:
+	case "":
+		return errors.New("\"type\" is required: wait, click, write, press, scroll or screenshot")
+	default:
+		return errors.New("unknown type; use wait, click, write, press, scroll or screenshot")
+	}
+	return nil
+}
+
+// BrowserOption names the first option of the request that only a
+// browser can honour, or "" when there is none.
+func (o *Options) BrowserOption() string { return o.browserOption }
+
+// wantsBrowser reports whether the page must be loaded in the browser
+// rather than trying HTTP first.
+func (o *Options) wantsBrowser() bool {
+	return o.Render == RenderBrowser || o.Render == RenderAuto && o.browserOption != ""
+}
+
 // optionsApply refuses options the kind of job does not use, naming
 // them: a typo'd or misplaced option must not be silently ignored.
 func optionsApply(r *api.Request, kind string) error {
@@ -339,6 +471,9 @@ func optionsApply(r *api.Request, kind string) error {
 			{"formats", len(r.Formats) > 0}, {"only_main_content", r.OnlyMainContent != nil},
 			{"include_tags", len(r.IncludeTags) > 0}, {"exclude_tags", len(r.ExcludeTags) > 0},
 			{"render", r.Render != ""}, {"wait_for_ms", r.WaitForMS != 0}, {"max_age_ms", r.MaxAgeMS != 0},
+			{"wait_for", r.WaitFor != ""}, {"actions", len(r.Actions) > 0}, {"mobile", r.Mobile},
+			{"screenshot_full_page", r.ScreenshotFullPage}, {"omit_headline", r.OmitHeadline},
+			{"respect_noindex", r.RespectNoindex},
 			{"max_depth", r.MaxDepth != nil}, {"crawl_entire_site", r.CrawlEntireSite},
 			{"delay_ms", r.DelayMS != 0}, {"max_concurrency", r.MaxConcurrency != nil},
 			{"async", r.IsAsync()}, {"webhook", r.Webhook != nil},

@@ -35,8 +35,10 @@ func TestRobotsMeta(t *testing.T) {
 		u, _ := url.Parse(p.URL)
 		byPath[u.Path] = p
 	}
-	if p := byPath["/noindex"]; p == nil || p.Error != "noindex" || strings.Contains(p.Markdown+p.TextContent, "secret") {
-		t.Errorf("noindex page = %+v, want its content dropped", p)
+	// noindex is about search indexes: the content is kept and the
+	// directive reported, unless respect_noindex asks otherwise.
+	if p := byPath["/noindex"]; p == nil || p.Error != "" || !strings.Contains(p.Markdown, "secret") || len(p.Robots) != 1 || p.Robots[0] != "noindex" {
+		t.Errorf("noindex page = %+v, want its content kept and Robots [noindex]", p)
 	}
 	if byPath["/from-noindex"] == nil {
 		t.Error("links of a noindex page were not followed")

@@ -85,6 +85,13 @@ func (m *Metrics) Gauge(name, help string, f func() float64) {
 	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help}, f))
 }
 
+// Counter registers a counter read from f at each scrape, for totals their
+// owners already keep. name is under the spidergo_ namespace and ends in
+// _total.
+func (m *Metrics) Counter(name, help string, f func() float64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: namespace, Name: name, Help: help}, f))
+}
+
 // maxValues bounds the distinct label values a cache binds; past it a
 // value is counted under the cache's "other" key, so that a bug upstream
 // cannot grow the registry without end.

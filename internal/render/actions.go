@@ -39,6 +39,13 @@ func keyFor(name string) (string, bool) {
 	return "", false
 }
 
+// KnownKey reports whether a press action can send the key name: a DOM
+// key name ("Enter", "Tab", "ArrowDown") or a single character.
+func KnownKey(name string) bool {
+	_, ok := keyFor(name)
+	return ok
+}
+
 func describe(a Action) string {
 	switch {
 	case a.Selector != "":

@@ -140,12 +140,11 @@ func usageOf(u *apikey.Usage) api.KeyUsage {
 // handleV1Usage: GET /v1/usage (behind the gate, as a read) → this key's
 // quota today.
 func (s *Server) handleV1Usage(w http.ResponseWriter, r *http.Request) error {
-	k := keyFrom(r.Context())
+	// The gate has just read the day's count: reading it again would
+	// double the route's database work for the same answer.
+	g := grantFrom(r.Context())
+	k, used := g.Key, g.Used
 	now := s.now()
-	used, err := s.keys.UsedToday(r.Context(), k.ID)
-	if err != nil {
-		return err
-	}
 	return writeJSON(w, http.StatusOK, api.Usage{KeyID: k.ID, DailyLimit: k.DailyLimit, UsedToday: used,
 		Remaining: max(0, k.DailyLimit-used), ResetsAt: api.At(spidergo.QuotaReset(now))})
 }

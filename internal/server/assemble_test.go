@@ -16,6 +16,7 @@ import (
 	"github.com/spidergo/spidergo/internal/fetch"
 	"github.com/spidergo/spidergo/internal/mail"
 	"github.com/spidergo/spidergo/internal/oauth"
+	"github.com/spidergo/spidergo/internal/render"
 )
 
 // testOptions are the parts of a test server that tests replace.
@@ -27,6 +28,9 @@ type testOptions struct {
 	Quota          spidergo.QuotaCounter
 	WebhookBackoff time.Duration
 	Observer       Observer
+	// Render gives the server a headless browser, as internal/app does
+	// when Chromium is installed; newServer fails when it is not.
+	Render bool
 }
 
 // rig is what a test server runs on besides its handler.
@@ -73,12 +77,20 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 	if err != nil {
 		return nil, err
 	}
-	engine := crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: store, Now: o.Now})
+	ec := crawl.EngineConfig{Fetcher: f, Cache: store, Now: o.Now, ExtractWorkers: cfg.ExtractWorkers, ExtractWait: cfg.ExtractWait}
+	var browser *render.Browser
+	if o.Render {
+		if browser, err = render.New(render.Config{ChromiumPath: cfg.ChromiumPath, Concurrency: 2, UserAgent: cfg.UserAgent}, f); err != nil {
+			return nil, err
+		}
+		ec.Renderer = browser
+	}
+	engine := crawl.NewEngine(ec)
 	hooks := crawl.NewWebhooks(crawl.WebhooksConfig{Poster: f, Secrets: store, Log: log, Now: o.Now, Backoff: o.WebhookBackoff})
 	jobs = crawl.NewJobs(crawl.JobsConfig{Store: store, Engine: engine, Webhooks: hooks, Log: log, Now: o.Now,
-		Normalize: crawl.CheckUserURL(f), MaxPerUser: cfg.MaxJobsPerUser})
+		Normalize: crawl.CheckUserURL(f), MaxPerUser: cfg.MaxJobsPerUser, MaxSyncPerUser: cfg.MaxSyncPerUser})
 	d := Deps{Store: store, Log: log, Now: o.Now, Accounts: accounts, Keys: keys, Trials: apikey.NewTrialCounter(cfg.TrialDailyLimit),
-		Fetcher: f, Jobs: jobs, Observer: o.Observer}
+		Fetcher: f, Jobs: jobs, Observer: o.Observer, MCPPoll: 20 * time.Millisecond, Renderer: browser}
 	s, err := New(cfg, d)
 	if err != nil {
 		return nil, err
@@ -94,6 +106,9 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 		<-flushed
 		jobs.Close()
 		accounts.Close()
+		if browser != nil {
+			browser.Close()
+		}
 		f.CloseIdleConnections()
 	}}
 	rigsMu.Lock()

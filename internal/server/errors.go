@@ -88,7 +88,7 @@ func (s *Server) handleNoRoute(w http.ResponseWriter, r *http.Request) error {
 }
 
 // catchAll are the patterns that only exist to answer unknown paths.
-var catchAll = map[string]bool{"": true, "/": true, "/v1/": true}
+var catchAll = map[string]bool{"": true, "/": true, "/v1/": true, "/firecrawl/": true}
 
 // noRoute answers 405 with Allow when the path exists for other methods,
 // else 404.

@@ -12,13 +12,22 @@ import (
 	"github.com/spidergo/spidergo/internal/apikey"
 )
 
-type apiKeyCtxKey struct{}
+type grantCtxKey struct{}
 
 // keyFrom returns the API key a /v1 request came with; nil outside the
 // gate.
 func keyFrom(ctx context.Context) *spidergo.APIKey {
-	k, _ := ctx.Value(apiKeyCtxKey{}).(*spidergo.APIKey)
-	return k
+	if g := grantFrom(ctx); g != nil {
+		return g.Key
+	}
+	return nil
+}
+
+// grantFrom returns the gate's grant of a /v1 request; nil outside the
+// gate.
+func grantFrom(ctx context.Context) *apikey.Grant {
+	g, _ := ctx.Value(grantCtxKey{}).(*apikey.Grant)
+	return g
 }
 
 // requireAPIKey guards a /v1 handler: it reads "Authorization: Bearer
@@ -28,10 +37,16 @@ func keyFrom(ctx context.Context) *spidergo.APIKey {
 // refusals included, carries the X-RateLimit-* headers.
 //
 // The handler runs with the key (keyFrom) and its owner (userIDFrom) in
-// the context. A work request that ends in 400 or 5xx, or panics, gets its
-// unit back: clients are charged for work done, not for our failures or
-// for input we refused.
+// the context. A work request that ends in 400, 429 (too many of the
+// user's requests at once) or 5xx, or panics, gets its unit back: clients
+// are charged for work done, not for our failures or for input we refused.
 func (s *Server) requireAPIKey(work bool, h handlerFunc) handlerFunc {
+	return s.gate(work, h, s.writeError)
+}
+
+// gate is requireAPIKey with the error writer of the API it guards: the
+// Firecrawl routes answer errors in Firecrawl's form.
+func (s *Server) gate(work bool, h handlerFunc, writeError func(http.ResponseWriter, *http.Request, error)) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		setRateHeaders(w, s.keys.DefaultLimit(), 0, spidergo.QuotaReset(s.now()))
 		secret, err := bearerKey(r)
@@ -48,7 +63,7 @@ func (s *Server) requireAPIKey(work bool, h handlerFunc) handlerFunc {
 			}
 			return err
 		}
-		ctx := withUserID(context.WithValue(r.Context(), apiKeyCtxKey{}, g.Key), g.UserID)
+		ctx := withUserID(context.WithValue(r.Context(), grantCtxKey{}, g), g.UserID)
 		r = r.WithContext(ctx)
 		if !work {
 			return h(w, r)
@@ -79,7 +94,7 @@ func (s *Server) requireAPIKey(work bool, h handlerFunc) handlerFunc {
 			}
 			// Written through qw so that the error's status decides the
 			// refund.
-			s.writeError(qw, r, err)
+			writeError(qw, r, err)
 		}
 		return nil
 	}
@@ -132,7 +147,7 @@ func setRateHeaders(w http.ResponseWriter, limit, remaining int, reset time.Time
 }
 
 // quotaWriter sees the status a work request ends with and gives the
-// quota unit back when it is 400 or 5xx. It acts at WriteHeader, before
+// quota unit back when it is 400, 429 or 5xx. It acts at WriteHeader, before
 // the headers leave, so X-RateLimit-Remaining can count the refund.
 type quotaWriter struct {
 	http.ResponseWriter
@@ -145,7 +160,7 @@ type quotaWriter struct {
 func (q *quotaWriter) WriteHeader(code int) {
 	if !q.wrote {
 		q.wrote = true
-		if code == http.StatusBadRequest || code >= 500 {
+		if code == http.StatusBadRequest || code == http.StatusTooManyRequests || code >= 500 {
 			q.refundOnce()
 		}
 	}

@@ -104,6 +104,12 @@ func newAPIEnv(t testing.TB, dbPath string, allow ...string) *apiEnv {
 // newAPIEnvWith is newAPIEnv with extra configuration.
 func newAPIEnvWith(t testing.TB, dbPath string, extra map[string]string, allow ...string) *apiEnv {
 	t.Helper()
+	return newAPIEnvOpts(t, dbPath, extra, testOptions{WebhookBackoff: 5 * time.Millisecond}, allow...)
+}
+
+// newAPIEnvOpts is newAPIEnvWith with the test server's options.
+func newAPIEnvOpts(t testing.TB, dbPath string, extra map[string]string, o testOptions, allow ...string) *apiEnv {
+	t.Helper()
 	if dbPath == "" {
 		dbPath = filepath.Join(t.TempDir(), "api.db")
 	}
@@ -115,7 +121,7 @@ func newAPIEnvWith(t testing.TB, dbPath string, extra map[string]string, allow .
 	for k, v := range extra {
 		env[k] = v
 	}
-	srv, err := newServer(t, testConfig(t, env), db, slog.New(slog.NewTextHandler(io.Discard, nil)), testOptions{WebhookBackoff: 5 * time.Millisecond})
+	srv, err := newServer(t, testConfig(t, env), db, slog.New(slog.NewTextHandler(io.Discard, nil)), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,8 +257,8 @@ func TestScrapeFailures(t *testing.T) {
 		{"unknown field", `{"url":"` + s.URL + `","max_dept":2}`, 400, "invalid", `Unknown field "max_dept"`},
 		{"bad json", `{"url":`, 400, "invalid", "JSON"},
 		{"bad format", `{"url":"` + s.URL + `","formats":["pdf"]}`, 400, "invalid", `Unknown format "pdf"`},
-		{"browser render absent", `{"url":"` + s.URL + `","render":"browser"}`, 400, "invalid", "Chromium"},
-		{"screenshot absent", `{"url":"` + s.URL + `","formats":["screenshot"]}`, 400, "invalid", "browser rendering"},
+		{"browser render absent", `{"url":"` + s.URL + `","render":"browser"}`, 400, "render_not_installed", "Chromium"},
+		{"screenshot absent", `{"url":"` + s.URL + `","formats":["screenshot"]}`, 400, "render_not_installed", "browser rendering"},
 		{"bad selector", `{"url":"` + s.URL + `","include_tags":["[[["]}`, 400, "invalid", "include_tags"},
 		{"host header", `{"url":"` + s.URL + `","headers":{"Host":"x"}}`, 400, "invalid", "may not be set"},
 		{"ftp", `{"url":"ftp://example.com/"}`, 400, "invalid_url", "only http and https"},

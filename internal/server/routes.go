@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/firecrawl"
 )
 
 // handlerFunc is an HTTP handler that returns its error instead of writing
@@ -18,7 +19,7 @@ type route struct {
 // routes is the whole HTTP surface in one table, but for the dashboard's
 // HTML pages, which mountDashboard adds from internal/web's own table.
 func (s *Server) routes() []route {
-	return []route{
+	table := []route{
 		{"GET /healthz", s.handleHealthz},
 		{"GET /readyz", s.handleReadyz},
 		{"GET /openapi.json", s.handleOpenAPI},
@@ -59,6 +60,11 @@ func (s *Server) routes() []route {
 		{"DELETE /v1/crawl/{id}", s.requireAPIKey(false, s.handleCancel)},
 		{"GET /v1/history", s.requireAPIKey(false, s.handleHistory)},
 		{"DELETE /v1/history/{id}", s.requireAPIKey(false, s.handleDeleteJob)},
+		// MCP over streamable HTTP (internal/mcp): tool calls that start a
+		// job take their quota unit themselves.
+		{"POST /mcp", s.requireAPIKey(false, s.handleMCP)},
+		{"GET /mcp", s.requireAPIKey(false, s.handleMCP)},
+		{"DELETE /mcp", s.requireAPIKey(false, s.handleMCP)},
 		{"GET /v1/webhook-secret", s.requireAPIKey(false, s.handleWebhookSecret)},
 		{"POST /v1/webhook-secret", s.requireAPIKey(false, s.handleRotateWebhookSecret)},
 
@@ -75,5 +81,34 @@ func (s *Server) routes() []route {
 		{"POST /trial/scrape", s.handleTrial(spidergo.KindScrape)},
 		{"POST /trial/crawl", s.handleTrial(spidergo.KindCrawl)},
 		{"/v1/", s.requireAPIKey(false, s.handleV1NoRoute)},
+	}
+	return append(table, s.firecrawlRoutes()...)
+}
+
+// firecrawlRoutes are the Firecrawl-compatible routes (internal/firecrawl)
+// behind the same API key gate and quota as /v1, answering errors in
+// Firecrawl's form.
+func (s *Server) firecrawlRoutes() []route {
+	var out []route
+	for _, fr := range s.fc.Routes() {
+		out = append(out, route{fr.Pattern, s.firecrawlErrors(s.gate(fr.Work, fr.Handle, s.fc.WriteError))})
+	}
+	return append(out, route{firecrawl.Prefix + "/", s.firecrawlErrors(s.gate(false, s.fc.NotFound, s.fc.WriteError))})
+}
+
+// firecrawlErrors writes the errors h returns in Firecrawl's form.
+func (s *Server) firecrawlErrors(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		err := h(w, r)
+		if err == nil {
+			return nil
+		}
+		if rec, ok := w.(*recorder); ok && rec.wrote {
+			// The answer has started: all that is left is to note it.
+			s.log.Warn("answer failed after it started", "request_id", requestID(r.Context()), "path", r.URL.Path, "err", err)
+			return nil
+		}
+		s.fc.WriteError(w, r, err)
+		return nil
 	}
 }

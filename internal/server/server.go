@@ -21,6 +21,8 @@ import (
 	"github.com/spidergo/spidergo/internal/config"
 	"github.com/spidergo/spidergo/internal/crawl"
 	"github.com/spidergo/spidergo/internal/fetch"
+	"github.com/spidergo/spidergo/internal/firecrawl"
+	"github.com/spidergo/spidergo/internal/render"
 )
 
 // Server serves the API.
@@ -32,9 +34,18 @@ type Server struct {
 	accounts *account.Service
 	keys     *apikey.Service
 	jobs     *jobRuntime
+	renderer *render.Browser // nil when Chromium is not installed
 	csrf     *http.CrossOriginProtection
 	obs      Observer
 	slow     time.Duration // requests slower are logged at WARN; 0: never
+	fc       *firecrawl.Handler
+	mcp      http.Handler
+	mcpPoll  time.Duration // how often a waiting MCP tool looks at its job
+	// streams ends when Serve begins to shut down: long-lived MCP
+	// requests (a session's event stream, a tool waiting for a crawl) end
+	// with it instead of holding the shutdown until its timeout.
+	streams    context.Context
+	endStreams context.CancelFunc
 
 	mux     *http.ServeMux
 	handler http.Handler
@@ -54,13 +65,19 @@ type Deps struct {
 	Jobs     *crawl.Jobs
 	// Observer, when set, is told about requests and the gate (metrics).
 	Observer Observer
+	// MCPPoll is how often an MCP tool waiting for a job looks at it
+	// (default 1 s).
+	MCPPoll time.Duration
+	// Renderer is the headless browser the engine uses, for /readyz; nil
+	// when Chromium is not installed.
+	Renderer *render.Browser
 }
 
 // New builds the HTTP handler over d. It starts nothing.
 func New(cfg *config.Config, d Deps) (*Server, error) {
 	s := &Server{
 		cfg: cfg, store: d.Store, log: d.Log, now: d.Now,
-		accounts: d.Accounts, keys: d.Keys,
+		accounts: d.Accounts, keys: d.Keys, renderer: d.Renderer,
 		jobs: &jobRuntime{fetcher: d.Fetcher, svc: d.Jobs, trials: d.Trials},
 		csrf: http.NewCrossOriginProtection(),
 		mux:  http.NewServeMux(),
@@ -70,6 +87,15 @@ func New(cfg *config.Config, d Deps) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.fc = firecrawl.New(firecrawl.Config{
+		Jobs: d.Jobs, Status: StatusOf,
+		Actor: func(r *http.Request) crawl.Actor {
+			return crawl.Actor{UserID: userIDFrom(r.Context()), KeyID: keyIDFrom(r.Context())}
+		},
+		Logf: func(r *http.Request, err error) {
+			s.log.Error("request failed", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		},
+	})
 	// Behind a proxy the Host header may name an internal address while
 	// browsers send the public origin; the configured base URL is ours.
 	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
@@ -77,6 +103,9 @@ func New(cfg *config.Config, d Deps) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.streams, s.endStreams = context.WithCancel(context.Background())
+	s.mcpPoll = d.MCPPoll
+	s.mcp = s.newMCP()
 	for _, rt := range s.routes() {
 		s.mux.Handle(rt.pattern, s.wrap(rt.h))
 	}
@@ -124,13 +153,16 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, shutdownTimeout
 // Serve answers the API on ln, under the connection limits, until ctx is
 // done (see the function Serve).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	stop := context.AfterFunc(ctx, s.endStreams)
+	defer stop()
 	return Serve(ctx, s.LimitConns(ln), s.handler, s.cfg.ShutdownTimeout, s.log)
 }
 
 // Probes is the handler of a process that serves no API, a worker: the
 // health and readiness routes only, with the API's error conventions.
-func Probes(store spidergo.Store, log *slog.Logger) http.Handler {
-	s := &Server{store: store, log: log, now: time.Now, mux: http.NewServeMux()}
+// renderer is the worker's browser, nil when Chromium is not installed.
+func Probes(store spidergo.Store, renderer *render.Browser, log *slog.Logger) http.Handler {
+	s := &Server{store: store, renderer: renderer, log: log, now: time.Now, mux: http.NewServeMux()}
 	s.mux.Handle("GET /healthz", s.wrap(s.handleHealthz))
 	s.mux.Handle("GET /readyz", s.wrap(s.handleReadyz))
 	s.mux.Handle("/", s.wrap(s.handleNoRoute))

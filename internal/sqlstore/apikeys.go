@@ -66,7 +66,7 @@ func (d *DB) CreateAPIKey(ctx context.Context, k *spidergo.APIKey, maxActive int
 
 // APIKeyByHash implements spidergo.APIKeyStore.
 func (d *DB) APIKeyByHash(ctx context.Context, hash string) (*spidergo.APIKey, error) {
-	return scanAPIKey(d.queryRow(ctx, d.db, `SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`, hash))
+	return scanAPIKey(d.hotRow(ctx, d.db, `SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`, hash))
 }
 
 // APIKeyByID implements spidergo.APIKeyStore.
@@ -155,7 +155,7 @@ func (d *DB) TakeQuota(ctx context.Context, keyID, day string, limit int) (int, 
 	}
 	var used int
 	err := d.quotaWrite(ctx, func(q querier) error {
-		return d.queryRow(ctx, q, `INSERT INTO api_key_usage (key_id, day, used) VALUES (?, ?, 1)
+		return d.hotRow(ctx, q, `INSERT INTO api_key_usage (key_id, day, used) VALUES (?, ?, 1)
 			ON CONFLICT (key_id, day) DO UPDATE SET used = api_key_usage.used + 1 WHERE api_key_usage.used < ?
 			RETURNING used`, keyID, day, limit).Scan(&used)
 	})
@@ -199,7 +199,7 @@ func (d *DB) quotaWrite(ctx context.Context, fn func(q querier) error) error {
 // QuotaUsed implements spidergo.QuotaCounter.
 func (d *DB) QuotaUsed(ctx context.Context, keyID, day string) (int, error) {
 	var used int
-	err := d.queryRow(ctx, d.db, `SELECT used FROM api_key_usage WHERE key_id = ? AND day = ?`, keyID, day).Scan(&used)
+	err := d.hotRow(ctx, d.db, `SELECT used FROM api_key_usage WHERE key_id = ? AND day = ?`, keyID, day).Scan(&used)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -41,6 +42,64 @@ type DB struct {
 	write    *sql.DB
 	postgres bool
 	now      func() time.Time
+
+	stmtMu sync.Mutex
+	stmts  map[stmtKey]*sql.Stmt
+}
+
+// readConns is the size of SQLite's read pool, and how many of its
+// connections stay open when idle. database/sql keeps only 2 idle
+// connections unless told otherwise: under concurrent requests the pool
+// then opened and closed SQLite connections all the time, each open
+// running the DSN's pragmas and each first query re-reading the schema.
+// Keeping all eight open took that off the /v1 gate's profile
+// (docs/benchmarks.md).
+const readConns = 8
+
+// stmtKey names a prepared statement: its pool and its text.
+type stmtKey struct {
+	pool  *sql.DB
+	query string
+}
+
+// prepared returns query prepared on pool, preparing it on first use.
+// database/sql keeps one prepared copy per connection of the pool. Only the
+// gate's statements, run on every /v1 request, are prepared: on SQLite,
+// parsing and planning them was a third of the gate's database time at 64
+// concurrent connections. PostgreSQL's driver caches its statements
+// itself, so there the query is run as it is.
+func (d *DB) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
+	k := stmtKey{pool, query}
+	d.stmtMu.Lock()
+	defer d.stmtMu.Unlock()
+	if st, ok := d.stmts[k]; ok {
+		return st, nil
+	}
+	st, err := pool.PrepareContext(ctx, d.rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if d.stmts == nil {
+		d.stmts = map[stmtKey]*sql.Stmt{}
+	}
+	d.stmts[k] = st
+	return st, nil
+}
+
+// hotRow runs a one-row statement of the gate: prepared once on SQLite,
+// as it is on PostgreSQL. q is the pool the statement belongs to (the
+// read pool or the writer) or a transaction, which never uses a prepared
+// statement.
+func (d *DB) hotRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	pool, ok := d.route(q, query).(*sql.DB)
+	if !ok || d.postgres {
+		return d.queryRow(ctx, q, query, args...)
+	}
+	st, err := d.prepared(ctx, pool, query)
+	if err != nil {
+		return d.queryRow(ctx, q, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 var _ spidergo.Store = (*DB)(nil)
@@ -81,13 +140,15 @@ func Connect(ctx context.Context, databaseURL string) (*DB, error) {
 		// loudly instead of racing the writer.
 		d.db, err = sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
 		if err == nil {
-			d.db.SetMaxOpenConns(8)
+			d.db.SetMaxOpenConns(readConns)
+			d.db.SetMaxIdleConns(readConns)
 		}
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
 		d.postgres = true
 		d.db, err = sql.Open("pgx", databaseURL)
 		if err == nil {
 			d.db.SetMaxOpenConns(32)
+			d.db.SetMaxIdleConns(32)
 			d.write = d.db
 		}
 	default:
@@ -138,6 +199,12 @@ func (d *DB) Ping(ctx context.Context) error { return d.db.PingContext(ctx) }
 
 // Close implements spidergo.Store.
 func (d *DB) Close() error {
+	d.stmtMu.Lock()
+	for _, st := range d.stmts {
+		st.Close()
+	}
+	d.stmts = nil
+	d.stmtMu.Unlock()
 	err := d.db.Close()
 	if d.write != d.db {
 		if werr := d.write.Close(); err == nil {

@@ -136,6 +136,53 @@ func (d *DB) DeleteJob(ctx context.Context, userID, id string) error {
 	return affected(d.exec(ctx, d.db, `DELETE FROM jobs WHERE id = ? AND user_id = ?`, id, userID))
 }
 
+// expireBatch is how many pages or frontier rows one statement of
+// DeleteExpiredJobs removes: a crawl of 10 000 pages goes in ten short
+// writes rather than one that holds SQLite's one writer for seconds.
+const expireBatch = 1000
+
+// DeleteExpiredJobs implements spidergo.JobStore. A job finished without a
+// finish time (none should) counts from its creation.
+func (d *DB) DeleteExpiredJobs(ctx context.Context, before time.Time, maxJobs int) (int, error) {
+	ids, err := queryAll(ctx, d, func(row scanner) (string, error) {
+		var id string
+		err := row.Scan(&id)
+		return id, err
+	}, `SELECT id FROM jobs WHERE status IN ('completed', 'cancelled', 'failed')
+		AND CASE WHEN finished_at > 0 THEN finished_at ELSE created_at END < ?
+		ORDER BY finished_at, id LIMIT ?`, millis(before), max(maxJobs, 1))
+	if err != nil {
+		return 0, err
+	}
+	deleted := 0
+	for _, id := range ids {
+		for _, q := range []string{
+			`DELETE FROM pages WHERE job_id = ? AND seq IN (SELECT seq FROM pages WHERE job_id = ? ORDER BY seq LIMIT ?)`,
+			`DELETE FROM frontier WHERE job_id = ? AND url IN (SELECT url FROM frontier WHERE job_id = ? ORDER BY seq LIMIT ?)`,
+		} {
+			for {
+				res, err := d.exec(ctx, d.db, q, id, id, expireBatch)
+				if err != nil {
+					return deleted, err
+				}
+				if n, err := res.RowsAffected(); err != nil || n < expireBatch {
+					break
+				}
+			}
+		}
+		// The status is checked again: nothing moves a finished job back,
+		// but the row is only ever deleted finished.
+		res, err := d.exec(ctx, d.db, `DELETE FROM jobs WHERE id = ? AND status IN ('completed', 'cancelled', 'failed')`, id)
+		if err != nil {
+			return deleted, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			deleted++
+		}
+	}
+	return deleted, nil
+}
+
 // SetJobStatus implements spidergo.JobStore.
 func (d *DB) SetJobStatus(ctx context.Context, id, status, errMsg string, at time.Time) error {
 	q := `UPDATE jobs SET status = ?, error = ?`

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -46,6 +47,14 @@ type pageRow struct {
 	// never served from the cache.
 	ErrorDetail string   `json:"ErrorDetail,omitempty"`
 	Formats     []string `json:"Formats,omitempty"`
+	// Rows written before rendering and robots reporting lack these.
+	Screenshot  string   `json:"Screenshot,omitempty"`
+	Screenshots []string `json:"Screenshots,omitempty"`
+	Rendered    string   `json:"Rendered,omitempty"`
+	Robots      []string `json:"Robots,omitempty"`
+	// Truncated lists what the page caps cut; rows from before it read
+	// as nothing cut.
+	Truncated []string `json:"Truncated,omitempty"`
 }
 
 type linksRow struct {
@@ -73,6 +82,7 @@ func encodePage(p *spidergo.Page) ([]byte, error) {
 		Language: p.Language, Markdown: p.Markdown, TextContent: p.TextContent, HTML: p.HTML, RawHTML: p.RawHTML,
 		Images: p.Images, Metadata: p.Metadata, StructuredData: p.StructuredData, Cached: p.Cached, Error: p.Error,
 		ErrorDetail: p.ErrorDetail, Formats: p.Formats,
+		Screenshot: p.Screenshot, Screenshots: p.Screenshots, Rendered: p.Rendered, Robots: p.Robots, Truncated: p.Truncated,
 	}
 	if p.Links != nil {
 		r.Links = &linksRow{Internal: p.Links.Internal, External: p.Links.External}
@@ -80,7 +90,16 @@ func encodePage(p *spidergo.Page) ([]byte, error) {
 	for _, pr := range p.Products {
 		r.Products = append(r.Products, productRow(pr))
 	}
-	return json.Marshal(&r)
+	// Not escaping <, > and & as \u003c … keeps HTML formats at their own
+	// size in the row rather than up to six times it; the row is never
+	// embedded in HTML.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&r); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func decodePage(data []byte) (*spidergo.Page, error) {
@@ -98,6 +117,7 @@ func decodePage(data []byte) (*spidergo.Page, error) {
 		Language: r.Language, Markdown: r.Markdown, TextContent: r.TextContent, HTML: r.HTML, RawHTML: r.RawHTML,
 		Images: r.Images, Metadata: r.Metadata, StructuredData: r.StructuredData, Cached: r.Cached, Error: r.Error,
 		ErrorDetail: r.ErrorDetail, Formats: r.Formats,
+		Screenshot: r.Screenshot, Screenshots: r.Screenshots, Rendered: r.Rendered, Robots: r.Robots, Truncated: r.Truncated,
 	}
 	if r.Links != nil {
 		p.Links = &spidergo.PageLinks{Internal: r.Links.Internal, External: r.Links.External}

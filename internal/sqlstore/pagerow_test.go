@@ -17,7 +17,9 @@ func TestPageRowRoundTrip(t *testing.T) {
 		Products: []spidergo.Product{{Name: "Kettle", Price: "20.00", Currency: "EUR"}},
 		Metadata: map[string]string{"og:title": "A"}, StructuredData: []any{map[string]any{"@type": "Thing"}},
 		Error: "http_4xx", ErrorDetail: "The server at example.com answered 404 Not Found.",
-		Formats: []string{"markdown", "links"},
+		Formats:    []string{"markdown", "links", "screenshot"},
+		Screenshot: "data:image/png;base64,iVBORw0KGgo=", Screenshots: []string{"data:image/png;base64,AAAA"},
+		Rendered: "browser", Robots: []string{"noindex", "nofollow"},
 	}
 	b, err := encodePage(p)
 	if err != nil {

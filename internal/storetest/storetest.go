@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("JobSlots", func(t *testing.T) { testJobSlots(t, newStore(t)) })
 	t.Run("CountPage", func(t *testing.T) { testCountPage(t, newStore(t)) })
 	t.Run("AddPages", func(t *testing.T) { testAddPages(t, newStore(t)) })
+	t.Run("Retention", func(t *testing.T) { testRetention(t, newStore(t)) })
 }
 
 func testUsers(t *testing.T, s spidergo.Store) {

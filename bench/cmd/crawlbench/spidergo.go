@@ -87,7 +87,8 @@ func runSpiderGo(ctx context.Context, siteURL string, wl workload, conc, limit i
 	resetCounters()
 	var kindsMu sync.Mutex
 	kinds := map[string]int{}
-	var q crawl.Queue = crawl.StoreQueue{Store: db, JobID: job.ID}
+	// One worker: the lease only has to be valid; nobody else claims.
+	var q crawl.Queue = crawl.StoreQueue{Store: db, JobID: job.ID, Owner: "crawlbench", TTL: time.Hour, Now: time.Now}
 	if diag.memQueue {
 		q = &countingMemQueue{MemQueue: crawl.NewMemQueue()}
 	}
