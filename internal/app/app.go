@@ -165,7 +165,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Jobs = crawl.NewJobs(crawl.JobsConfig{Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
 		Normalize:  crawl.CheckUserURL(a.Fetcher),
 		MaxPerUser: cfg.MaxJobsPerUser, MaxSyncPerUser: cfg.MaxSyncPerUser,
-		Observer:   obs.crawl})
+		Observer: obs.crawl})
 
 	a.Accounts = account.New(a.Store, mailer, log, account.Config{
 		RequireEmailVerification: cfg.RequireEmailVerification,
