@@ -19,8 +19,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
@@ -30,6 +32,7 @@ import (
 	"github.com/spidergo/spidergo/internal/auth"
 	"github.com/spidergo/spidergo/internal/config"
 	"github.com/spidergo/spidergo/internal/crawl"
+	"github.com/spidergo/spidergo/internal/dispatch"
 	"github.com/spidergo/spidergo/internal/fetch"
 	"github.com/spidergo/spidergo/internal/mail"
 	"github.com/spidergo/spidergo/internal/oauth"
@@ -76,7 +79,11 @@ type App struct {
 	Keys     *apikey.Service
 	Trials   *apikey.TrialCounter
 	Server   *server.Server
+	// River is the PostgreSQL scheduler; nil in the embedded mode, where
+	// the job service runs its in-process runner.
+	River *dispatch.Scheduler
 
+	pool     *pgxpool.Pool
 	ownStore bool
 }
 
@@ -119,10 +126,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 			return nil, err
 		}
 	}
-	fc := fetch.Config{UserAgent: cfg.UserAgent, Allow: cfg.FetchAllow, Ports: cfg.FetchPorts, MaxBodyBytes: cfg.FetchMaxBody}
+	fc := fetch.Config{UserAgent: cfg.UserAgent, Allow: cfg.FetchAllow, Ports: cfg.FetchPorts, MaxBodyBytes: cfg.FetchMaxBody,
+		PerHostConcurrency: cfg.FetchPerHostConcurrency, PerHostDelay: cfg.FetchPerHostDelay}
 	if a.Redis != nil {
 		// Per-host politeness shared by every process on this Redis.
-		fc.Limiter = fetch.NewRedisLimiter(a.Redis, fetch.RedisLimiterOptions{})
+		fc.Limiter = fetch.NewRedisLimiter(a.Redis, fetch.RedisLimiterOptions{Concurrency: cfg.FetchPerHostConcurrency})
 	}
 	if a.Fetcher, err = fetch.New(fc); err != nil {
 		return nil, fmt.Errorf("fetcher: %w", err)
@@ -130,9 +138,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	a.Engine = crawl.NewEngine(crawl.EngineConfig{Fetcher: a.Fetcher, Cache: a.Store, Now: now})
 	a.Webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: a.Fetcher, Secrets: a.Store, Log: log, Now: now, Backoff: opts.WebhookBackoff})
 	f := a.Fetcher
-	a.Jobs = crawl.NewJobs(crawl.JobsConfig{Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
+	jc := crawl.JobsConfig{Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
 		Normalize:  func(raw string) (string, error) { return server.NormalizeURL(f, raw) },
-		MaxPerUser: cfg.MaxJobsPerUser})
+		MaxPerUser: cfg.MaxJobsPerUser, MaxCrawlPages: cfg.MaxCrawlPages, LeaseTTL: cfg.JobLease}
+	if db, ok := a.Store.(*sqlstore.DB); ok && db.Postgres() {
+		if err := a.useRiver(ctx, db, &jc); err != nil {
+			return nil, err
+		}
+	}
+	a.Jobs = crawl.NewJobs(jc)
 
 	a.Accounts = account.New(a.Store, mailer, log, account.Config{
 		RequireEmailVerification: cfg.RequireEmailVerification,
@@ -156,6 +170,36 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		return nil, err
 	}
 	return a, nil
+}
+
+// useRiver makes River on PostgreSQL the job scheduler: api processes
+// queue jobs, workers run them, all does both.
+func (a *App) useRiver(ctx context.Context, db *sqlstore.DB, jc *crawl.JobsConfig) error {
+	pc, err := pgxpool.ParseConfig(a.cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("SPIDERGO_DATABASE_URL: %w", err)
+	}
+	workers := 0
+	if a.cfg.Role != RoleAPI {
+		workers = a.cfg.WorkerConcurrency
+	}
+	// River's workers, its maintenance, the notification listener and a
+	// few queries of the job service.
+	pc.MaxConns = int32(workers + 8)
+	if a.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
+		return fmt.Errorf("database pool: %w", err)
+	}
+	if a.River, err = dispatch.New(dispatch.Config{Pool: a.pool, DB: db.SQL(), Store: db, Creator: db, Log: a.log,
+		Now: jc.Now, Workers: workers, MaxPerUser: a.cfg.MaxJobsPerUser, Lease: a.cfg.JobLease}); err != nil {
+		return err
+	}
+	jc.Scheduler = a.River.Bind
+	// Frontier claims name the process: workers on one host must not take
+	// each other's live claims. A dead worker's claims come back when
+	// their lease runs out, before River hands its job to another.
+	host, _ := os.Hostname()
+	jc.Owner = fmt.Sprintf("%s-%d", host, os.Getpid())
+	return nil
 }
 
 // providers are the configured OAuth providers, calling back to the base
@@ -205,11 +249,15 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.cfg.Role != RoleWorker {
 		g.Go(func() error { return a.Keys.RunFlusher(gctx, apikey.FlushEvery) })
 	}
+	if a.River != nil {
+		g.Go(func() error { return a.River.Run(gctx) })
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		// Requests still running may be submitting or streaming jobs: the
-		// runner stops after them. An api process runs the crawls it
-		// accepted, so it stops its runner too.
+		// scheduler stops after them. In the embedded mode an api process
+		// runs the crawls it accepted, so it stops its runner too; on
+		// PostgreSQL a worker hands its running jobs back to River.
 		<-served
 		a.Jobs.Close()
 		return nil
@@ -234,6 +282,9 @@ func (a *App) Close() error {
 	var errs []error
 	if a.Redis != nil {
 		errs = append(errs, a.Redis.Close())
+	}
+	if a.pool != nil {
+		a.pool.Close()
 	}
 	if a.ownStore && a.Store != nil {
 		errs = append(errs, a.Store.Close())

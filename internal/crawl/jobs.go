@@ -54,6 +54,7 @@ type Jobs struct {
 	owner     string
 	leaseTTL  time.Duration
 	poll      time.Duration
+	maxPages  int
 	sched     Scheduler
 
 	// base ends at Close: runs and webhook deliveries stop with it.
@@ -86,6 +87,8 @@ type JobsConfig struct {
 	// LeaseTTL is how long a frontier claim lasts without being extended
 	// (default 2 minutes).
 	LeaseTTL time.Duration
+	// MaxCrawlPages caps an async crawl's limit (DefaultMaxCrawlPages).
+	MaxCrawlPages int
 	// Scheduler builds the scheduler around the service's RunFunc; nil
 	// means the in-process Runner.
 	Scheduler func(run RunFunc) Scheduler
@@ -116,7 +119,10 @@ func NewJobs(cfg JobsConfig) *Jobs {
 	if cfg.Poll <= 0 {
 		cfg.Poll = 2 * time.Second
 	}
-	s := &Jobs{store: cfg.Store, engine: cfg.Engine, hooks: cfg.Webhooks, normalize: cfg.Normalize, log: cfg.Log, now: cfg.Now,
+	if cfg.MaxCrawlPages <= 0 {
+		cfg.MaxCrawlPages = DefaultMaxCrawlPages
+	}
+	s := &Jobs{maxPages: cfg.MaxCrawlPages, store: cfg.Store, engine: cfg.Engine, hooks: cfg.Webhooks, normalize: cfg.Normalize, log: cfg.Log, now: cfg.Now,
 		owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, poll: cfg.Poll, live: map[string]*runHandle{}}
 	s.base, s.stop = context.WithCancelCause(context.Background())
 	if cfg.Scheduler != nil {
@@ -176,7 +182,7 @@ func (s *Jobs) Start(ctx context.Context, a Actor, kind string, req *api.Request
 	if a.Trial && req.IsAsync() {
 		return nil, spidergo.Errorf(spidergo.EINVALID, "Trial crawls are synchronous only; sign up for an API key to run async crawls.")
 	}
-	o, err := Validate(req, kind, a.Trial, s.normalize)
+	o, err := ValidateMax(req, kind, a.Trial, s.normalize, s.maxPages)
 	if err != nil {
 		return nil, err
 	}
@@ -197,10 +203,13 @@ func (s *Jobs) Start(ctx context.Context, a Actor, kind string, req *api.Request
 	}
 	if o.Async {
 		j.Status = spidergo.StatusQueued
-		if err := s.store.CreateJob(ctx, j); err != nil {
+		if c, ok := s.sched.(Creator); ok {
+			if err := c.Create(ctx, j); err != nil {
+				return nil, err
+			}
+		} else if err := s.store.CreateJob(ctx, j); err != nil {
 			return nil, err
-		}
-		if err := s.sched.Submit(ctx, j); err != nil {
+		} else if err := s.sched.Submit(ctx, j); err != nil {
 			s.setStatus(context.WithoutCancel(ctx), j.ID, spidergo.StatusFailed, "internal")
 			return nil, fmt.Errorf("submit job %s: %w", j.ID, err)
 		}
@@ -300,7 +309,8 @@ func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 		if err := json.Unmarshal(j.Options, &req); err != nil {
 			return nil, err
 		}
-		return Validate(&req, j.Kind, false, s.normalize)
+		// A job accepted under a higher cap keeps its limit.
+		return ValidateMax(&req, j.Kind, false, s.normalize, max(s.maxPages, j.Limit))
 	}()
 	if err != nil {
 		s.log.Error("job options unusable", "crid", j.ID, "err", err)
@@ -334,7 +344,12 @@ func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 	<-watched
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, ErrShutdown):
-		// Left running in the store: the next start resumes it.
+		// Left running in the store: the next start, or another worker,
+		// resumes it. Pages claimed and not fetched go back to the
+		// frontier now rather than when their lease runs out.
+		if _, err := s.store.RequeueFrontier(bg, j.ID, s.owner); err != nil {
+			s.log.Warn("frontier claims not handed back", "crid", j.ID, "err", err)
+		}
 	case errors.Is(cause, ErrCancelled):
 		s.finish(bg, j.ID, spidergo.StatusCancelled, "", hooks) // recorded by Cancel
 	case err != nil:
