@@ -108,12 +108,13 @@ func (n *notifier) listen(ctx context.Context) error {
 		return err
 	}
 	// A connection left in LISTEN must not go back to the pool.
-	defer conn.Hijack().Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
+	pc := conn.Hijack()
+	defer pc.Close(context.WithoutCancel(ctx))
+	if _, err := pc.Exec(ctx, "LISTEN "+channel); err != nil {
 		return err
 	}
 	for {
-		note, err := conn.Conn().WaitForNotification(ctx)
+		note, err := pc.WaitForNotification(ctx)
 		if err != nil {
 			return err
 		}
