@@ -154,13 +154,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Providers:                providers(cfg),
 		Now:                      now,
 		CancelJobs:               a.Jobs.CancelUser,
+		Redis:                    scripter(a.Redis),
 	})
 	counter := opts.Quota
 	if counter == nil {
 		counter = apikey.NewCounter(a.Store, a.Redis)
 	}
 	a.Keys = apikey.New(a.Store, counter, log, apikey.Config{DailyLimit: cfg.APIKeyDailyLimit, MaxPerUser: cfg.APIKeyMaxPerUser, Now: now})
-	a.Trials = apikey.NewTrialCounter(cfg.TrialDailyLimit)
+	if a.Redis != nil {
+		a.Trials = apikey.NewSharedTrialCounter(cfg.TrialDailyLimit, a.Redis, log)
+	} else {
+		a.Trials = apikey.NewTrialCounter(cfg.TrialDailyLimit)
+	}
 
 	a.Server, err = server.New(cfg, server.Deps{
 		Store: a.Store, Log: log, Now: now, Accounts: a.Accounts, Keys: a.Keys, Trials: a.Trials,
@@ -200,6 +205,15 @@ func (a *App) useRiver(ctx context.Context, db *sqlstore.DB, jc *crawl.JobsConfi
 	host, _ := os.Hostname()
 	jc.Owner = fmt.Sprintf("%s-%d", host, os.Getpid())
 	return nil
+}
+
+// scripter is rdb as the interface, nil when rdb is: a nil *redis.Client
+// in an interface would not compare equal to nil.
+func scripter(rdb *redis.Client) redis.Scripter {
+	if rdb == nil {
+		return nil
+	}
+	return rdb
 }
 
 // providers are the configured OAuth providers, calling back to the base
