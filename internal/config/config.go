@@ -234,7 +234,7 @@ func settings() []setting {
 			return nil
 		}},
 		{"SPIDERGO_WORKER_CONCURRENCY", "worker-concurrency", "8", "async jobs one worker process runs at once (PostgreSQL)", positiveInt(func(c *Config, n int) { c.WorkerConcurrency = n })},
-		{"SPIDERGO_JOB_LEASE", "job-lease", "2m", "how long a worker's claim on a job's pages lasts without a heartbeat; a dead worker's job moves on after about 13 times this (PostgreSQL)", func(c *Config, v string) error {
+		{"SPIDERGO_JOB_LEASE", "job-lease", "1m", "how long a worker's claim on a job's pages lasts without a heartbeat; on PostgreSQL a dead worker's job moves on after about 7 leases", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < time.Second {
 				return errors.New("must be a duration of 1s or more")

@@ -20,10 +20,10 @@ import (
 // SyncDeadline bounds a synchronous crawl; larger crawls go async.
 const SyncDeadline = 90 * time.Second
 
-// Default frontier lease: long enough that a slow page never loses its
+// Default frontier lease (SPIDERGO_JOB_LEASE): long enough that a slow page never loses its
 // claim between two extensions (every third of it), short enough that a
 // lost worker's entries come back within minutes.
-const defaultLeaseTTL = 2 * time.Minute
+const defaultLeaseTTL = time.Minute
 
 // Actor is who starts a job: a user (with the API key used, if any) or an
 // anonymous trial visitor.
@@ -85,7 +85,7 @@ type JobsConfig struct {
 	// claims at once and never another's live ones.
 	Owner string
 	// LeaseTTL is how long a frontier claim lasts without being extended
-	// (default 2 minutes).
+	// (default 1 minute).
 	LeaseTTL time.Duration
 	// MaxCrawlPages caps an async crawl's limit (DefaultMaxCrawlPages).
 	MaxCrawlPages int
