@@ -207,6 +207,59 @@ func TestScaleOut(t *testing.T) {
 		t.Logf("site served %d crawl fetches for %d pages (pages in flight at the kill are fetched again)", site.fetches.Load(), site.n)
 	})
 
+	t.Run("cancel from the other api process", func(t *testing.T) {
+		status, body := call(apis[0].url+"/v1/crawl", crawlKey, `{"url": "`+srv.URL+`/c/0", "limit": 1000, "max_depth": 20, "sitemap": "skip", "async": true}`)
+		if status != http.StatusAccepted {
+			t.Fatalf("start crawl: %d %s", status, body)
+		}
+		var started struct {
+			Message api.Envelope `json:"message"`
+		}
+		json.Unmarshal(body, &started)
+		crid := started.Message.CRID
+		for give := time.Now().Add(30 * time.Second); ; {
+			_, body := call(apis[1].url+"/v1/crawl/"+crid+"?limit=1", crawlKey, "")
+			var got struct {
+				Message api.Envelope `json:"message"`
+			}
+			json.Unmarshal(body, &got)
+			if got.Message.TotalPages >= 20 {
+				break
+			}
+			if time.Now().After(give) {
+				t.Fatalf("the crawl did not store 20 pages in 30 s: %s", body)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		req, _ := http.NewRequest(http.MethodDelete, apis[1].url+"/v1/crawl/"+crid, nil)
+		req.Header.Set("Authorization", "Bearer "+crawlKey)
+		resp, err := testClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var got struct {
+			Message api.Envelope `json:"message"`
+		}
+		json.Unmarshal(body, &got)
+		if resp.StatusCode != http.StatusOK || got.Message.Status != "cancelled" {
+			t.Fatalf("cancel: %d %s", resp.StatusCode, body)
+		}
+		// Cancel answers once the worker has stopped the run: the site
+		// sees no more of the crawl.
+		before := site.fetches.Load()
+		time.Sleep(time.Second)
+		if after := site.fetches.Load(); after != before {
+			t.Errorf("the site served %d more fetches after the cancel was answered", after-before)
+		}
+		status, body = call(apis[0].url+"/v1/crawl/"+crid+"?limit=1", crawlKey, "")
+		json.Unmarshal(body, &got)
+		if status != http.StatusOK || got.Message.Status != "cancelled" || got.Message.TotalPages >= site.n {
+			t.Errorf("job after cancel: %d %s", status, body)
+		}
+	})
+
 	t.Run("revocation reaches the other api process", func(t *testing.T) {
 		if status, body := call(apis[1].url+"/v1/usage", revokeKey, ""); status != http.StatusOK {
 			t.Fatalf("key before revocation: %d %s", status, body)
