@@ -8,6 +8,10 @@
 //     /readyz on the listen address, for the orchestrator's probes;
 //   - all: both, the default and the embedded mode.
 //
+// On SQLite jobs run in the in-process crawl.Runner of the process that
+// accepted them. On PostgreSQL River owns them (internal/dispatch): api
+// processes only queue, workers run them.
+//
 // Building starts nothing; Run starts the role's components under one
 // errgroup and stops them all when its context ends or one fails.
 package app

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaults(t *testing.T) {
@@ -28,6 +29,11 @@ func TestDefaults(t *testing.T) {
 		{"FetchMaxBody", c.FetchMaxBody, int64(10 << 20)},
 		{"UserAgent", c.UserAgent, "SpiderGo/dev (+http://localhost:8080)"},
 		{"LogFormat", c.LogFormat, "text"},
+		{"MaxCrawlPages", c.MaxCrawlPages, 10000},
+		{"FetchPerHostConcurrency", c.FetchPerHostConcurrency, 4},
+		{"FetchPerHostDelay", c.FetchPerHostDelay, time.Duration(0)},
+		{"WorkerConcurrency", c.WorkerConcurrency, 8},
+		{"JobLease", c.JobLease, time.Minute},
 	}
 	for _, tt := range checks {
 		if tt.got != tt.want {
