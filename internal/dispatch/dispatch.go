@@ -106,19 +106,12 @@ type Scheduler struct {
 
 	mu      sync.Mutex
 	closed  bool
+	started bool // River's workers, which Close must stop
 	running map[string]context.CancelCauseFunc
 }
 
 // New builds a Scheduler; Bind gives it the job service's RunFunc.
-func New(cfg Config) (*Scheduler, error) { return newScheduler(cfg) }
-
-// Bind sets the RunFunc jobs run with; it is crawl.JobsConfig.Scheduler.
-func (s *Scheduler) Bind(run crawl.RunFunc) crawl.Scheduler {
-	s.run = run
-	return s
-}
-
-func newScheduler(cfg Config) (*Scheduler, error) {
+func New(cfg Config) (*Scheduler, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
@@ -157,13 +150,27 @@ func newScheduler(cfg Config) (*Scheduler, error) {
 	return s, nil
 }
 
+// Bind sets the RunFunc jobs run with; it is crawl.JobsConfig.Scheduler.
+func (s *Scheduler) Bind(run crawl.RunFunc) crawl.Scheduler {
+	s.run = run
+	return s
+}
+
 // Run starts the River workers (when this process has any) and runs the
 // notification listener until ctx ends. Close stops the workers.
 func (s *Scheduler) Run(ctx context.Context) error {
 	if s.cfg.Workers > 0 {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			return nil
+		}
 		// Close stops River, after handing running jobs back; the
 		// end of ctx alone must not cut the completer short.
-		if err := s.client.Start(context.WithoutCancel(ctx)); err != nil {
+		err := s.client.Start(context.WithoutCancel(ctx))
+		s.started = err == nil
+		s.mu.Unlock()
+		if err != nil {
 			return fmt.Errorf("start river: %w", err)
 		}
 	}
@@ -244,8 +251,9 @@ func (s *Scheduler) Close() {
 	for _, c := range s.running {
 		c(crawl.ErrShutdown)
 	}
+	started := s.started
 	s.mu.Unlock()
-	if s.cfg.Workers > 0 {
+	if started {
 		ctx, cancel := context.WithTimeout(context.Background(), s.slice)
 		defer cancel()
 		if err := s.client.Stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
