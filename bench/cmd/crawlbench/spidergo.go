@@ -87,7 +87,7 @@ func runSpiderGo(ctx context.Context, siteURL string, wl workload, conc, limit i
 	resetCounters()
 	var kindsMu sync.Mutex
 	kinds := map[string]int{}
-	var q crawl.Queue = crawl.StoreQueue{Store: db, JobID: job.ID}
+	var q crawl.Queue = crawl.StoreQueue{Store: db, JobID: job.ID, Owner: "crawlbench", TTL: time.Minute, Now: time.Now}
 	if diag.memQueue {
 		q = &countingMemQueue{MemQueue: crawl.NewMemQueue()}
 	}
