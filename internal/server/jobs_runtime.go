@@ -32,4 +32,3 @@ func secondsToMidnight(now time.Time) int {
 	next := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
 	return int(next.Sub(now).Seconds()) + 1
 }
-
