@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/auth"
 	"github.com/spidergo/spidergo/internal/mail"
@@ -31,6 +33,9 @@ type Config struct {
 	// CancelJobs stops a user's running jobs (and waits until they stop
 	// fetching) before the account is deleted; nil when nothing runs jobs.
 	CancelJobs func(ctx context.Context, userID string) error
+	// Redis, when set, holds the sign-in and mail throttles, shared by
+	// every process; nil keeps them in this process.
+	Redis redis.Scripter
 }
 
 // Service applies the account rules over a store.
@@ -64,7 +69,7 @@ func New(store spidergo.Store, mailer mail.Mailer, log *slog.Logger, cfg Config)
 		hasher:              auth.NewHasher(cfg.PasswordParams),
 		providers:           cfg.Providers,
 		requireVerification: cfg.RequireEmailVerification,
-		limits:              defaultThrottles(),
+		limits:              newThrottles(cfg.Redis, log),
 		cancelJobs:          cfg.CancelJobs,
 	}
 	if s.now == nil {

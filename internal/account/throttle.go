@@ -1,8 +1,11 @@
 package account
 
 import (
+	"log/slog"
 	"net/netip"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/auth"
@@ -18,42 +21,51 @@ const (
 	MailAddr                  // requests that send mail per client address
 )
 
-// throttles limit the public account routes in process, per client
-// address and per email, so that neither one address nor a botnet aimed at
-// one account can guess passwords or codes quickly, or flood a mailbox.
+// throttles limit the public account routes per client address and per
+// email, so that neither one address nor a botnet aimed at one account can
+// guess passwords or codes quickly, or flood a mailbox. They live in
+// Redis when it is configured, shared by every api process, else in
+// process memory.
 type throttles struct {
-	loginIP    *auth.Limiter // sign-in and password change attempts
-	loginEmail *auth.Limiter
-	registerIP *auth.Limiter
-	mailIP     *auth.Limiter // routes that send mail: resend, forgot-password
-	mailEmail  *auth.Limiter
-	codeIP     *auth.Limiter // routes that check a code or reset token
+	loginIP    auth.Allower // sign-in and password change attempts
+	loginEmail auth.Allower
+	registerIP auth.Allower
+	mailIP     auth.Allower // routes that send mail: resend, forgot-password
+	mailEmail  auth.Allower
+	codeIP     auth.Allower // routes that check a code or reset token
 }
 
-// throttleKeys caps the keys each limiter remembers (a few MB at most).
+// throttleKeys caps the keys each in-process limiter remembers (a few MB
+// at most).
 const throttleKeys = 20_000
 
-func defaultThrottles() throttles {
+func newThrottles(rdb redis.Scripter, log *slog.Logger) throttles {
+	limiter := func(name string, burst int, every time.Duration) auth.Allower {
+		if rdb != nil {
+			return auth.NewSharedLimiter(rdb, "spidergo:throttle:"+name+":", burst, every, throttleKeys, log)
+		}
+		return auth.NewLimiter(burst, every, throttleKeys)
+	}
 	return throttles{
-		loginIP:    auth.NewLimiter(20, 6*time.Second, throttleKeys),
-		loginEmail: auth.NewLimiter(10, 30*time.Second, throttleKeys),
-		registerIP: auth.NewLimiter(10, time.Minute, throttleKeys),
-		mailIP:     auth.NewLimiter(10, time.Minute, throttleKeys),
-		mailEmail:  auth.NewLimiter(3, 5*time.Minute, throttleKeys),
-		codeIP:     auth.NewLimiter(20, 6*time.Second, throttleKeys),
+		loginIP:    limiter("login-ip", 20, 6*time.Second),
+		loginEmail: limiter("login-email", 10, 30*time.Second),
+		registerIP: limiter("register-ip", 10, time.Minute),
+		mailIP:     limiter("mail-ip", 10, time.Minute),
+		mailEmail:  limiter("mail-email", 3, 5*time.Minute),
+		codeIP:     limiter("code-ip", 20, 6*time.Second),
 	}
 }
 
 // ThrottleAddr takes one attempt of kind for the client address (per /64
 // for IPv6). Callers count a request before spending any work on it.
 func (s *Service) ThrottleAddr(kind Throttle, addr netip.Addr) error {
-	l := map[Throttle]*auth.Limiter{LoginAddr: s.limits.loginIP, CodeAddr: s.limits.codeIP, MailAddr: s.limits.mailIP}[kind]
+	l := map[Throttle]auth.Allower{LoginAddr: s.limits.loginIP, CodeAddr: s.limits.codeIP, MailAddr: s.limits.mailIP}[kind]
 	return s.throttle(l, auth.AddrKey(addr))
 }
 
 // throttle takes one attempt from l for key; none left is ETHROTTLED with
 // the wait in RetryAfter.
-func (s *Service) throttle(l *auth.Limiter, key string) error {
+func (s *Service) throttle(l auth.Allower, key string) error {
 	ok, wait := l.Allow(key, s.now())
 	if ok {
 		return nil

@@ -9,6 +9,10 @@
 //     /readyz on the listen address, for the orchestrator's probes;
 //   - all: both, the default and the embedded mode.
 //
+// On SQLite jobs run in the in-process crawl.Runner of the process that
+// accepted them. On PostgreSQL River owns them (internal/dispatch): api
+// processes only queue, workers run them.
+//
 // Building starts nothing; Run starts the role's components under one
 // errgroup and stops them all when its context ends or one fails.
 package app
@@ -20,8 +24,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 	"golang.org/x/sync/errgroup"
 
@@ -31,6 +37,7 @@ import (
 	"github.com/spidergo/spidergo/internal/auth"
 	"github.com/spidergo/spidergo/internal/config"
 	"github.com/spidergo/spidergo/internal/crawl"
+	"github.com/spidergo/spidergo/internal/dispatch"
 	"github.com/spidergo/spidergo/internal/fetch"
 	"github.com/spidergo/spidergo/internal/mail"
 	"github.com/spidergo/spidergo/internal/metrics"
@@ -88,7 +95,11 @@ type App struct {
 	Trials   *apikey.TrialCounter
 	Server   *server.Server
 	Metrics  *metrics.Metrics // nil when no metrics are kept
+	// River is the PostgreSQL scheduler; nil in the embedded mode, where
+	// the job service runs its in-process runner.
+	River *dispatch.Scheduler
 
+	pool     *pgxpool.Pool
 	ownStore bool
 	adminLn  net.Listener
 }
@@ -133,14 +144,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		}
 	}
 	obs := a.observe(opts.Metrics)
-	fc := fetch.Config{UserAgent: cfg.UserAgent, Allow: cfg.FetchAllow, Ports: cfg.FetchPorts, MaxBodyBytes: cfg.FetchMaxBody}
+	fc := fetch.Config{UserAgent: cfg.UserAgent, Allow: cfg.FetchAllow, Ports: cfg.FetchPorts, MaxBodyBytes: cfg.FetchMaxBody,
+		PerHostConcurrency: cfg.FetchPerHostConcurrency, PerHostDelay: cfg.FetchPerHostDelay}
 	fc.Observer = obs.fetch
 	if a.Redis != nil {
 		// Per-host politeness shared by every process on this Redis.
-		fc.Limiter = fetch.NewRedisLimiter(a.Redis, fetch.RedisLimiterOptions{})
+		fc.Limiter = fetch.NewRedisLimiter(a.Redis, fetch.RedisLimiterOptions{Concurrency: cfg.FetchPerHostConcurrency})
 	} else {
 		// Built here so the renderer shares it with the fetcher.
-		fc.Limiter = fetch.NewMemoryLimiter(fetch.DefaultPerHostConcurrency)
+		fc.Limiter = fetch.NewMemoryLimiter(cfg.FetchPerHostConcurrency)
 	}
 	if a.Fetcher, err = fetch.New(fc); err != nil {
 		return nil, fmt.Errorf("fetcher: %w", err)
@@ -162,10 +174,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	a.Engine = crawl.NewEngine(ec)
 	a.Webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: a.Fetcher, Secrets: a.Store, Log: log, Now: now, Backoff: opts.WebhookBackoff})
-	a.Jobs = crawl.NewJobs(crawl.JobsConfig{Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
+	jc := crawl.JobsConfig{Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
 		Normalize:  crawl.CheckUserURL(a.Fetcher),
-		MaxPerUser: cfg.MaxJobsPerUser, MaxSyncPerUser: cfg.MaxSyncPerUser,
-		Observer: obs.crawl})
+		MaxPerUser: cfg.MaxJobsPerUser, MaxSyncPerUser: cfg.MaxSyncPerUser, MaxCrawlPages: cfg.MaxCrawlPages,
+		LeaseTTL: cfg.JobLease, Observer: obs.crawl}
+	if db, ok := a.Store.(*sqlstore.DB); ok && db.Postgres() {
+		if err := a.useRiver(ctx, db, &jc); err != nil {
+			return nil, err
+		}
+	}
+	a.Jobs = crawl.NewJobs(jc)
 
 	a.Accounts = account.New(a.Store, mailer, log, account.Config{
 		RequireEmailVerification: cfg.RequireEmailVerification,
@@ -173,13 +191,18 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		Providers:                providers(cfg),
 		Now:                      now,
 		CancelJobs:               a.Jobs.CancelUser,
+		Redis:                    scripter(a.Redis),
 	})
 	counter := opts.Quota
 	if counter == nil {
 		counter = apikey.NewCounter(a.Store, a.Redis)
 	}
 	a.Keys = apikey.New(a.Store, counter, log, apikey.Config{DailyLimit: cfg.APIKeyDailyLimit, MaxPerUser: cfg.APIKeyMaxPerUser, Now: now})
-	a.Trials = apikey.NewTrialCounter(cfg.TrialDailyLimit)
+	if a.Redis != nil {
+		a.Trials = apikey.NewSharedTrialCounter(cfg.TrialDailyLimit, a.Redis, log)
+	} else {
+		a.Trials = apikey.NewTrialCounter(cfg.TrialDailyLimit)
+	}
 
 	a.Server, err = server.New(cfg, server.Deps{
 		Store: a.Store, Log: log, Now: now, Accounts: a.Accounts, Keys: a.Keys, Trials: a.Trials,
@@ -224,6 +247,45 @@ func newRenderer(cfg *config.Config, log *slog.Logger, f *fetch.Fetcher, limiter
 	}
 	log.Info("renderer ready", "chromium", b.Path(), "concurrency", b.Status().Concurrency)
 	return b, nil
+}
+
+// useRiver makes River on PostgreSQL the job scheduler: api processes
+// queue jobs, workers run them, all does both.
+func (a *App) useRiver(ctx context.Context, db *sqlstore.DB, jc *crawl.JobsConfig) error {
+	pc, err := pgxpool.ParseConfig(a.cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("SPIDERGO_DATABASE_URL: %w", err)
+	}
+	workers := 0
+	if a.cfg.Role != RoleAPI {
+		workers = a.cfg.WorkerConcurrency
+	}
+	// River's workers, its maintenance, the notification listener and a
+	// few queries of the job service.
+	pc.MaxConns = int32(workers + 8)
+	if a.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
+		return fmt.Errorf("database pool: %w", err)
+	}
+	if a.River, err = dispatch.New(dispatch.Config{Pool: a.pool, DB: db.SQL(), Store: db, Creator: db, Log: a.log,
+		Now: jc.Now, Workers: workers, MaxPerUser: a.cfg.MaxJobsPerUser, Lease: a.cfg.JobLease}); err != nil {
+		return err
+	}
+	jc.Scheduler = a.River.Bind
+	// Frontier claims name the process: workers on one host must not take
+	// each other's live claims. A dead worker's claims come back when
+	// their lease runs out, before River hands its job to another.
+	host, _ := os.Hostname()
+	jc.Owner = fmt.Sprintf("%s-%d", host, os.Getpid())
+	return nil
+}
+
+// scripter is rdb as the interface, nil when rdb is: a nil *redis.Client
+// in an interface would not compare equal to nil.
+func scripter(rdb *redis.Client) redis.Scripter {
+	if rdb == nil {
+		return nil
+	}
+	return rdb
 }
 
 // providers are the configured OAuth providers, calling back to the base
@@ -287,11 +349,15 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 		sampleContention()
 		g.Go(func() error { return server.Serve(gctx, adminLn, a.AdminHandler(), a.cfg.ShutdownTimeout, a.log) })
 	}
+	if a.River != nil {
+		g.Go(func() error { return a.River.Run(gctx) })
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		// Requests still running may be submitting or streaming jobs: the
-		// runner stops after them. An api process runs the crawls it
-		// accepted, so it stops its runner too.
+		// scheduler stops after them. In the embedded mode an api process
+		// runs the crawls it accepted, so it stops its runner too; on
+		// PostgreSQL a worker hands its running jobs back to River.
 		<-served
 		a.Jobs.Close()
 		return nil
@@ -321,6 +387,9 @@ func (a *App) Close() error {
 	}
 	if a.Redis != nil {
 		errs = append(errs, a.Redis.Close())
+	}
+	if a.pool != nil {
+		a.pool.Close()
 	}
 	if a.ownStore && a.Store != nil {
 		errs = append(errs, a.Store.Close())

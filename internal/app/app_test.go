@@ -290,3 +290,74 @@ func TestRolesSweepExpiredJobs(t *testing.T) {
 		})
 	}
 }
+
+// TestRiverRoles runs the roles on PostgreSQL, where River owns jobs: an
+// api process never runs a job, not even one left without its River job;
+// a worker queues such a job on River at start and runs it.
+func TestRiverRoles(t *testing.T) {
+	url := storetest.PostgresDatabase(t)
+	ctx := context.Background()
+	cfgFor := func(role string) *config.Config {
+		cfg, err := config.Load(nil, func(k string) string {
+			return map[string]string{"SPIDERGO_ROLE": role, "SPIDERGO_DATABASE_URL": url, "SPIDERGO_JOB_LEASE": "1s"}[k]
+		}, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	start := func(role string) (*App, func()) {
+		a, err := New(ctx, cfgFor(role), log, Options{PasswordParams: auth.TestParams})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.River == nil {
+			t.Fatal("no River scheduler on PostgreSQL")
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- a.Run(runCtx, ln) }()
+		return a, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("%s: Run = %v", role, err)
+			}
+			a.Close()
+		}
+	}
+
+	api, stopAPI := start(RoleAPI)
+	defer stopAPI()
+	u := storetest.NewUser(t, api.Store)
+	// Options without a URL: the run fails at once, which is enough to
+	// see who runs it.
+	j := &spidergo.Job{UserID: u.ID, Kind: spidergo.KindCrawl, URL: "https://example.com/", Options: []byte(`{"url":""}`), Async: true}
+	if err := api.Store.CreateJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if got, _ := api.Store.JobByID(ctx, j.ID); got.Status != spidergo.StatusQueued {
+		t.Fatalf("an api process ran a job: status %q", got.Status)
+	}
+
+	_, stopWorker := start(RoleWorker)
+	defer stopWorker()
+	status := ""
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		got, err := api.Store.JobByID(ctx, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status = got.Status; status == spidergo.StatusFailed {
+			break
+		}
+	}
+	if status != spidergo.StatusFailed {
+		t.Errorf("job status %q after a worker started, want failed (run)", status)
+	}
+}

@@ -65,6 +65,18 @@ type Config struct {
 	MaxConnections          int
 	MaxConnectionsPerClient int
 	OAuth                   map[string]OAuthProvider
+	// MaxCrawlPages caps an async crawl's page limit.
+	MaxCrawlPages int
+	// FetchPerHostConcurrency and FetchPerHostDelay are the fetcher's
+	// per-host politeness defaults (requests in flight, gap between starts).
+	FetchPerHostConcurrency int
+	FetchPerHostDelay       time.Duration
+	// WorkerConcurrency bounds the async jobs one worker runs at once on
+	// PostgreSQL (River's worker count).
+	WorkerConcurrency int
+	// JobLease is how long a worker's claim on a job's pages lasts without
+	// a heartbeat; it also paces how soon a dead worker's job is taken over.
+	JobLease time.Duration
 }
 
 // OAuthProvider is one sign-in provider's client settings. The endpoint
@@ -281,6 +293,25 @@ func settings() []setting {
 				return err
 			}
 			c.Retention = d
+			return nil
+		}},
+		{"SPIDERGO_MAX_CRAWL_PAGES", "max-crawl-pages", "10000", "largest page limit of an async crawl", positiveInt(func(c *Config, n int) { c.MaxCrawlPages = n })},
+		{"SPIDERGO_FETCH_PER_HOST_CONCURRENCY", "fetch-per-host-concurrency", "4", "requests in flight to one host, across all jobs (and all processes with Redis)", positiveInt(func(c *Config, n int) { c.FetchPerHostConcurrency = n })},
+		{"SPIDERGO_FETCH_PER_HOST_DELAY", "fetch-per-host-delay", "0s", "least gap between two request starts to one host; robots.txt Crawl-delay and a request's delay can only raise it", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return errors.New("must be a duration such as 250ms, 0s or more")
+			}
+			c.FetchPerHostDelay = d
+			return nil
+		}},
+		{"SPIDERGO_WORKER_CONCURRENCY", "worker-concurrency", "8", "async jobs one worker process runs at once (PostgreSQL)", positiveInt(func(c *Config, n int) { c.WorkerConcurrency = n })},
+		{"SPIDERGO_JOB_LEASE", "job-lease", "1m", "how long a worker's claim on a job's pages lasts without a heartbeat; on PostgreSQL a dead worker's job moves on after about 7 leases", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second {
+				return errors.New("must be a duration of 1s or more")
+			}
+			c.JobLease = d
 			return nil
 		}},
 		{"SPIDERGO_LOG_FORMAT", "log-format", "text", "text or json", func(c *Config, v string) error {

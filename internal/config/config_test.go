@@ -35,6 +35,11 @@ func TestDefaults(t *testing.T) {
 		{"ExtractWait", c.ExtractWait, 10 * time.Second},
 		{"MaxSyncPerUser", c.MaxSyncPerUser, 4},
 		{"Retention", c.Retention, 30 * 24 * time.Hour},
+		{"MaxCrawlPages", c.MaxCrawlPages, 10000},
+		{"FetchPerHostConcurrency", c.FetchPerHostConcurrency, 4},
+		{"FetchPerHostDelay", c.FetchPerHostDelay, time.Duration(0)},
+		{"WorkerConcurrency", c.WorkerConcurrency, 8},
+		{"JobLease", c.JobLease, time.Minute},
 	}
 	for _, tt := range checks {
 		if tt.got != tt.want {

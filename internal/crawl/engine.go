@@ -220,15 +220,19 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 				runErr = ErrServerBusy
 				continue
 			}
-			sv.save(next.page)
 			for reason, n := range next.skipped {
 				st.skipped[reason] += n
 			}
+			// Links go to the frontier before the page is stored (which
+			// marks its entry done): a worker killed in between leaves the
+			// entry to be fetched again, never a page whose links are lost.
 			if len(next.links) > 0 {
 				if err := st.add(ctx, next.links); err != nil {
 					runErr = err
+					continue
 				}
 			}
+			sv.save(next.page)
 		}
 	}
 	if err := sv.close(); err != nil && runErr == nil && ctx.Err() == nil {

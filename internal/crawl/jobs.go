@@ -20,10 +20,10 @@ import (
 // SyncDeadline bounds a synchronous crawl; larger crawls go async.
 const SyncDeadline = 90 * time.Second
 
-// Default frontier lease: long enough that a slow page never loses its
+// Default frontier lease (SPIDERGO_JOB_LEASE): long enough that a slow page never loses its
 // claim between two extensions (every third of it), short enough that a
 // lost worker's entries come back within minutes.
-const defaultLeaseTTL = 2 * time.Minute
+const defaultLeaseTTL = time.Minute
 
 // Actor is who starts a job: a user (with the API key used, if any) or an
 // anonymous trial visitor.
@@ -54,6 +54,7 @@ type Jobs struct {
 	owner     string
 	leaseTTL  time.Duration
 	poll      time.Duration
+	maxPages  int
 	sched     Scheduler
 	obs       Observer
 
@@ -92,8 +93,10 @@ type JobsConfig struct {
 	// claims at once and never another's live ones.
 	Owner string
 	// LeaseTTL is how long a frontier claim lasts without being extended
-	// (default 2 minutes).
+	// (default 1 minute).
 	LeaseTTL time.Duration
+	// MaxCrawlPages caps an async crawl's limit (DefaultMaxCrawlPages).
+	MaxCrawlPages int
 	// Scheduler builds the scheduler around the service's RunFunc; nil
 	// means the in-process Runner.
 	Scheduler func(run RunFunc) Scheduler
@@ -130,7 +133,11 @@ func NewJobs(cfg JobsConfig) *Jobs {
 	if cfg.MaxSyncPerUser <= 0 {
 		cfg.MaxSyncPerUser = DefaultMaxSyncPerUser
 	}
-	s := &Jobs{maxSync: cfg.MaxSyncPerUser, syncRun: map[string]int{}, store: cfg.Store, engine: cfg.Engine, hooks: cfg.Webhooks, normalize: cfg.Normalize, log: cfg.Log, now: cfg.Now,
+	if cfg.MaxCrawlPages <= 0 {
+		cfg.MaxCrawlPages = DefaultMaxCrawlPages
+	}
+	s := &Jobs{maxSync: cfg.MaxSyncPerUser, syncRun: map[string]int{}, maxPages: cfg.MaxCrawlPages, store: cfg.Store, engine: cfg.Engine, hooks: cfg.Webhooks,
+		normalize: cfg.Normalize, log: cfg.Log, now: cfg.Now,
 		owner: cfg.Owner, leaseTTL: cfg.LeaseTTL, poll: cfg.Poll, live: map[string]*runHandle{}, obs: cfg.Observer}
 	s.base, s.stop = context.WithCancelCause(context.Background())
 	if cfg.Scheduler != nil {
@@ -168,6 +175,10 @@ func (s *Jobs) Resume(ctx context.Context) error {
 	return nil
 }
 
+// MaxCrawlPages is the largest limit an async crawl may ask for here
+// (SPIDERGO_MAX_CRAWL_PAGES).
+func (s *Jobs) MaxCrawlPages() int { return s.maxPages }
+
 // Close stops every run of this process — async ones stay unfinished in
 // the store for the next start — and drops undelivered webhook events. It
 // returns once runs and deliveries have stopped, which they do promptly:
@@ -190,7 +201,7 @@ func (s *Jobs) Start(ctx context.Context, a Actor, kind string, req *api.Request
 	if a.Trial && req.IsAsync() {
 		return nil, spidergo.Errorf(spidergo.EINVALID, "Trial crawls are synchronous only; sign up for an API key to run async crawls.")
 	}
-	o, err := Validate(req, kind, a.Trial, s.normalize)
+	o, err := ValidateMax(req, kind, a.Trial, s.normalize, s.maxPages)
 	if err != nil {
 		return nil, err
 	}
@@ -221,10 +232,13 @@ func (s *Jobs) Start(ctx context.Context, a Actor, kind string, req *api.Request
 	}
 	if o.Async {
 		j.Status = spidergo.StatusQueued
-		if err := s.store.CreateJob(ctx, j); err != nil {
+		if c, ok := s.sched.(Creator); ok {
+			if err := c.Create(ctx, j); err != nil {
+				return nil, err
+			}
+		} else if err := s.store.CreateJob(ctx, j); err != nil {
 			return nil, err
-		}
-		if err := s.sched.Submit(ctx, j); err != nil {
+		} else if err := s.sched.Submit(ctx, j); err != nil {
 			s.setStatus(context.WithoutCancel(ctx), j.ID, spidergo.StatusFailed, "internal")
 			return nil, fmt.Errorf("submit job %s: %w", j.ID, err)
 		}
@@ -337,7 +351,8 @@ func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 		if err := json.Unmarshal(j.Options, &req); err != nil {
 			return nil, err
 		}
-		return Validate(&req, j.Kind, false, s.normalize)
+		// A job accepted under a higher cap keeps its limit.
+		return ValidateMax(&req, j.Kind, false, s.normalize, max(s.maxPages, j.Limit))
 	}()
 	if err != nil {
 		run.log.Error("job options unusable", "err", err)
@@ -374,7 +389,12 @@ func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 	var done *spidergo.Job
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, ErrShutdown):
-		// Left running in the store: the next start resumes it.
+		// Left running in the store: the next start, or another worker,
+		// resumes it. Pages claimed and not fetched go back to the
+		// frontier now rather than when their lease runs out.
+		if _, err := s.store.RequeueFrontier(bg, j.ID, s.owner); err != nil {
+			s.log.Warn("frontier claims not handed back", "crid", j.ID, "err", err)
+		}
 		state = "interrupted"
 		return
 	case errors.Is(cause, ErrCancelled):

@@ -17,27 +17,29 @@ import (
 
 // Limits on what one request may ask for.
 const (
-	DefaultLimit       = 10
-	MaxSyncLimit       = 100
-	MaxAsyncLimit      = 10000
-	MaxTrialLimit      = 5
-	DefaultMaxDepth    = 3
-	MaxDepthCap        = 50
-	MaxPathPatterns    = 50
-	MaxPatternLength   = 500
-	DefaultTimeoutMS   = 30000
-	MaxTimeoutMS       = 120000
-	MaxDelayMS         = 60000
-	DefaultConcurrency = 4
-	MaxConcurrency     = 32
-	MaxBatchURLs       = 1000
-	MaxSyncBatchURLs   = 20
-	MaxSearchLength    = 200
-	MaxMapURLs         = 5000
-	MaxHeaders         = 32
-	MaxActions         = render.DefaultMaxActions
-	MaxSelectorLength  = 500
-	MaxActionText      = 10000
+	DefaultLimit = 10
+	MaxSyncLimit = 100
+	// DefaultMaxCrawlPages is the async page cap unless the operator
+	// sets another (SPIDERGO_MAX_CRAWL_PAGES).
+	DefaultMaxCrawlPages = 10000
+	MaxTrialLimit        = 5
+	DefaultMaxDepth      = 3
+	MaxDepthCap          = 50
+	MaxPathPatterns      = 50
+	MaxPatternLength     = 500
+	DefaultTimeoutMS     = 30000
+	MaxTimeoutMS         = 120000
+	MaxDelayMS           = 60000
+	DefaultConcurrency   = 4
+	MaxConcurrency       = 32
+	MaxBatchURLs         = 1000
+	MaxSyncBatchURLs     = 20
+	MaxSearchLength      = 200
+	MaxMapURLs           = 5000
+	MaxHeaders           = 32
+	MaxActions           = render.DefaultMaxActions
+	MaxSelectorLength    = 500
+	MaxActionText        = 10000
 )
 
 // Render modes.
@@ -142,6 +144,12 @@ var hopByHop = map[string]bool{
 // trial cap the limit further. normalize turns a user's URL into the one
 // fetched (scheme added, checked by the address guard's cheap pre-check).
 func Validate(r *api.Request, kind string, trial bool, normalize func(string) (string, error)) (*Options, error) {
+	return ValidateMax(r, kind, trial, normalize, DefaultMaxCrawlPages)
+}
+
+// ValidateMax is Validate with maxPages, the operator's cap on an async
+// crawl's limit, in place of DefaultMaxCrawlPages.
+func ValidateMax(r *api.Request, kind string, trial bool, normalize func(string) (string, error), maxPages int) (*Options, error) {
 	o := &Options{Kind: kind, Async: r.IsAsync(), RespectRobots: true, Sitemap: "include", FoldSimilar: true}
 	if trial && o.Async {
 		return nil, invalid("Trial crawls are synchronous only; sign up for an API key to run async crawls.")
@@ -260,7 +268,7 @@ func Validate(r *api.Request, kind string, trial bool, normalize func(string) (s
 	// Crawl scope and pacing.
 	maxLimit := MaxSyncLimit
 	if o.Async {
-		maxLimit = MaxAsyncLimit
+		maxLimit = maxPages
 	}
 	if trial {
 		maxLimit = MaxTrialLimit
@@ -280,8 +288,8 @@ func Validate(r *api.Request, kind string, trial bool, normalize func(string) (s
 		}
 	case limit == 0:
 		o.Limit = min(DefaultLimit, maxLimit)
-	case limit > maxLimit && !o.Async && !trial && limit <= MaxAsyncLimit && kind == spidergo.KindCrawl:
-		return nil, invalid("A synchronous crawl may fetch at most %d pages; pass \"async\": true for up to %d.", MaxSyncLimit, MaxAsyncLimit)
+	case limit > maxLimit && !o.Async && !trial && limit <= maxPages && kind == spidergo.KindCrawl:
+		return nil, invalid("A synchronous crawl may fetch at most %d pages; pass \"async\": true for up to %d.", MaxSyncLimit, maxPages)
 	case limit > maxLimit:
 		return nil, invalid("Field \"limit\" may be at most %d.", maxLimit)
 	default:

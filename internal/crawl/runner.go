@@ -36,6 +36,14 @@ type Scheduler interface {
 	Changed(id string)
 }
 
+// Creator is a Scheduler that stores a new job and queues it in one step
+// (one transaction), so that no stored job is left without its queue
+// entry; Start uses it instead of CreateJob and Submit when the scheduler
+// has it.
+type Creator interface {
+	Create(ctx context.Context, j *spidergo.Job) error
+}
+
 // RunFunc runs one job to its end. ctx ends with ErrCancelled or
 // ErrShutdown as its cause (context.Cause) when the run is stopped.
 type RunFunc func(ctx context.Context, j *spidergo.Job)

@@ -20,9 +20,10 @@ type RedisLimiterOptions struct {
 	// Concurrency is the number of requests in flight per host across all
 	// processes (DefaultPerHostConcurrency).
 	Concurrency int
-	// Lease is how long a slot is held at most (5 minutes): if a process
-	// dies mid-fetch, its slot frees itself after this. It must exceed the
-	// longest fetch, Config.Timeout included.
+	// Lease is how long a slot is held without a heartbeat (30 s): a
+	// holder extends it every third of it while its fetch runs, so a
+	// process that dies mid-fetch frees its slots within one lease, however
+	// long fetches may take.
 	Lease time.Duration
 	// PollInterval is the first wait when a host is full (10ms); it grows
 	// to 20 times that while the host stays full.
@@ -71,6 +72,24 @@ return wait
 
 var releaseScript = redis.NewScript(`return redis.call('ZREM', KEYS[1], ARGV[1])`)
 
+// extendScript moves a held slot's expiry to a lease from now, unless it
+// is later already; a slot no longer held stays free.
+//
+// KEYS[1] leases, ARGV[1] token, ARGV[2] lease ms
+var extendScript = redis.NewScript(`
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score then return 0 end
+local t = redis.call('TIME')
+local until_ = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+if until_ > tonumber(score) then
+  redis.call('ZADD', KEYS[1], 'XX', string.format('%d', until_), ARGV[1])
+  if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  end
+end
+return 1
+`)
+
 // NewRedisLimiter returns a HostLimiter backed by Redis. client is a
 // *redis.Client, *redis.Ring or *redis.ClusterClient (the two keys of a
 // host share a hash tag, so cluster slots are respected).
@@ -82,7 +101,7 @@ func NewRedisLimiter(client redis.Scripter, opts RedisLimiterOptions) *RedisLimi
 		opts.Concurrency = DefaultPerHostConcurrency
 	}
 	if opts.Lease <= 0 {
-		opts.Lease = 5 * time.Minute
+		opts.Lease = 30 * time.Second
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 10 * time.Millisecond
@@ -127,7 +146,7 @@ func (l *RedisLimiter) Acquire(ctx context.Context, host string, delay time.Dura
 			return nil, err
 		}
 		if ok {
-			release := l.releaser(host, token)
+			release := l.releaser(ctx, host, token)
 			if err := l.sleep(ctx, wait); err != nil {
 				release()
 				return nil, err
@@ -143,10 +162,30 @@ func (l *RedisLimiter) Acquire(ctx context.Context, host string, delay time.Dura
 	}
 }
 
-func (l *RedisLimiter) releaser(host, token string) func() {
+// releaser returns the function that frees the slot; until it is called,
+// or ctx (the fetch's) ends, a heartbeat extends the slot's lease.
+func (l *RedisLimiter) releaser(ctx context.Context, host, token string) func() {
 	var once sync.Once
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(l.opts.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				ctx, cancel := context.WithTimeout(context.Background(), l.opts.Lease/3)
+				_ = extendScript.Run(ctx, l.client, l.keys(host)[:1], token, l.opts.Lease.Milliseconds()).Err()
+				cancel()
+			}
+		}
+	}()
 	return func() {
 		once.Do(func() {
+			close(stop)
 			// The caller's context may be done by now; the slot must still
 			// be returned, or it stays taken until its lease ends.
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

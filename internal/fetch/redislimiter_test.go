@@ -118,10 +118,12 @@ func TestRedisLimiterLeaseAndCancel(t *testing.T) {
 	prefix := testPrefix(t, c)
 	l := NewRedisLimiter(c, RedisLimiterOptions{Prefix: prefix, Concurrency: 1, Lease: 300 * time.Millisecond, PollInterval: 5 * time.Millisecond})
 	ctx := context.Background()
-	if _, err := l.Acquire(ctx, "crashy.test", 0); err != nil {
+	held, crash := context.WithCancel(ctx)
+	if _, err := l.Acquire(held, "crashy.test", 0); err != nil {
 		t.Fatal(err)
 	}
-	// The holder "crashes" (never releases).
+	// The holder "crashes": it never releases, and its heartbeat stops.
+	crash()
 	t.Run("canceled while full", func(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		cancel()

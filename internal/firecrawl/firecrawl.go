@@ -34,6 +34,7 @@ type Jobs interface {
 	Get(ctx context.Context, userID, id, cursor string, limit int) (*api.Envelope, error)
 	Cancel(ctx context.Context, userID, id string) (*spidergo.Job, error)
 	Errors(ctx context.Context, userID, id, cursor string, limit int) (*api.JobErrors, error)
+	MaxCrawlPages() int
 }
 
 // Config is what the routes need from the server.

@@ -95,7 +95,7 @@ func (h *Handler) actor(r *http.Request) (string, error) {
 
 func (h *Handler) scrape(version string) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		req, err := readBody(w, r, endpoint{version, spidergo.KindScrape})
+		req, err := readBody(w, r, endpoint{version, spidergo.KindScrape, 0})
 		if err != nil {
 			return err
 		}
@@ -122,7 +122,7 @@ func (h *Handler) scrape(version string) func(http.ResponseWriter, *http.Request
 // and the URL to poll.
 func (h *Handler) start(version, kind, path string) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		req, err := readBody(w, r, endpoint{version, kind})
+		req, err := readBody(w, r, endpoint{version, kind, h.cfg.Jobs.MaxCrawlPages()})
 		if err != nil {
 			return err
 		}
@@ -280,7 +280,7 @@ func (h *Handler) errors(w http.ResponseWriter, r *http.Request) error {
 // mapSite lists a site's URLs: v1 answers strings, v2 objects with titles.
 func (h *Handler) mapSite(version string) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		req, err := readBody(w, r, endpoint{version, spidergo.KindMap})
+		req, err := readBody(w, r, endpoint{version, spidergo.KindMap, 0})
 		if err != nil {
 			return err
 		}

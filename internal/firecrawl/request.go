@@ -19,6 +19,9 @@ import (
 type endpoint struct {
 	version string // "v1" or "v2"
 	kind    string // spidergo.KindScrape, KindCrawl, KindBatch or KindMap
+	// maxPages is the server's largest async crawl (0: the default), the
+	// limit of a crawl that names none.
+	maxPages int
 }
 
 // field maps one Firecrawl request field onto an api.Request. raw is the
@@ -402,7 +405,10 @@ func Translate(ep endpoint, body []byte) (*api.Request, error) {
 	case spidergo.KindCrawl:
 		maps.Copy(table, crawlFields)
 		// Firecrawl crawls the whole site unless told otherwise.
-		req.Limit = api.Ptr(crawl.MaxAsyncLimit)
+		req.Limit = api.Ptr(crawl.DefaultMaxCrawlPages)
+		if ep.maxPages > 0 {
+			req.Limit = api.Ptr(ep.maxPages)
+		}
 		req.MaxDepth = api.Ptr(crawl.MaxDepthCap)
 	case spidergo.KindBatch:
 		maps.Copy(table, scrapeFields)

@@ -12,13 +12,13 @@ import (
 )
 
 func TestTranslate(t *testing.T) {
-	v1scrape := endpoint{"v1", spidergo.KindScrape}
-	v2scrape := endpoint{"v2", spidergo.KindScrape}
-	v1crawl := endpoint{"v1", spidergo.KindCrawl}
-	v2crawl := endpoint{"v2", spidergo.KindCrawl}
-	v1map := endpoint{"v1", spidergo.KindMap}
-	v2map := endpoint{"v2", spidergo.KindMap}
-	v2batch := endpoint{"v2", spidergo.KindBatch}
+	v1scrape := endpoint{"v1", spidergo.KindScrape, 0}
+	v2scrape := endpoint{"v2", spidergo.KindScrape, 0}
+	v1crawl := endpoint{"v1", spidergo.KindCrawl, 0}
+	v2crawl := endpoint{"v2", spidergo.KindCrawl, 0}
+	v1map := endpoint{"v1", spidergo.KindMap, 0}
+	v2map := endpoint{"v2", spidergo.KindMap, 0}
+	v2batch := endpoint{"v2", spidergo.KindBatch, 0}
 	tests := []struct {
 		name string
 		ep   endpoint
@@ -43,11 +43,11 @@ func TestTranslate(t *testing.T) {
 				Formats: []string{"metadata", "markdown"}, OnlyMainContent: api.Ptr(true), Async: api.Ptr(true)}},
 		{"v2 crawl", v2crawl,
 			`{"url":"https://example.com","maxDiscoveryDepth":1,"crawlEntireDomain":true,"allowSubdomains":true,"sitemap":"only","deduplicateSimilarURLs":false,"maxConcurrency":2,"webhook":{"url":"https://hooks.example.com/x","events":["page","completed"],"headers":{"X":"y"}}}`,
-			&api.Request{URL: "https://example.com", Limit: api.Ptr(crawl.MaxAsyncLimit), MaxDepth: api.Ptr(1), CrawlEntireSite: true, AllowSubdomains: true, Sitemap: "only",
+			&api.Request{URL: "https://example.com", Limit: api.Ptr(crawl.DefaultMaxCrawlPages), MaxDepth: api.Ptr(1), CrawlEntireSite: true, AllowSubdomains: true, Sitemap: "only",
 				DeduplicateSimilarURLs: api.Ptr(false), MaxConcurrency: api.Ptr(2), Async: api.Ptr(true),
 				Webhook: &api.Webhook{URL: "https://hooks.example.com/x", Events: []string{"page", "completed"}, Headers: map[string]string{"X": "y"}}}},
 		{"crawl defaults reach the whole site", v2crawl, `{"url":"https://example.com"}`,
-			&api.Request{URL: "https://example.com", Limit: api.Ptr(crawl.MaxAsyncLimit), MaxDepth: api.Ptr(crawl.MaxDepthCap), Async: api.Ptr(true)}},
+			&api.Request{URL: "https://example.com", Limit: api.Ptr(crawl.DefaultMaxCrawlPages), MaxDepth: api.Ptr(crawl.MaxDepthCap), Async: api.Ptr(true)}},
 		{"v1 map", v1map, `{"url":"https://example.com","search":"docs","sitemapOnly":true,"includeSubdomains":true,"limit":50}`,
 			&api.Request{URL: "https://example.com", Search: "docs", Sitemap: "only", AllowSubdomains: true, Limit: api.Ptr(50)}},
 		{"v2 map asks for titles", v2map, `{"url":"https://example.com","sitemap":"skip","timeout":5000}`,
@@ -72,11 +72,11 @@ func TestTranslate(t *testing.T) {
 // TestTranslateRefuses: what SpiderGo cannot honour is a 400 that names
 // the option, never a silent drop.
 func TestTranslateRefuses(t *testing.T) {
-	v1scrape := endpoint{"v1", spidergo.KindScrape}
-	v2scrape := endpoint{"v2", spidergo.KindScrape}
-	v2crawl := endpoint{"v2", spidergo.KindCrawl}
-	v2map := endpoint{"v2", spidergo.KindMap}
-	v1batch := endpoint{"v1", spidergo.KindBatch}
+	v1scrape := endpoint{"v1", spidergo.KindScrape, 0}
+	v2scrape := endpoint{"v2", spidergo.KindScrape, 0}
+	v2crawl := endpoint{"v2", spidergo.KindCrawl, 0}
+	v2map := endpoint{"v2", spidergo.KindMap, 0}
+	v1batch := endpoint{"v1", spidergo.KindBatch, 0}
 	tests := []struct {
 		name string
 		ep   endpoint

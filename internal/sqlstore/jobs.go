@@ -41,6 +41,22 @@ func scanJob(row scanner) (*spidergo.Job, error) {
 
 // CreateJob implements spidergo.JobStore.
 func (d *DB) CreateJob(ctx context.Context, j *spidergo.Job) error {
+	return d.createJob(ctx, d.db, j)
+}
+
+// CreateJobWith stores j and runs also in the same transaction, so that
+// either both are committed or neither: the scaled-out scheduler queues a
+// new job's River job this way.
+func (d *DB) CreateJobWith(ctx context.Context, j *spidergo.Job, also func(tx *sql.Tx) error) error {
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		if err := d.createJob(ctx, tx, j); err != nil {
+			return err
+		}
+		return also(tx)
+	})
+}
+
+func (d *DB) createJob(ctx context.Context, q querier, j *spidergo.Job) error {
 	if j.ID == "" {
 		j.ID = spidergo.NewID()
 	}
@@ -53,7 +69,7 @@ func (d *DB) CreateJob(ctx context.Context, j *spidergo.Job) error {
 	if len(j.Options) == 0 {
 		j.Options = json.RawMessage("{}")
 	}
-	_, err := d.exec(ctx, d.db, `INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := d.exec(ctx, q, `INSERT INTO jobs (`+jobColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		j.ID, j.UserID, j.KeyID, j.Kind, j.URL, j.Status, string(j.Options), j.TotalPages, j.TotalResponseTimeMS, j.TotalPayloadSize, j.Error,
 		millis(j.CreatedAt), millis(j.StartedAt), millis(j.FinishedAt), j.Async, j.Limit)
 	return err

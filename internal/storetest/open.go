@@ -39,6 +39,19 @@ func PostgresURL(t testing.TB) string {
 // by SPIDERGO_TEST_DATABASE_URL; the database is dropped after the test.
 func Postgres(t testing.TB) *sqlstore.DB {
 	t.Helper()
+	d, err := sqlstore.Open(context.Background(), PostgresDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+// PostgresDatabase creates a fresh, migrated database on the server named
+// by SPIDERGO_TEST_DATABASE_URL and returns its URL, for tests that start
+// processes of their own on it. The database is dropped after the test.
+func PostgresDatabase(t testing.TB) string {
+	t.Helper()
 	base := PostgresURL(t)
 	ctx := context.Background()
 	admin, err := sql.Open("pgx", base)
@@ -50,6 +63,12 @@ func Postgres(t testing.TB) *sqlstore.DB {
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
+	t.Cleanup(func() {
+		if admin, err := sql.Open("pgx", base); err == nil {
+			admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			admin.Close()
+		}
+	})
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
@@ -59,14 +78,8 @@ func Postgres(t testing.TB) *sqlstore.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		d.Close()
-		if admin, err := sql.Open("pgx", base); err == nil {
-			admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			admin.Close()
-		}
-	})
-	return d
+	d.Close()
+	return u.String()
 }
 
 // Each returns a constructor per backend: SQLite always, PostgreSQL when

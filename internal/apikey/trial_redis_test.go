@@ -1,0 +1,50 @@
+package apikey
+
+import (
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+func TestSharedTrialCounter(t *testing.T) {
+	raw := os.Getenv("SPIDERGO_TEST_REDIS_URL")
+	if raw == "" {
+		t.Skip("SPIDERGO_TEST_REDIS_URL not set")
+	}
+	opts, err := redis.ParseURL(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, c2 := redis.NewClient(opts), redis.NewClient(opts)
+	defer c1.Close()
+	defer c2.Close()
+	// A day of its own, so runs never share a count.
+	now := time.Unix(int64(time.Now().UnixNano()%1e9)*86400, 0)
+	t1, t2 := NewSharedTrialCounter(3, c1, nil), NewSharedTrialCounter(3, c2, nil)
+	var took atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 12 {
+		tc := t1
+		if i%2 == 1 {
+			tc = t2
+		}
+		wg.Go(func() {
+			if tc.Take("192.0.2.7", now) {
+				took.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if took.Load() != 3 {
+		t.Fatalf("took %d trials of 3 across two processes", took.Load())
+	}
+	t2.Give("192.0.2.7", now)
+	if !t1.Take("192.0.2.7", now) || t1.Take("192.0.2.7", now) {
+		t.Error("a given-back trial was not available exactly once")
+	}
+	c1.Del(t.Context(), t1.key("192.0.2.7", now))
+}
