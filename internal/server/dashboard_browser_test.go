@@ -129,6 +129,18 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatalf("a revoked key: %v %v, want 403", res, err)
 	}
 
+	// The render choice reaches the request: this server has no browser,
+	// so asking for one is refused next to the choice, in words.
+	b.open(base, "/playground")
+	b.do("scrape with a browser",
+		chromedp.SendKeys(css("#pg-url"), site.URL+"/"),
+		chromedp.SetValue(css("#pg-render"), "browser"),
+		chromedp.Click(css("#pg-run")))
+	b.waitFor("the rendering error", `!document.getElementById("pg-render-error").hidden`, 20*time.Second)
+	if msg := b.text("#pg-render-error"); !strings.Contains(msg, "not installed") {
+		t.Errorf("the rendering error reads %q", msg)
+	}
+
 	// Crawl the local site from the playground and watch it finish.
 	b.open(base, "/playground")
 	b.do("start a crawl",

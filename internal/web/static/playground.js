@@ -31,6 +31,8 @@
     const fd = new FormData(form);
     const mode = fd.get("mode");
     const body = { url: String(fd.get("url") || "").trim(), formats: fd.getAll("formats"), only_main_content: fd.get("only_main_content") === "on" };
+    const render = String(fd.get("render") || "auto");
+    if (render !== "auto") body.render = render;
     if (mode === "crawl") {
       const limit = parseInt(fd.get("limit"), 10);
       if (!Number.isNaN(limit)) body.limit = limit;
@@ -45,7 +47,7 @@
     return { mode, body };
   }
 
-  const fieldErrors = { url: "pg-url", limit: "pg-limit" };
+  const fieldErrors = { url: "pg-url", limit: "pg-limit", rendering: "pg-render" };
   function clearErrors() {
     for (const id of Object.values(fieldErrors)) {
       $(id).removeAttribute("aria-invalid");
