@@ -412,6 +412,14 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 		record(r)
 		reply(w, 202, &api.Envelope{CRID: "c1", Status: "queued"})
 	}))
+	mux.HandleFunc("POST /v1/batch/scrape", auth(func(w http.ResponseWriter, r *http.Request) {
+		req := record(r)
+		env := &api.Envelope{CRID: "c1", Status: "queued"}
+		if req.IgnoreInvalidURLs {
+			env.InvalidURLs = []api.InvalidURL{{URL: "ftp://x", Code: "invalid_url", Reason: "Not an http(s) URL."}}
+		}
+		reply(w, 202, env)
+	}))
 	mux.HandleFunc("POST /v1/map", auth(func(w http.ResponseWriter, r *http.Request) {
 		record(r)
 		reply(w, 200, &api.Envelope{CRID: "m1", Status: "completed", URLs: []string{"https://example.com/", "https://example.com/x"}})
