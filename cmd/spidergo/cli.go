@@ -115,7 +115,9 @@ func (scrapeCmd) Help() string {
 
   spidergo scrape https://example.com
   spidergo scrape example.com --format json --formats markdown,metadata
-  spidergo scrape http://127.0.0.1:8000/ --allow 127.0.0.1/32`
+  spidergo scrape http://127.0.0.1:8000/ --allow 127.0.0.1/32
+  spidergo scrape https://example.com/app --render browser --wait-for '#app' \
+      --actions '[{"type":"click","selector":"#more"}]' --formats screenshot --format json`
 }
 
 type crawlCmd struct {
@@ -137,7 +139,8 @@ func (crawlCmd) Help() string {
 
   spidergo crawl https://example.com/docs/ --limit 50 --include-path '^/docs/'
   spidergo crawl example.com --limit 1000 -o site/ --resume site.journal
-  spidergo crawl example.com --format ndjson | jq -r .URL`
+  spidergo crawl example.com --format ndjson | jq -r .URL
+  spidergo crawl example.com/blog/ --crawl-entire-site --no-deduplicate-similar-urls`
 }
 
 type mapCmd struct {
@@ -155,7 +158,8 @@ func (mapCmd) Help() string {
 	return `Examples:
 
   spidergo map https://example.com
-  spidergo map example.com --sitemap only --include-path '^/blog/'`
+  spidergo map example.com --sitemap only --include-path '^/blog/'
+  spidergo map example.com --search pricing --include-titles --format ndjson`
 }
 
 type batchCmd struct {
@@ -173,7 +177,8 @@ func (batchCmd) Help() string {
 	return `Examples:
 
   spidergo batch urls.txt -o pages/
-  cat urls.txt | spidergo batch - --format ndjson`
+  cat urls.txt | spidergo batch - --format ndjson
+  spidergo batch urls.txt --ignore-invalid-urls --api-url https://spider.example.com --api-key sk_live_...`
 }
 
 // exitPanic carries kong's exit code out of its parser: help and parse

@@ -218,9 +218,16 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	code, out, _ := runCLI(t, context.Background(), nil, "", "crawl", "--help")
-	if code != 0 || !strings.Contains(out, "--max-depth=3") || !strings.Contains(out, "Examples:") {
-		t.Errorf("exit %d:\n%s", code, out)
+	for _, tc := range []struct{ cmd, flag, example string }{
+		{"scrape", "--render=", "spidergo scrape https://example.com/app --render browser"},
+		{"crawl", "--max-depth=3", "spidergo crawl example.com/blog/ --crawl-entire-site"},
+		{"map", "--include-titles", "spidergo map example.com --search pricing"},
+		{"batch", "--ignore-invalid-urls", "spidergo batch urls.txt -o pages/"},
+	} {
+		code, out, _ := runCLI(t, context.Background(), nil, "", tc.cmd, "--help")
+		if code != 0 || !strings.Contains(out, tc.flag) || !strings.Contains(out, "Examples:") || !strings.Contains(out, tc.example) {
+			t.Errorf("%s --help: exit %d:\n%s", tc.cmd, code, out)
+		}
 	}
 }
 
