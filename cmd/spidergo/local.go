@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/spidergo/spidergo"
@@ -90,6 +91,9 @@ func (l *local) options(req *api.Request, kind string) (*crawl.Options, error) {
 	if err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
+			if kind == spidergo.KindBatch && !req.IgnoreInvalidURLs && badURL(string(ue), req.URLs) {
+				ue += "; --ignore-invalid-urls runs the other URLs"
+			}
 			return nil, ue
 		}
 		return nil, usagef("%s", spidergo.ErrorMessage(err))
@@ -98,6 +102,16 @@ func (l *local) options(req *api.Request, kind string) (*crawl.Options, error) {
 		return nil, usagef("%s needs headless Chromium, which is not installed here (install Debian's chromium package or set SPIDERGO_CHROMIUM_PATH)", flagOf(name))
 	}
 	return o, nil
+}
+
+// badURL reports whether msg is about one of urls.
+func badURL(msg string, urls []string) bool {
+	for _, u := range urls {
+		if strings.HasPrefix(msg, u+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 // run runs one scrape, crawl or batch, sending each page to out as it is

@@ -185,3 +185,28 @@ func TestLocalBrowser(t *testing.T) {
 		t.Fatalf("screenshot: exit %d\nstdout %.300s\nstderr %s", code, out, errOut)
 	}
 }
+
+// TestLocalMapAndBatchOptions runs the map and batch options in local
+// mode against a loopback site.
+func TestLocalMapAndBatchOptions(t *testing.T) {
+	site := newSite(t)
+	code, out, errOut := runCLI(t, context.Background(), nil, "", "map", site.URL, allowLoopback, "--include-titles", "--search", "deep a")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 4 || lines[0] != site.URL+"/a\tA" {
+		t.Errorf("map --include-titles --search: exit %d %s\n%q", code, errOut, lines)
+	}
+	code, out, _ = runCLI(t, context.Background(), nil, "", "map", site.URL, allowLoopback, "--include-titles", "--format", "ndjson")
+	if code != 0 || !strings.Contains(out, `{"url":"`+site.URL+`/b","title":"B"}`) {
+		t.Errorf("map --include-titles --format ndjson: exit %d\n%s", code, out)
+	}
+
+	stdin := site.URL + "/a\nftp://nowhere.example/x\n"
+	code, _, errOut = runCLI(t, context.Background(), nil, stdin, "batch", "-", allowLoopback)
+	if code != exitUsage || !strings.Contains(errOut, "--ignore-invalid-urls runs the other URLs") {
+		t.Errorf("batch with a bad URL: exit %d %s", code, errOut)
+	}
+	code, out, errOut = runCLI(t, context.Background(), nil, stdin, "batch", "-", allowLoopback, "--ignore-invalid-urls", "--format", "ndjson")
+	if code != exitFailed || strings.Count(out, "\n") != 1 || !strings.Contains(errOut, "not run: ftp://nowhere.example/x") || !strings.Contains(errOut, "1 URLs were not run") {
+		t.Errorf("batch --ignore-invalid-urls: exit %d\n%s\n%s", code, out, errOut)
+	}
+}
