@@ -51,7 +51,12 @@ type fetchFlags struct {
 	Timeout  time.Duration `default:"30s" help:"Deadline of each page fetch (1s to 2m)."`
 	Header   []string      `sep:"none" short:"H" placeholder:"'NAME: VALUE'" help:"Extra request header (repeatable)."`
 	NoRobots bool          `name:"no-robots" help:"Ignore robots.txt, <meta name=robots> and rel=nofollow (respected by default)."`
-	Render   string        `enum:"auto,http,browser" default:"auto" help:"How pages are fetched: http never uses a browser; browser always loads pages in headless Chromium; auto also renders pages that need JavaScript when Chromium is there (locally: installed on this machine)."`
+}
+
+// pageFlags say how each page is loaded (scrape, crawl, batch; a map
+// loads no page content).
+type pageFlags struct {
+	Render string `enum:"auto,http,browser" default:"auto" help:"How pages are fetched: http never uses a browser; browser always loads pages in headless Chromium; auto also renders pages that need JavaScript when Chromium is there (locally: installed on this machine)."`
 	// Browser options: they need headless Chromium (here in local mode,
 	// on the server in remote mode).
 	WaitFor            string        `name:"wait-for" placeholder:"SELECTOR" help:"Browser: wait until an element matches this CSS selector before extracting."`
@@ -107,6 +112,7 @@ type scrapeCmd struct {
 	Mode    modeFlags    `embed:""`
 	Out     outputFlags  `embed:""`
 	Fetch   fetchFlags   `embed:""`
+	Page    pageFlags    `embed:""`
 	Extract extractFlags `embed:""`
 }
 
@@ -127,6 +133,7 @@ type crawlCmd struct {
 	Mode     modeFlags       `embed:""`
 	Out      outputFlags     `embed:""`
 	Fetch    fetchFlags      `embed:""`
+	Page     pageFlags       `embed:""`
 	Extract  extractFlags    `embed:""`
 	Scope    scopeFlags      `embed:""`
 	Crawl    crawlScopeFlags `embed:""`
@@ -169,6 +176,7 @@ type batchCmd struct {
 	Mode              modeFlags    `embed:""`
 	Out               outputFlags  `embed:""`
 	Fetch             fetchFlags   `embed:""`
+	Page              pageFlags    `embed:""`
 	Extract           extractFlags `embed:""`
 	Pace              paceFlags    `embed:""`
 }
@@ -283,8 +291,8 @@ func (r *runner) remote(m *modeFlags) (string, string, error) {
 }
 
 // request builds the API request the flags describe.
-func request(f *fetchFlags, x *extractFlags, out *outputFlags) (*api.Request, error) {
-	req := &api.Request{Render: f.Render, TimeoutMS: api.Ptr(int(f.Timeout / time.Millisecond))}
+func request(f *fetchFlags, pg *pageFlags, x *extractFlags, out *outputFlags) (*api.Request, error) {
+	req := &api.Request{TimeoutMS: api.Ptr(int(f.Timeout / time.Millisecond))}
 	if f.NoRobots {
 		no := false
 		req.RespectRobots = &no
@@ -299,8 +307,11 @@ func request(f *fetchFlags, x *extractFlags, out *outputFlags) (*api.Request, er
 		}
 		req.Headers[strings.TrimSpace(name)] = strings.TrimSpace(value)
 	}
-	if err := f.applyBrowser(req); err != nil {
-		return nil, err
+	if pg != nil {
+		req.Render = pg.Render
+		if err := pg.applyBrowser(req); err != nil {
+			return nil, err
+		}
 	}
 	if x != nil {
 		omc := x.OnlyMainContent

@@ -17,7 +17,7 @@ import (
 const cancelWait = 10 * time.Second
 
 func (r *runner) scrape(ctx context.Context, c *scrapeCmd) int {
-	req, err := request(&c.Fetch, &c.Extract, &c.Out)
+	req, err := request(&c.Fetch, &c.Page, &c.Extract, &c.Out)
 	if err != nil {
 		return r.fail("scrape", err)
 	}
@@ -29,7 +29,7 @@ func (r *runner) scrape(ctx context.Context, c *scrapeCmd) int {
 }
 
 func (r *runner) crawl(ctx context.Context, c *crawlCmd) int {
-	req, err := request(&c.Fetch, &c.Extract, &c.Out)
+	req, err := request(&c.Fetch, &c.Page, &c.Extract, &c.Out)
 	if err != nil {
 		return r.fail("crawl", err)
 	}
@@ -46,7 +46,7 @@ func (r *runner) crawl(ctx context.Context, c *crawlCmd) int {
 }
 
 func (r *runner) batch(ctx context.Context, c *batchCmd) int {
-	req, err := request(&c.Fetch, &c.Extract, &c.Out)
+	req, err := request(&c.Fetch, &c.Page, &c.Extract, &c.Out)
 	if err != nil {
 		return r.fail("batch", err)
 	}
@@ -70,9 +70,6 @@ func (r *runner) pages(ctx context.Context, cmd, kind string, req *api.Request, 
 	}
 	if apiURL != "" && resume != "" {
 		return r.fail(cmd, usagef("--resume is for local mode; a remote job keeps its state on the server"))
-	}
-	if apiURL != "" && req.Store != nil && kind != spidergo.KindScrape {
-		return r.fail(cmd, usagef("--no-store is for synchronous requests: remote crawls and batches run asynchronously"))
 	}
 	// Local jobs are validated before anything is written.
 	var l *local
@@ -242,12 +239,11 @@ func remoteError(err error) error {
 }
 
 func (r *runner) mapSite(ctx context.Context, c *mapCmd) int {
-	req, err := request(&c.Fetch, nil, nil)
+	req, err := request(&c.Fetch, nil, nil, nil)
 	if err != nil {
 		return r.fail("map", err)
 	}
 	req.URL, req.Limit = c.URL, api.Ptr(c.Limit)
-	req.Render = "" // a map reads links, it renders nothing
 	req.Search, req.IncludeTitles = c.Search, c.IncludeTitles
 	c.Scope.apply(req)
 	apiURL, apiKey, err := r.remote(&c.Mode)

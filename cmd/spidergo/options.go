@@ -11,7 +11,7 @@ import (
 )
 
 // applyBrowser copies the browser and page options of f into req.
-func (f *fetchFlags) applyBrowser(req *api.Request) error {
+func (f *pageFlags) applyBrowser(req *api.Request) error {
 	req.WaitFor, req.WaitForMS = f.WaitFor, f.WaitForMS
 	req.Mobile, req.ScreenshotFullPage = f.Mobile, f.ScreenshotFullPage
 	req.RespectNoindex = f.RespectNoindex

@@ -114,6 +114,9 @@ func TestFlagsRefused(t *testing.T) {
 		{remote, []string{"scrape", "https://example.com/", "--actions", "@/nonexistent/actions.json"}, "--actions:"},
 		{nil, []string{"scrape", "https://example.com/", "--render", "http", "--mobile"}, "needs the browser"},
 		{nil, []string{"scrape", "https://example.com/", "--max-age", "-1s"}, "--max-age"},
+		{nil, []string{"map", "https://example.com/", "--render", "browser"}, "unknown flag --render"},
+		{remote, []string{"crawl", "https://example.com/", "--no-store"}, "unknown flag --no-store"},
+		{remote, []string{"batch", "-", "--no-store"}, "unknown flag --no-store"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			code, _, errOut := runCLI(t, context.Background(), tc.env, "", tc.args...)
