@@ -301,6 +301,15 @@ func (c *Client) BatchScrape(ctx context.Context, urls []string, req *api.Reques
 	return res.CRID, nil
 }
 
+// StartBatch queues one job scraping req.URLs with the options of req and
+// returns its head: res.CRID, and res.InvalidURLs, the URLs left out when
+// req.IgnoreInvalidURLs is set.
+func (c *Client) StartBatch(ctx context.Context, req *api.Request) (*Result, error) {
+	r := *req
+	r.URL = ""
+	return c.envelope(ctx, call{method: http.MethodPost, path: "/v1/batch/scrape", body: &r})
+}
+
 // Map lists req.URL's site without fetching its pages: res.URLs.
 func (c *Client) Map(ctx context.Context, req *api.Request) (*Result, error) {
 	return c.envelope(ctx, call{method: http.MethodPost, path: "/v1/map", body: req})

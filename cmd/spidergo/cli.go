@@ -51,7 +51,21 @@ type fetchFlags struct {
 	Timeout  time.Duration `default:"30s" help:"Deadline of each page fetch (1s to 2m)."`
 	Header   []string      `sep:"none" short:"H" placeholder:"'NAME: VALUE'" help:"Extra request header (repeatable)."`
 	NoRobots bool          `name:"no-robots" help:"Ignore robots.txt, <meta name=robots> and rel=nofollow (respected by default)."`
-	Render   string        `enum:"auto,http" default:"auto" help:"How pages are fetched: http never uses a browser; auto also renders pages that need JavaScript in headless Chromium on a server that has it (local mode fetches over HTTP)."`
+}
+
+// pageFlags say how each page is loaded (scrape, crawl, batch; a map
+// loads no page content).
+type pageFlags struct {
+	Render string `enum:"auto,http,browser" default:"auto" help:"How pages are fetched: http never uses a browser; browser always loads pages in headless Chromium; auto also renders pages that need JavaScript when Chromium is there (locally: installed on this machine)."`
+	// Browser options: they need headless Chromium (here in local mode,
+	// on the server in remote mode).
+	WaitFor            string        `name:"wait-for" placeholder:"SELECTOR" help:"Browser: wait until an element matches this CSS selector before extracting."`
+	WaitForMS          int           `name:"wait-for-ms" placeholder:"MS" help:"Browser: wait this many milliseconds after the page loads before extracting."`
+	Actions            string        `placeholder:"JSON|@FILE" help:"Browser: steps run before extraction, a JSON array of actions ({\"type\":\"click\",\"selector\":\"#more\"}, wait, write, press, scroll, screenshot); @FILE reads it from FILE."`
+	Mobile             bool          `help:"Browser: render with a phone's viewport and user agent."`
+	ScreenshotFullPage bool          `name:"screenshot-full-page" help:"Browser: the screenshot format covers the whole page, not only the viewport."`
+	RespectNoindex     bool          `name:"respect-noindex" help:"Drop the content of pages that say noindex (they fail with noindex); by default it is kept."`
+	MaxAge             time.Duration `name:"max-age" placeholder:"DURATION" help:"Remote mode: accept a cached copy of a page fetched at most this long ago."`
 }
 
 // extractFlags choose what is extracted from each page.
@@ -60,16 +74,29 @@ type extractFlags struct {
 	OnlyMainContent bool     `name:"only-main-content" negatable:"" default:"true" help:"Keep the main content, drop navigation, headers, footers and ads (--no-only-main-content keeps everything)."`
 	IncludeTag      []string `sep:"none" placeholder:"SELECTOR" help:"CSS selector of elements to keep (repeatable)."`
 	ExcludeTag      []string `sep:"none" placeholder:"SELECTOR" help:"CSS selector of elements to remove (repeatable)."`
+	OmitHeadline    bool     `name:"omit-headline" help:"Leave the article's headline out of the Markdown."`
 }
 
 // scopeFlags bound a crawl (and a map).
 type scopeFlags struct {
-	IncludePath           []string `sep:"none" placeholder:"REGEXP" help:"Follow only URLs whose path matches (repeatable)."`
-	ExcludePath           []string `sep:"none" placeholder:"REGEXP" help:"Never follow URLs whose path matches (repeatable)."`
-	AllowSubdomains       bool     `help:"Follow links to subdomains of the seed's registrable domain."`
-	AllowExternal         bool     `help:"Follow links to any site."`
-	Sitemap               string   `enum:"include,skip,only" default:"include" help:"Sitemap URLs: include, skip, or only."`
-	IgnoreQueryParameters bool     `help:"Treat URLs differing only in their query as one page."`
+	IncludePath            []string `sep:"none" placeholder:"REGEXP" help:"Follow only URLs whose path matches (repeatable)."`
+	ExcludePath            []string `sep:"none" placeholder:"REGEXP" help:"Never follow URLs whose path matches (repeatable)."`
+	AllowSubdomains        bool     `help:"Follow links to subdomains of the seed's registrable domain."`
+	AllowExternal          bool     `help:"Follow links to any site."`
+	Sitemap                string   `enum:"include,skip,only" default:"include" help:"Sitemap URLs: include, skip, or only."`
+	IgnoreQueryParameters  bool     `help:"Treat URLs differing only in their query as one page."`
+	DeduplicateSimilarURLs bool     `name:"deduplicate-similar-urls" negatable:"" default:"true" help:"Fold spellings of one page (index file and directory, trailing slash, www.) into one (--no-deduplicate-similar-urls keeps them apart)."`
+}
+
+// crawlScopeFlags are the scope options of a crawl only.
+type crawlScopeFlags struct {
+	CrawlEntireSite bool `name:"crawl-entire-site" help:"Follow links anywhere on the seed's site, not only below the seed's path."`
+}
+
+// webhookFlags ask a server to post a job's events (remote mode).
+type webhookFlags struct {
+	WebhookURL   string   `name:"webhook-url" placeholder:"URL" help:"Remote mode: post the job's events to this URL."`
+	WebhookEvent []string `name:"webhook-event" placeholder:"EVENT" help:"Remote mode: events to post (repeatable or comma separated: started, page, completed, failed; default all)."`
 }
 
 // paceFlags pace a crawl or batch.
@@ -81,9 +108,11 @@ type paceFlags struct {
 
 type scrapeCmd struct {
 	URL     string       `arg:"" help:"Page to fetch; a bare host gets https://."`
+	NoStore bool         `name:"no-store" help:"Remote mode: the server answers without keeping the page (the job keeps its counts only)."`
 	Mode    modeFlags    `embed:""`
 	Out     outputFlags  `embed:""`
 	Fetch   fetchFlags   `embed:""`
+	Page    pageFlags    `embed:""`
 	Extract extractFlags `embed:""`
 }
 
@@ -92,19 +121,24 @@ func (scrapeCmd) Help() string {
 
   spidergo scrape https://example.com
   spidergo scrape example.com --format json --formats markdown,metadata
-  spidergo scrape http://127.0.0.1:8000/ --allow 127.0.0.1/32`
+  spidergo scrape http://127.0.0.1:8000/ --allow 127.0.0.1/32
+  spidergo scrape https://example.com/app --render browser --wait-for '#app' \
+      --actions '[{"type":"click","selector":"#more"}]' --formats screenshot --format json`
 }
 
 type crawlCmd struct {
-	URL      string       `arg:"" help:"Where the crawl starts."`
-	Limit    int          `default:"10" help:"Most pages fetched, failed ones included (up to 10000)."`
-	MaxDepth int          `default:"3" help:"Link hops from the seed (0 to 50)."`
-	Mode     modeFlags    `embed:""`
-	Out      outputFlags  `embed:""`
-	Fetch    fetchFlags   `embed:""`
-	Extract  extractFlags `embed:""`
-	Scope    scopeFlags   `embed:""`
-	Pace     paceFlags    `embed:""`
+	URL      string          `arg:"" help:"Where the crawl starts."`
+	Limit    int             `default:"10" help:"Most pages fetched, failed ones included (up to 10000)."`
+	MaxDepth int             `default:"3" help:"Link hops from the seed (0 to 50)."`
+	Mode     modeFlags       `embed:""`
+	Out      outputFlags     `embed:""`
+	Fetch    fetchFlags      `embed:""`
+	Page     pageFlags       `embed:""`
+	Extract  extractFlags    `embed:""`
+	Scope    scopeFlags      `embed:""`
+	Crawl    crawlScopeFlags `embed:""`
+	Pace     paceFlags       `embed:""`
+	Webhook  webhookFlags    `embed:""`
 }
 
 func (crawlCmd) Help() string {
@@ -112,39 +146,47 @@ func (crawlCmd) Help() string {
 
   spidergo crawl https://example.com/docs/ --limit 50 --include-path '^/docs/'
   spidergo crawl example.com --limit 1000 -o site/ --resume site.journal
-  spidergo crawl example.com --format ndjson | jq -r .URL`
+  spidergo crawl example.com --format ndjson | jq -r .URL
+  spidergo crawl example.com/blog/ --crawl-entire-site --no-deduplicate-similar-urls`
 }
 
 type mapCmd struct {
-	URL    string     `arg:"" help:"Site to list."`
-	Limit  int        `default:"5000" help:"Most URLs listed (up to 5000)."`
-	Mode   modeFlags  `embed:""`
-	Fetch  fetchFlags `embed:""`
-	Scope  scopeFlags `embed:""`
-	Format string     `short:"f" enum:"links,text,json,ndjson" default:"links" help:"One URL a line (links, text), one JSON array (json) or one JSON string a line (ndjson)."`
+	URL           string     `arg:"" help:"Site to list."`
+	Limit         int        `default:"5000" help:"Most URLs listed (up to 5000)."`
+	Mode          modeFlags  `embed:""`
+	Fetch         fetchFlags `embed:""`
+	Scope         scopeFlags `embed:""`
+	Search        string     `placeholder:"TERMS" help:"List URLs that contain these terms first."`
+	IncludeTitles bool       `name:"include-titles" help:"Give each URL's title too (from its sitemap or link text): a tab after the URL for links and text, objects for json and ndjson."`
+	Format        string     `short:"f" enum:"links,text,json,ndjson" default:"links" help:"One URL a line (links, text), one JSON array (json) or one JSON string a line (ndjson)."`
 }
 
 func (mapCmd) Help() string {
 	return `Examples:
 
   spidergo map https://example.com
-  spidergo map example.com --sitemap only --include-path '^/blog/'`
+  spidergo map example.com --sitemap only --include-path '^/blog/'
+  spidergo map example.com --search pricing --include-titles --format ndjson`
 }
 
 type batchCmd struct {
-	File    string       `arg:"" help:"File of URLs, one a line (blank lines and # comments are skipped); - reads standard input."`
-	Mode    modeFlags    `embed:""`
-	Out     outputFlags  `embed:""`
-	Fetch   fetchFlags   `embed:""`
-	Extract extractFlags `embed:""`
-	Pace    paceFlags    `embed:""`
+	File              string       `arg:"" help:"File of URLs, one a line (blank lines and # comments are skipped); - reads standard input."`
+	IgnoreInvalidURLs bool         `name:"ignore-invalid-urls" help:"Run the valid URLs and report the others on standard error, instead of refusing the batch."`
+	Webhook           webhookFlags `embed:""`
+	Mode              modeFlags    `embed:""`
+	Out               outputFlags  `embed:""`
+	Fetch             fetchFlags   `embed:""`
+	Page              pageFlags    `embed:""`
+	Extract           extractFlags `embed:""`
+	Pace              paceFlags    `embed:""`
 }
 
 func (batchCmd) Help() string {
 	return `Examples:
 
   spidergo batch urls.txt -o pages/
-  cat urls.txt | spidergo batch - --format ndjson`
+  cat urls.txt | spidergo batch - --format ndjson
+  spidergo batch urls.txt --ignore-invalid-urls --api-url https://spider.example.com --api-key sk_live_...`
 }
 
 // exitPanic carries kong's exit code out of its parser: help and parse
@@ -249,8 +291,8 @@ func (r *runner) remote(m *modeFlags) (string, string, error) {
 }
 
 // request builds the API request the flags describe.
-func request(f *fetchFlags, x *extractFlags, out *outputFlags) (*api.Request, error) {
-	req := &api.Request{Render: f.Render, TimeoutMS: api.Ptr(int(f.Timeout / time.Millisecond))}
+func request(f *fetchFlags, pg *pageFlags, x *extractFlags, out *outputFlags) (*api.Request, error) {
+	req := &api.Request{TimeoutMS: api.Ptr(int(f.Timeout / time.Millisecond))}
 	if f.NoRobots {
 		no := false
 		req.RespectRobots = &no
@@ -265,9 +307,16 @@ func request(f *fetchFlags, x *extractFlags, out *outputFlags) (*api.Request, er
 		}
 		req.Headers[strings.TrimSpace(name)] = strings.TrimSpace(value)
 	}
+	if pg != nil {
+		req.Render = pg.Render
+		if err := pg.applyBrowser(req); err != nil {
+			return nil, err
+		}
+	}
 	if x != nil {
 		omc := x.OnlyMainContent
 		req.OnlyMainContent = &omc
+		req.OmitHeadline = x.OmitHeadline
 		req.IncludeTags, req.ExcludeTags = x.IncludeTag, x.ExcludeTag
 		for _, f := range x.Formats {
 			for _, part := range strings.Split(f, ",") {
@@ -316,6 +365,9 @@ func (s *scopeFlags) apply(req *api.Request) {
 	req.AllowSubdomains, req.AllowExternal = s.AllowSubdomains, s.AllowExternal
 	req.Sitemap = s.Sitemap
 	req.IgnoreQueryParameters = s.IgnoreQueryParameters
+	if !s.DeduplicateSimilarURLs {
+		req.DeduplicateSimilarURLs = api.Ptr(false)
+	}
 }
 
 func (p *paceFlags) apply(req *api.Request) {

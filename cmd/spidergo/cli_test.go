@@ -218,9 +218,16 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	code, out, _ := runCLI(t, context.Background(), nil, "", "crawl", "--help")
-	if code != 0 || !strings.Contains(out, "--max-depth=3") || !strings.Contains(out, "Examples:") {
-		t.Errorf("exit %d:\n%s", code, out)
+	for _, tc := range []struct{ cmd, flag, example string }{
+		{"scrape", "--render=", "spidergo scrape https://example.com/app --render browser"},
+		{"crawl", "--max-depth=3", "spidergo crawl example.com/blog/ --crawl-entire-site"},
+		{"map", "--include-titles", "spidergo map example.com --search pricing"},
+		{"batch", "--ignore-invalid-urls", "spidergo batch urls.txt -o pages/"},
+	} {
+		code, out, _ := runCLI(t, context.Background(), nil, "", tc.cmd, "--help")
+		if code != 0 || !strings.Contains(out, tc.flag) || !strings.Contains(out, "Examples:") || !strings.Contains(out, tc.example) {
+			t.Errorf("%s --help: exit %d:\n%s", tc.cmd, code, out)
+		}
 	}
 }
 
@@ -411,6 +418,14 @@ func newFakeAPI(t *testing.T) *fakeAPI {
 	mux.HandleFunc("POST /v1/crawl", auth(func(w http.ResponseWriter, r *http.Request) {
 		record(r)
 		reply(w, 202, &api.Envelope{CRID: "c1", Status: "queued"})
+	}))
+	mux.HandleFunc("POST /v1/batch/scrape", auth(func(w http.ResponseWriter, r *http.Request) {
+		req := record(r)
+		env := &api.Envelope{CRID: "c1", Status: "queued"}
+		if req.IgnoreInvalidURLs {
+			env.InvalidURLs = []api.InvalidURL{{URL: "ftp://x", Code: "invalid_url", Reason: "Not an http(s) URL."}}
+		}
+		reply(w, 202, env)
 	}))
 	mux.HandleFunc("POST /v1/map", auth(func(w http.ResponseWriter, r *http.Request) {
 		record(r)

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/crawl"
 	"github.com/spidergo/spidergo/internal/fetch"
+	"github.com/spidergo/spidergo/internal/render"
 )
 
 // local runs jobs in this process: the server's engine and fetcher, with
@@ -20,14 +22,48 @@ import (
 type local struct {
 	fetcher *fetch.Fetcher
 	engine  *crawl.Engine
+	// browser is headless Chromium when it is installed (nil otherwise),
+	// behind the fetcher's address guard like the server's.
+	browser *render.Browser
+	// noBrowser says why there is no browser.
+	noBrowser error
 }
 
-func newLocal(allow []string) (*local, error) {
-	f, err := fetch.New(fetch.Config{UserAgent: "SpiderGo/" + spidergo.Version + " (+https://github.com/spidergo/spidergo)", Allow: allow})
+// newLocal builds the fetcher, the renderer when Chromium is installed
+// (SPIDERGO_CHROMIUM_PATH and SPIDERGO_RENDER_CONCURRENCY as for the
+// server, read through env) and the engine.
+func newLocal(allow []string, env func(string) string) (*local, error) {
+	ua := "SpiderGo/" + spidergo.Version + " (+https://github.com/spidergo/spidergo)"
+	f, err := fetch.New(fetch.Config{UserAgent: ua, Allow: allow})
 	if err != nil {
 		return nil, usagef("--allow: %v", err)
 	}
-	return &local{fetcher: f, engine: crawl.NewEngine(crawl.EngineConfig{Fetcher: f})}, nil
+	l := &local{fetcher: f}
+	ec := crawl.EngineConfig{Fetcher: f}
+	rc, err := render.ConfigFromEnv(env)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	rc.UserAgent = ua
+	b, err := render.New(rc, f)
+	switch {
+	case render.KindOf(err) == render.KindNotInstalled:
+		l.noBrowser = err
+	case err != nil:
+		return nil, fmt.Errorf("renderer: %w", err)
+	default:
+		l.browser = b
+		ec.Renderer = b
+	}
+	l.engine = crawl.NewEngine(ec)
+	return l, nil
+}
+
+// close stops the browser, if one was started.
+func (l *local) close() {
+	if l.browser != nil {
+		l.browser.Close()
+	}
 }
 
 // normalize is the server's check of a user's URL: the fetcher's cheap
@@ -55,11 +91,27 @@ func (l *local) options(req *api.Request, kind string) (*crawl.Options, error) {
 	if err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
+			if kind == spidergo.KindBatch && !req.IgnoreInvalidURLs && badURL(string(ue), req.URLs) {
+				ue += "; --ignore-invalid-urls runs the other URLs"
+			}
 			return nil, ue
 		}
 		return nil, usagef("%s", spidergo.ErrorMessage(err))
 	}
+	if name := o.BrowserOption(); name != "" && l.browser == nil {
+		return nil, usagef("%s needs headless Chromium, which is not installed here (install Debian's chromium package or set SPIDERGO_CHROMIUM_PATH)", flagOf(name))
+	}
 	return o, nil
+}
+
+// badURL reports whether msg is about one of urls.
+func badURL(msg string, urls []string) bool {
+	for _, u := range urls {
+		if strings.HasPrefix(msg, u+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 // run runs one scrape, crawl or batch, sending each page to out as it is

@@ -23,6 +23,7 @@ func (s *Server) routes() []route {
 		{"GET /healthz", s.handleHealthz},
 		{"GET /readyz", s.handleReadyz},
 		{"GET /openapi.json", s.handleOpenAPI},
+		{"GET /docs/api", s.handleAPIDocs},
 
 		// Accounts and cookie sessions (docs/authentication.md).
 		{"POST /auth/register", s.refuseCrossOrigin(s.handleRegister)},
