@@ -200,3 +200,40 @@ func TestRenderNotInstalled(t *testing.T) {
 		t.Errorf("readyz = %v", m)
 	}
 }
+
+// TestFirecrawlRendered runs a Firecrawl scrape with a click action, a
+// screenshot action and the screenshot format through the real server and
+// a real headless Chromium.
+func TestFirecrawlRendered(t *testing.T) {
+	s := newSite(t, map[string]string{"/click": clickPage})
+	e := browserEnv(t, s)
+	for _, v := range []string{"v1", "v2"} {
+		t.Run(v, func(t *testing.T) {
+			res, body := e.call(t, "POST", "/firecrawl/"+v+"/scrape", `{"url":"`+s.URL+`/click","formats":["markdown","screenshot"],"waitFor":100,`+
+				`"actions":[{"type":"click","selector":"#more"},{"type":"screenshot","fullPage":true}]}`)
+			if res.StatusCode != 200 || body["success"] != true {
+				t.Fatalf("scrape: %d %v", res.StatusCode, body)
+			}
+			data := body["data"].(map[string]any)
+			if !strings.Contains(str(data["markdown"]), "appeared after the click") {
+				t.Errorf("markdown = %q, want the clicked-in paragraph", data["markdown"])
+			}
+			const prefix = "data:image/png;base64,"
+			if shot := str(data["screenshot"]); !strings.HasPrefix(shot, prefix) {
+				t.Errorf("screenshot = %.40q, want a PNG data URL", shot)
+			}
+			actions, _ := data["actions"].(map[string]any)
+			shots, _ := actions["screenshots"].([]any)
+			if len(shots) != 1 || !strings.HasPrefix(str(shots[0]), prefix) {
+				t.Fatalf("actions = %.200v, want one screenshot", actions)
+			}
+			raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(str(shots[0]), prefix))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := png.DecodeConfig(bytes.NewReader(raw)); err != nil {
+				t.Errorf("action screenshot: %v", err)
+			}
+		})
+	}
+}
