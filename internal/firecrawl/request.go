@@ -466,9 +466,8 @@ func Translate(ep endpoint, body []byte) (*api.Request, error) {
 
 // actionWhy says why a Firecrawl action type cannot be run here.
 var actionWhy = map[string]string{
-	"executeJavascript": "this SpiderGo server does not run scripts in pages.",
-	"scrape":            "SpiderGo extracts the page once, after the last action.",
-	"pdf":               "SpiderGo does not print pages to PDF.",
+	"scrape": "SpiderGo extracts the page once, after the last action.",
+	"pdf":    "SpiderGo does not print pages to PDF.",
 }
 
 // firecrawlAction is every field of Firecrawl's action objects that
@@ -481,6 +480,7 @@ type firecrawlAction struct {
 	Key          *string `json:"key"`
 	Direction    *string `json:"direction"`
 	Amount       *int    `json:"amount"`
+	Script       *string `json:"script"`
 	FullPage     *bool   `json:"fullPage"`
 	All          *bool   `json:"all"`
 }
@@ -493,6 +493,7 @@ var actionFields = map[string][]string{
 	render.ActionPress:      {"key"},
 	render.ActionScroll:     {"direction", "amount"},
 	render.ActionScreenshot: {"fullPage"},
+	"executeJavascript":     {"script"},
 }
 
 // mapActions reads Firecrawl's actions ({"type": "click", "selector":
@@ -534,6 +535,14 @@ func mapActions(name string, raw json.RawMessage, r *api.Request, _ endpoint) er
 			return unsupported(at+".all", "SpiderGo's click action clicks the first matching element.")
 		}
 		a := api.Action{Type: typ}
+		if typ == "executeJavascript" {
+			// Refused by the jobs service, naming the setting, unless the
+			// operator allows scripts.
+			a.Type = render.ActionExecuteJavaScript
+		}
+		if fa.Script != nil {
+			a.Script = *fa.Script
+		}
 		if fa.Milliseconds != nil {
 			a.Milliseconds = *fa.Milliseconds
 		}

@@ -53,11 +53,11 @@ func TestTranslate(t *testing.T) {
 		{"v2 map asks for titles", v2map, `{"url":"https://example.com","sitemap":"skip","timeout":5000}`,
 			&api.Request{URL: "https://example.com", Sitemap: "skip", TimeoutMS: api.Ptr(5000), IncludeTitles: true}},
 		{"v2 scrape with actions", v2scrape,
-			`{"url":"https://example.com","actions":[{"type":"wait","milliseconds":500},{"type":"wait","selector":"#list"},{"type":"click","selector":"#more","all":false},{"type":"write","text":"spiders"},{"type":"press","key":"Enter"},{"type":"scroll","direction":"down","amount":300},{"type":"scroll","direction":"up"},{"type":"screenshot","fullPage":true},{"type":"screenshot"}]}`,
+			`{"url":"https://example.com","actions":[{"type":"wait","milliseconds":500},{"type":"wait","selector":"#list"},{"type":"click","selector":"#more","all":false},{"type":"write","text":"spiders"},{"type":"press","key":"Enter"},{"type":"scroll","direction":"down","amount":300},{"type":"scroll","direction":"up"},{"type":"screenshot","fullPage":true},{"type":"screenshot"},{"type":"executeJavascript","script":"document.title = 'x'"}]}`,
 			&api.Request{URL: "https://example.com", Actions: []api.Action{
 				{Type: "wait", Milliseconds: 500}, {Type: "wait", Selector: "#list"}, {Type: "click", Selector: "#more"}, {Type: "write", Text: "spiders"},
 				{Type: "press", Key: "Enter"}, {Type: "scroll", Direction: "down", Amount: 300}, {Type: "scroll", Direction: "up"},
-				{Type: "screenshot", FullPage: true}, {Type: "screenshot"}}}},
+				{Type: "screenshot", FullPage: true}, {Type: "screenshot"}, {Type: "execute_javascript", Script: "document.title = 'x'"}}}},
 		{"v1 waitFor and mobile", v1scrape, `{"url":"https://example.com","waitFor":1500,"mobile":true,"actions":[]}`,
 			&api.Request{URL: "https://example.com", WaitForMS: 1500, Mobile: true, Actions: []api.Action{}}},
 		{"v1 screenshot format", v1scrape, `{"url":"https://example.com","formats":["markdown","screenshot"]}`,
@@ -102,7 +102,7 @@ func TestTranslateRefuses(t *testing.T) {
 		body string
 		want string // in the message
 	}{
-		{"executeJavascript action", v2scrape, `{"url":"u","actions":[{"type":"wait","milliseconds":1},{"type":"executeJavascript","script":"1"}]}`, `actions[1]: executeJavascript`},
+		{"executeJavascript selector", v2scrape, `{"url":"u","actions":[{"type":"wait","milliseconds":1},{"type":"executeJavascript","script":"1","selector":"#a"}]}`, `actions[1].selector`},
 		{"scrape action", v2scrape, `{"url":"u","actions":[{"type":"scrape"}]}`, `actions[0]: scrape`},
 		{"pdf action", v2scrape, `{"url":"u","actions":[{"type":"pdf"}]}`, `actions[0]: pdf`},
 		{"unknown action", v2scrape, `{"url":"u","actions":[{"type":"dance"}]}`, `"dance"`},

@@ -97,7 +97,7 @@ func TestFirecrawlErrors(t *testing.T) {
 		{"actions without a browser", e.key, "POST", "/firecrawl/v2/scrape", `{"url":"` + s.URL + `","actions":[{"type":"click","selector":"#a"}]}`, 400, "Option actions needs browser rendering"},
 		{"screenshot without a browser", e.key, "POST", "/firecrawl/v1/scrape", `{"url":"` + s.URL + `","formats":["screenshot@fullPage"]}`, 400, "needs browser rendering"},
 		{"mobile without a browser", e.key, "POST", "/firecrawl/v2/scrape", `{"url":"` + s.URL + `","mobile":true}`, 400, "Option mobile needs browser rendering"},
-		{"executeJavascript action", e.key, "POST", "/firecrawl/v2/scrape", `{"url":"` + s.URL + `","actions":[{"type":"executeJavascript","script":"1"}]}`, 400, "executeJavascript"},
+		{"pdf action", e.key, "POST", "/firecrawl/v2/scrape", `{"url":"` + s.URL + `","actions":[{"type":"pdf"}]}`, 400, "pdf"},
 		{"json format", e.key, "POST", "/firecrawl/v1/scrape", `{"url":"` + s.URL + `","formats":["json"]}`, 400, "json"},
 		{"unknown option", e.key, "POST", "/firecrawl/v1/crawl", `{"url":"` + s.URL + `","frobnicate":true}`, 400, `"frobnicate"`},
 		{"SpiderGo's own checks", e.key, "POST", "/firecrawl/v2/crawl", `{"url":"not a url at all"}`, 400, ""},
