@@ -73,7 +73,10 @@ type Request struct {
 //   - scroll: Direction "down" (default), "up" by Amount pixels (0 means
 //     one viewport), or "bottom" until the page stops growing;
 //   - screenshot: adds a PNG to the page's Screenshots (the whole page
-//     with FullPage).
+//     with FullPage);
+//   - execute_javascript: runs Script in the page, its result discarded
+//     (only on servers whose operator set
+//     SPIDERGO_RENDER_EXECUTE_JAVASCRIPT).
 type Action struct {
 	Type         string `json:"type"`
 	Selector     string `json:"selector,omitempty"`
@@ -83,6 +86,7 @@ type Action struct {
 	Direction    string `json:"direction,omitempty"`
 	Amount       int    `json:"amount,omitempty"`
 	FullPage     bool   `json:"full_page,omitempty"`
+	Script       string `json:"script,omitempty"`
 }
 
 // IsAsync reports whether the request asked for "async": true.

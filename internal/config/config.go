@@ -42,11 +42,14 @@ type Config struct {
 	// RenderConcurrency is the number of pages rendered at once; 0 means
 	// one per core, from 2 to 8.
 	RenderConcurrency int
-	UserAgent         string
-	MaxJobsPerUser    int
-	LogFormat         string // text or json
-	LogLevel          string // debug, info, warn, error
-	ShutdownTimeout   time.Duration
+	// RenderExecuteJavaScript allows the execute_javascript browser
+	// action (off by default).
+	RenderExecuteJavaScript bool
+	UserAgent               string
+	MaxJobsPerUser          int
+	LogFormat               string // text or json
+	LogLevel                string // debug, info, warn, error
+	ShutdownTimeout         time.Duration
 	// SlowRequest is the duration past which a request is logged at WARN;
 	// 0 turns the line off.
 	SlowRequest time.Duration
@@ -256,6 +259,14 @@ func settings() []setting {
 				return errors.New("must be a number from 1 to 256")
 			}
 			c.RenderConcurrency = n
+			return nil
+		}},
+		{"SPIDERGO_RENDER_EXECUTE_JAVASCRIPT", "render-execute-javascript", "false", "allow the execute_javascript browser action: requests may run their own scripts in rendered pages", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("must be true or false")
+			}
+			c.RenderExecuteJavaScript = b
 			return nil
 		}},
 		{"SPIDERGO_USER_AGENT", "user-agent", "", "user agent of the fetcher (default SpiderGo/<version> (+<base url>))", func(c *Config, v string) error {

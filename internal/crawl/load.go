@@ -21,8 +21,21 @@ func (e *Engine) CheckRender(o *Options) error {
 	if name := o.BrowserOption(); name != "" && e.renderer == nil {
 		return errNotInstalled(name)
 	}
+	for i, a := range o.Actions {
+		if a.Type != render.ActionExecuteJavaScript {
+			continue
+		}
+		if sr, ok := e.renderer.(render.ScriptRunner); !ok || !sr.ExecutesJavaScript() {
+			return &spidergo.Error{Code: spidergo.EINVALID, Reason: ReasonScriptsOff,
+				Message: fmt.Sprintf("actions[%d] (\"execute_javascript\"): this server does not run scripts in pages; its operator can allow them with %s=true.", i, render.ExecuteJavaScriptSetting)}
+		}
+	}
 	return nil
 }
+
+// ReasonScriptsOff is the reason of the 400 that refuses an
+// execute_javascript action on a server that does not allow it.
+const ReasonScriptsOff = "execute_javascript_disabled"
 
 func errNotInstalled(option string) *spidergo.Error {
 	return &spidergo.Error{Code: spidergo.EINVALID, Reason: render.KindNotInstalled,

@@ -40,6 +40,8 @@ const (
 	MaxActions           = render.DefaultMaxActions
 	MaxSelectorLength    = 500
 	MaxActionText        = 10000
+	// MaxScriptLength caps an execute_javascript action's script.
+	MaxScriptLength = 10000
 )
 
 // Render modes.
@@ -447,10 +449,20 @@ func validateAction(a api.Action) error {
 			return errors.New("direction must be \"down\", \"up\" or \"bottom\"")
 		}
 	case render.ActionScreenshot:
+	case render.ActionExecuteJavaScript:
+		if strings.TrimSpace(a.Script) == "" {
+			return errors.New("an execute_javascript action needs a \"script\"")
+		}
+		if len(a.Script) > MaxScriptLength {
+			return fmt.Errorf("script may be at most %d characters", MaxScriptLength)
+		}
 	case "":
-		return errors.New("\"type\" is required: wait, click, write, press, scroll or screenshot")
+		return errors.New("\"type\" is required: wait, click, write, press, scroll, screenshot or execute_javascript")
 	default:
-		return errors.New("unknown type; use wait, click, write, press, scroll or screenshot")
+		return errors.New("unknown type; use wait, click, write, press, scroll, screenshot or execute_javascript")
+	}
+	if a.Script != "" && a.Type != render.ActionExecuteJavaScript {
+		return errors.New("only an execute_javascript action takes a \"script\"")
 	}
 	return nil
 }

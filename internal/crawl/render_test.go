@@ -180,7 +180,33 @@ func TestRenderModes(t *testing.T) {
 			t.Errorf("CheckRender = %v", err)
 		}
 	})
+	t.Run("scripts off unless the renderer runs them", func(t *testing.T) {
+		req := api.Request{URL: site.URL + "/static", Actions: []api.Action{{Type: "wait", Milliseconds: 1}, {Type: "execute_javascript", Script: "1"}}}
+		o, err := Validate(&req, spidergo.KindScrape, false, testNormalize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rd := range []render.Renderer{&fakeRenderer{}, scriptRenderer{false}} {
+			err = NewEngine(EngineConfig{Fetcher: newTestFetcher(t, site.Server), Renderer: rd}).CheckRender(o)
+			var se *spidergo.Error
+			if !errors.As(err, &se) || se.Code != spidergo.EINVALID || se.Reason != ReasonScriptsOff ||
+				!strings.Contains(se.Message, "actions[1]") || !strings.Contains(se.Message, render.ExecuteJavaScriptSetting) {
+				t.Errorf("%T: CheckRender = %v", rd, err)
+			}
+		}
+		if err := NewEngine(EngineConfig{Fetcher: newTestFetcher(t, site.Server), Renderer: scriptRenderer{true}}).CheckRender(o); err != nil {
+			t.Errorf("with scripts on: %v", err)
+		}
+	})
 }
+
+// scriptRenderer is a renderer that says whether it runs scripts.
+type scriptRenderer struct{ on bool }
+
+func (s scriptRenderer) Render(context.Context, render.Request) (*render.Result, error) {
+	return nil, errors.New("not used")
+}
+func (s scriptRenderer) ExecutesJavaScript() bool { return s.on }
 
 func TestValidateRenderOptions(t *testing.T) {
 	valid := func(r api.Request) (*Options, error) {
@@ -222,6 +248,9 @@ func TestValidateRenderOptions(t *testing.T) {
 		{"http with actions", api.Request{Render: "http", Actions: []api.Action{{Type: "screenshot"}}}, `Option actions needs the browser`},
 		{"http with screenshot", api.Request{Render: "http", Formats: []string{"screenshot"}}, `format "screenshot" needs the browser`},
 		{"long selector", api.Request{WaitFor: strings.Repeat("a", MaxSelectorLength+1)}, "wait_for"},
+		{"script missing", api.Request{Actions: []api.Action{{Type: "execute_javascript"}}}, `needs a "script"`},
+		{"script too long", api.Request{Actions: []api.Action{{Type: "execute_javascript", Script: strings.Repeat("x", MaxScriptLength+1)}}}, fmt.Sprintf("at most %d characters", MaxScriptLength)},
+		{"script on another action", api.Request{Actions: []api.Action{{Type: "click", Selector: "a", Script: "1"}}}, `only an execute_javascript action takes a "script"`},
 	} {
 		_, err := valid(tt.r)
 		if err == nil || !strings.Contains(spidergo.ErrorMessage(err), tt.want) || spidergo.ErrorCode(err) != spidergo.EINVALID {

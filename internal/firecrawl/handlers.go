@@ -13,12 +13,27 @@ import (
 // Document is one page in Firecrawl's shape; outputs not asked for are
 // left out, metadata is always there.
 type Document struct {
-	Markdown string         `json:"markdown,omitempty"`
-	HTML     string         `json:"html,omitempty"`
-	RawHTML  string         `json:"rawHtml,omitempty"`
-	Links    []string       `json:"links,omitempty"`
-	Images   []string       `json:"images,omitempty"`
+	Markdown string   `json:"markdown,omitempty"`
+	HTML     string   `json:"html,omitempty"`
+	RawHTML  string   `json:"rawHtml,omitempty"`
+	Links    []string `json:"links,omitempty"`
+	Images   []string `json:"images,omitempty"`
+	// Screenshot is the screenshot format's PNG as a data URL
+	// ("data:image/png;base64,…"): Firecrawl's clients take a URL or
+	// base64 data there.
+	Screenshot string `json:"screenshot,omitempty"`
+	// Actions holds what the screenshot actions took, in order.
+	Actions  *ActionResults `json:"actions,omitempty"`
 	Metadata map[string]any `json:"metadata"`
+}
+
+// ActionResults are the outputs of a page's actions in Firecrawl's shape.
+// SpiderGo's actions make screenshots only: the other lists are empty.
+type ActionResults struct {
+	Screenshots       []string `json:"screenshots"`
+	Scrapes           []any    `json:"scrapes"`
+	JavascriptReturns []any    `json:"javascriptReturns"`
+	PDFs              []string `json:"pdfs"`
 }
 
 // documentOf turns a SpiderGo page into a Firecrawl document. The page's
@@ -51,7 +66,10 @@ func documentOf(p *api.Page) Document {
 	if p.Error != "" {
 		md["error"] = pageError(p)
 	}
-	d := Document{Markdown: p.Markdown, HTML: p.HTML, RawHTML: p.RawHTML, Images: p.Images, Metadata: md}
+	d := Document{Markdown: p.Markdown, HTML: p.HTML, RawHTML: p.RawHTML, Images: p.Images, Screenshot: p.Screenshot, Metadata: md}
+	if len(p.Screenshots) > 0 {
+		d.Actions = &ActionResults{Screenshots: p.Screenshots, Scrapes: []any{}, JavascriptReturns: []any{}, PDFs: []string{}}
+	}
 	if p.Links != nil {
 		d.Links = append(append([]string{}, p.Links.Internal...), p.Links.External...)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/crawl"
+	"github.com/spidergo/spidergo/internal/render"
 )
 
 // endpoint says which Firecrawl request a body belongs to: the same field
@@ -67,7 +68,6 @@ func allowOnly(why string, off ...string) field {
 func ignore(string, json.RawMessage, *api.Request, endpoint) error { return nil }
 
 const (
-	whyRender  = "pages are fetched over HTTP without a browser here."
 	whyLLM     = "SpiderGo does no LLM extraction."
 	whyProxy   = "SpiderGo fetches from its own address, without proxies or geolocation."
 	whyRetain  = "SpiderGo keeps a job's pages until you delete the job (DELETE /v1/history/{id})."
@@ -111,10 +111,21 @@ var scrapeFields = map[string]field{
 		r.MaxAgeMS = ms
 		return nil
 	},
-	// The browser options: their neutral values are accepted.
-	"waitFor":               allowOnly(whyRender, "0"),
-	"mobile":                allowOnly(whyRender, "false"),
-	"actions":               allowOnly(whyRender, "[]"),
+	// The browser options: asking for any of them renders the page (a
+	// server without a browser answers 400 render_not_installed).
+	"waitFor": func(name string, raw json.RawMessage, r *api.Request, _ endpoint) error {
+		ms, err := decodeAs[int](name, "a whole number of milliseconds", raw)
+		if err != nil {
+			return err
+		}
+		if ms < 0 || ms > crawl.MaxTimeoutMS {
+			return spidergo.Errorf(spidergo.EINVALID, "Option %q must be from 0 to %d milliseconds.", name, crawl.MaxTimeoutMS)
+		}
+		r.WaitForMS = ms
+		return nil
+	},
+	"mobile":                boolField(func(r *api.Request, v bool) { r.Mobile = v }),
+	"actions":               mapActions,
 	"skipTlsVerification":   allowOnly("SpiderGo always verifies TLS certificates.", "false"),
 	"location":              allowOnly(whyProxy),
 	"proxy":                 allowOnly(whyProxy, `"basic"`),
@@ -308,18 +319,16 @@ var formatNames = map[string]string{
 
 // formatWhy says why a known Firecrawl format cannot be had here.
 var formatWhy = map[string]string{
-	"screenshot":          whyRender,
-	"screenshot@fullPage": whyRender,
-	"json":                whyLLM,
-	"extract":             whyLLM,
-	"summary":             whyLLM,
-	"query":               whyLLM,
-	"question":            whyLLM,
-	"highlights":          whyLLM,
-	"changeTracking":      "SpiderGo does not compare scrapes over time.",
-	"branding":            "SpiderGo does not analyse page design.",
-	"attributes":          "SpiderGo does not select element attributes.",
-	"audio":               "SpiderGo does not fetch media.",
+	"json":           whyLLM,
+	"extract":        whyLLM,
+	"summary":        whyLLM,
+	"query":          whyLLM,
+	"question":       whyLLM,
+	"highlights":     whyLLM,
+	"changeTracking": "SpiderGo does not compare scrapes over time.",
+	"branding":       "SpiderGo does not analyse page design.",
+	"attributes":     "SpiderGo does not select element attributes.",
+	"audio":          "SpiderGo does not fetch media.",
 }
 
 // mapFormats reads formats: strings, or (v2) objects {"type": …}.
@@ -339,11 +348,34 @@ func mapFormats(name string, raw json.RawMessage, r *api.Request, ep endpoint) e
 			if err := json.Unmarshal(obj["type"], &f); err != nil || f == "" {
 				return badType(fmt.Sprintf("%s[%d].type", name, i), "a format name")
 			}
-			for k := range obj {
-				if k != "type" {
+			keys := slices.Sorted(maps.Keys(obj))
+			for _, k := range keys {
+				v := obj[k]
+				switch {
+				case k == "type":
+				case f == "screenshot" && k == "fullPage":
+					full, err := decodeAs[bool](fmt.Sprintf("%s[%d].%s", name, i, k), "true or false", v)
+					if err != nil {
+						return err
+					}
+					r.ScreenshotFullPage = r.ScreenshotFullPage || full
+				case f == "screenshot" && (k == "quality" || k == "viewport") && isNull(v):
+				case f == "screenshot":
+					return unsupported(fmt.Sprintf("%s[%d].%s", name, i, k), "SpiderGo's screenshots are PNGs of its own viewport; only fullPage can be set.")
+				default:
 					return unsupported(fmt.Sprintf("%s[%d].%s", name, i, k), "SpiderGo's "+f+" format takes no options.")
 				}
 			}
+		}
+		if f == "screenshot" || f == "screenshot@fullPage" {
+			if f == "screenshot@fullPage" {
+				r.ScreenshotFullPage = true
+			}
+			f = "screenshot"
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+			continue
 		}
 		if why, ok := formatWhy[f]; ok {
 			return unsupported(fmt.Sprintf("%s: %s", name, f), why)
@@ -430,4 +462,110 @@ func Translate(ep endpoint, body []byte) (*api.Request, error) {
 		return nil, spidergo.Errorf(spidergo.EINVALID, "Crawl depth may be at most %d here.", crawl.MaxDepthCap)
 	}
 	return req, nil
+}
+
+// actionWhy says why a Firecrawl action type cannot be run here.
+var actionWhy = map[string]string{
+	"scrape": "SpiderGo extracts the page once, after the last action.",
+	"pdf":    "SpiderGo does not print pages to PDF.",
+}
+
+// firecrawlAction is every field of Firecrawl's action objects that
+// SpiderGo can honour, or must check is left at its neutral value.
+type firecrawlAction struct {
+	Type         string  `json:"type"`
+	Milliseconds *int    `json:"milliseconds"`
+	Selector     *string `json:"selector"`
+	Text         *string `json:"text"`
+	Key          *string `json:"key"`
+	Direction    *string `json:"direction"`
+	Amount       *int    `json:"amount"`
+	Script       *string `json:"script"`
+	FullPage     *bool   `json:"fullPage"`
+	All          *bool   `json:"all"`
+}
+
+// actionFields are the fields each action type takes.
+var actionFields = map[string][]string{
+	render.ActionWait:       {"milliseconds", "selector"},
+	render.ActionClick:      {"selector", "all"},
+	render.ActionWrite:      {"text", "selector"},
+	render.ActionPress:      {"key"},
+	render.ActionScroll:     {"direction", "amount"},
+	render.ActionScreenshot: {"fullPage"},
+	"executeJavascript":     {"script"},
+}
+
+// mapActions reads Firecrawl's actions ({"type": "click", "selector":
+// "#more"}, …) into SpiderGo's. Their fields are checked by the jobs
+// service like those of SpiderGo's own actions.
+func mapActions(name string, raw json.RawMessage, r *api.Request, _ endpoint) error {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return badType(name, "an array of actions")
+	}
+	out := make([]api.Action, 0, len(items))
+	for i, item := range items {
+		at := fmt.Sprintf("%s[%d]", name, i)
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(item, &obj); err != nil || obj == nil {
+			return badType(at, "an action object")
+		}
+		var typ string
+		if err := json.Unmarshal(obj["type"], &typ); err != nil || typ == "" {
+			return badType(at+".type", "an action type")
+		}
+		if why, ok := actionWhy[typ]; ok {
+			return unsupported(fmt.Sprintf("%s: %s", at, typ), why)
+		}
+		allowed, ok := actionFields[typ]
+		if !ok {
+			return spidergo.Errorf(spidergo.EINVALID, "Unknown action type %q in %q.", typ, at)
+		}
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
+			if k != "type" && !slices.Contains(allowed, k) && !isNull(obj[k]) {
+				return unsupported(at+"."+k, "SpiderGo's "+typ+" action does not take it.")
+			}
+		}
+		fa, err := decodeAs[firecrawlAction](at, "an action object", item)
+		if err != nil {
+			return err
+		}
+		if fa.All != nil && *fa.All {
+			return unsupported(at+".all", "SpiderGo's click action clicks the first matching element.")
+		}
+		a := api.Action{Type: typ}
+		if typ == "executeJavascript" {
+			// Refused by the jobs service, naming the setting, unless the
+			// operator allows scripts.
+			a.Type = render.ActionExecuteJavaScript
+		}
+		if fa.Script != nil {
+			a.Script = *fa.Script
+		}
+		if fa.Milliseconds != nil {
+			a.Milliseconds = *fa.Milliseconds
+		}
+		if fa.Selector != nil {
+			a.Selector = *fa.Selector
+		}
+		if fa.Text != nil {
+			a.Text = *fa.Text
+		}
+		if fa.Key != nil {
+			a.Key = *fa.Key
+		}
+		if fa.Direction != nil {
+			a.Direction = *fa.Direction
+		}
+		if fa.Amount != nil {
+			a.Amount = *fa.Amount
+		}
+		if fa.FullPage != nil {
+			a.FullPage = *fa.FullPage
+		}
+		out = append(out, a)
+	}
+	r.Actions = out
+	return nil
 }

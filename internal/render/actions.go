@@ -94,6 +94,18 @@ func (t *tab) act(a Action, res *Result) error {
 		return nil
 	case ActionScroll:
 		return t.scroll(a)
+	case ActionExecuteJavaScript:
+		if !t.b.cfg.ExecuteJavaScript {
+			return fmt.Errorf("execute_javascript is off on this server (SPIDERGO_RENDER_EXECUTE_JAVASCRIPT)")
+		}
+		// The tab's context carries the page deadline: a script that never
+		// ends fails the render when it passes. A promise is awaited; the
+		// result is discarded.
+		if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](a.Script, chromedp.EvalAwaitPromise)); err != nil {
+			return err
+		}
+		t.waitIdle(t.b.cfg.IdleWait)
+		return nil
 	case ActionScreenshot:
 		png, err := t.screenshot(a.FullPage)
 		if err != nil {

@@ -22,10 +22,11 @@ document.getElementById("root").innerHTML = "<h1>Catalogue</h1><ul>" + items.joi
 </script></body></html>`)
 }
 
-// treePSS sums the proportional set size of root and its descendants
-// (Linux): shared pages are divided between the processes that share them,
-// so the sum is the browser's real memory.
-func treePSS(root int) int64 {
+// treeMemory sums the proportional and resident set sizes of root and its
+// descendants (Linux). In PSS, shared pages are divided between the
+// processes that share them, so its sum is the browser's real memory; the
+// RSS sum counts them in every process, so it is larger.
+func treeMemory(root int) (pss, rss int64) {
 	entries, _ := os.ReadDir("/proc")
 	parent := map[int]int{}
 	for _, e := range entries {
@@ -42,7 +43,6 @@ func treePSS(root int) int64 {
 			parent[pid], _ = strconv.Atoi(fields[1])
 		}
 	}
-	var total int64
 	for pid := range parent {
 		in := false
 		for p := pid; p > 1; p = parent[p] {
@@ -59,17 +59,21 @@ func treePSS(root int) int64 {
 			continue
 		}
 		for _, line := range strings.Split(string(rollup), "\n") {
-			if rest, ok := strings.CutPrefix(line, "Pss:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-				total += kb << 10
+			for prefix, sum := range map[string]*int64{"Pss:": &pss, "Rss:": &rss} {
+				if rest, ok := strings.CutPrefix(line, prefix); ok {
+					kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+					*sum += kb << 10
+				}
 			}
 		}
 	}
-	return total
+	return pss, rss
 }
 
 // BenchmarkRenderPool renders a script-built page through pools of 2 and 4
-// tabs and reports pages per second and the browser's peak memory (PSS of its processes).
+// tabs and reports pages per second and the browser's peak memory: the
+// PSS of its processes (peak-MB, shared pages counted once) and the sum
+// of their RSS (peak-RSS-MB, shared pages counted in each process).
 //
 //	go test -run '^$' -bench RenderPool -benchtime 16x ./internal/render/
 func BenchmarkRenderPool(b *testing.B) {
@@ -87,12 +91,13 @@ func BenchmarkRenderPool(b *testing.B) {
 			br.mu.Lock()
 			root := chromedp.FromContext(br.inst.ctx).Browser.Process().Pid
 			br.mu.Unlock()
-			var peak int64
+			var peak, peakRSS int64
 			stop := make(chan struct{})
 			var mon sync.WaitGroup
 			mon.Go(func() {
 				for {
-					peak = max(peak, treePSS(root))
+					pss, rss := treeMemory(root)
+					peak, peakRSS = max(peak, pss), max(peakRSS, rss)
 					select {
 					case <-stop:
 						return
@@ -126,6 +131,7 @@ func BenchmarkRenderPool(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "pages/s")
 			b.ReportMetric(float64(peak)/(1<<20), "peak-MB")
+			b.ReportMetric(float64(peakRSS)/(1<<20), "peak-RSS-MB")
 		})
 	}
 }

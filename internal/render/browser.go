@@ -77,6 +77,10 @@ func New(cfg Config, g Guard) (*Browser, error) {
 // Path is the Chromium binary in use.
 func (b *Browser) Path() string { return b.path }
 
+// ExecutesJavaScript reports whether the execute_javascript action is
+// allowed (Config.ExecuteJavaScript).
+func (b *Browser) ExecutesJavaScript() bool { return b.cfg.ExecuteJavaScript }
+
 // Status is the renderer's state, for /readyz and metrics.
 type Status struct {
 	Path        string `json:"path"`

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image/png"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +193,32 @@ func TestHangHitsTheDeadline(t *testing.T) {
 	if !strings.Contains(res.HTML, "Built by a script") {
 		t.Errorf("the render after a hang failed:\n%s", res.HTML)
 	}
+}
+
+func TestExecuteJavaScript(t *testing.T) {
+	f := browserFixture(t)
+	script := Action{Type: ActionExecuteJavaScript, Script: `(async () => { await new Promise(r => setTimeout(r, 50)); document.body.insertAdjacentHTML('beforeend', '<p id="by-script">Written by the request</p>'); return document.body; })()`}
+	// The shared browser does not allow scripts.
+	_, err := f.b.Render(context.Background(), Request{URL: f.url("/js"), Actions: []Action{script}})
+	wantKind(t, err, KindInvalidRequest)
+	if err == nil || !strings.Contains(err.Error(), ExecuteJavaScriptSetting) {
+		t.Errorf("the refusal should name %s: %v", ExecuteJavaScriptSetting, err)
+	}
+
+	b, err := New(Config{ChromiumPath: os.Getenv("SPIDERGO_CHROMIUM_PATH"), Concurrency: 1, PageTimeout: 20 * time.Second, IdleWait: time.Second, ExecuteJavaScript: true}, f.guard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if !b.ExecutesJavaScript() {
+		t.Fatal("ExecutesJavaScript() = false")
+	}
+	res := mustRender(t, b, Request{URL: f.url("/js"), Actions: []Action{script}})
+	if !strings.Contains(res.HTML, `<p id="by-script">Written by the request</p>`) {
+		t.Errorf("the script's change is not in the DOM:\n%s", res.HTML)
+	}
+	_, err = b.Render(context.Background(), Request{URL: f.url("/js"), Actions: []Action{{Type: ActionExecuteJavaScript, Script: `throw new Error("boom")`}}})
+	wantKind(t, err, KindActionFailed)
+	_, err = b.Render(context.Background(), Request{URL: f.url("/js"), Timeout: 2 * time.Second, Actions: []Action{{Type: ActionExecuteJavaScript, Script: `new Promise(() => {})`}}})
+	wantKind(t, err, KindTimeout)
 }

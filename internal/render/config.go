@@ -58,6 +58,11 @@ type Config struct {
 	// MaxPageHeight caps the height of a full-page screenshot in CSS
 	// pixels (DefaultMaxPageHeight).
 	MaxPageHeight int
+	// ExecuteJavaScript allows the execute_javascript action
+	// (SPIDERGO_RENDER_EXECUTE_JAVASCRIPT); off, the action fails. What a
+	// script makes the page fetch goes through the address guard like all
+	// of the browser's traffic.
+	ExecuteJavaScript bool
 	// LoadAllResources turns off the default skipping of media and fonts
 	// (and of images when no screenshot is asked), which saves time and
 	// memory without changing the DOM.
@@ -125,6 +130,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return cfg, fmt.Errorf("SPIDERGO_RENDER_CONCURRENCY=%q: want a number from 1 to 256", v)
 		}
 		cfg.Concurrency = n
+	}
+	if v := strings.TrimSpace(getenv("SPIDERGO_RENDER_EXECUTE_JAVASCRIPT")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return cfg, fmt.Errorf("SPIDERGO_RENDER_EXECUTE_JAVASCRIPT=%q: want true or false", v)
+		}
+		cfg.ExecuteJavaScript = b
 	}
 	return cfg, nil
 }

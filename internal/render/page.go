@@ -128,6 +128,13 @@ func (b *Browser) validate(req *Request) (*url.URL, error) {
 				return nil, bad("negative amount")
 			}
 		case ActionScreenshot:
+		case ActionExecuteJavaScript:
+			if !b.cfg.ExecuteJavaScript {
+				return nil, bad("scripts are off on this server (" + ExecuteJavaScriptSetting + ")")
+			}
+			if strings.TrimSpace(a.Script) == "" {
+				return nil, bad("needs a script")
+			}
 		default:
 			return nil, bad("unknown action type")
 		}

@@ -81,6 +81,16 @@ type Renderer interface {
 	Render(ctx context.Context, req Request) (*Result, error)
 }
 
+// ScriptRunner is a Renderer that says whether it runs the
+// execute_javascript action; a Renderer that is not one does not.
+type ScriptRunner interface {
+	ExecutesJavaScript() bool
+}
+
+// ExecuteJavaScriptSetting is the operator setting that allows the
+// execute_javascript action.
+const ExecuteJavaScriptSetting = "SPIDERGO_RENDER_EXECUTE_JAVASCRIPT"
+
 // Guard is what the renderer needs of internal/fetch: the URL pre-check,
 // the guarded dialer and robots.txt. *fetch.Fetcher implements it.
 type Guard interface {
@@ -134,6 +144,9 @@ const (
 	ActionPress      = "press"
 	ActionScroll     = "scroll"
 	ActionScreenshot = "screenshot"
+	// ActionExecuteJavaScript runs Action.Script in the page; only when
+	// Config.ExecuteJavaScript is set.
+	ActionExecuteJavaScript = "execute_javascript"
 )
 
 // Action is one browser step.
@@ -148,7 +161,10 @@ const (
 //     means one viewport), or Direction "bottom": down until the page
 //     stops growing (lazy-loaded lists), at most Config.MaxScrolls steps;
 //   - screenshot: adds a PNG to Result.Screenshots (of the whole page
-//     when FullPage is set).
+//     when FullPage is set);
+//   - execute_javascript: runs Script in the page (awaiting a promise it
+//     returns) and discards its result; only with
+//     Config.ExecuteJavaScript.
 type Action struct {
 	Type         string `json:"type"`
 	Selector     string `json:"selector,omitempty"`
@@ -158,6 +174,8 @@ type Action struct {
 	Direction    string `json:"direction,omitempty"`
 	Amount       int    `json:"amount,omitempty"`
 	FullPage     bool   `json:"full_page,omitempty"`
+	// Script is the JavaScript an execute_javascript action runs.
+	Script string `json:"script,omitempty"`
 }
 
 // Result is a rendered page.

@@ -208,6 +208,18 @@ func TestConfigFromEnv(t *testing.T) {
 			t.Errorf("SPIDERGO_RENDER_CONCURRENCY=%q was accepted", bad)
 		}
 	}
+	env["SPIDERGO_RENDER_CONCURRENCY"] = ""
+	if cfg, err := ConfigFromEnv(func(k string) string { return env[k] }); err != nil || cfg.ExecuteJavaScript {
+		t.Errorf("scripts are on by default: %+v, %v", cfg, err)
+	}
+	env["SPIDERGO_RENDER_EXECUTE_JAVASCRIPT"] = "true"
+	if cfg, err := ConfigFromEnv(func(k string) string { return env[k] }); err != nil || !cfg.ExecuteJavaScript {
+		t.Errorf("SPIDERGO_RENDER_EXECUTE_JAVASCRIPT=true: %+v, %v", cfg, err)
+	}
+	env["SPIDERGO_RENDER_EXECUTE_JAVASCRIPT"] = "perhaps"
+	if _, err := ConfigFromEnv(func(k string) string { return env[k] }); err == nil {
+		t.Error("SPIDERGO_RENDER_EXECUTE_JAVASCRIPT=perhaps was accepted")
+	}
 	if n := DefaultConcurrency(); n < 2 || n > 8 {
 		t.Errorf("DefaultConcurrency() = %d, want 2..8", n)
 	}

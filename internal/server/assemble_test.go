@@ -80,7 +80,7 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 	ec := crawl.EngineConfig{Fetcher: f, Cache: store, Now: o.Now, ExtractWorkers: cfg.ExtractWorkers, ExtractWait: cfg.ExtractWait}
 	var browser *render.Browser
 	if o.Render {
-		if browser, err = render.New(render.Config{ChromiumPath: cfg.ChromiumPath, Concurrency: 2, UserAgent: cfg.UserAgent}, f); err != nil {
+		if browser, err = render.New(render.Config{ChromiumPath: cfg.ChromiumPath, Concurrency: 2, UserAgent: cfg.UserAgent, ExecuteJavaScript: cfg.RenderExecuteJavaScript}, f); err != nil {
 			return nil, err
 		}
 		ec.Renderer = browser

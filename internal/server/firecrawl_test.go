@@ -94,7 +94,10 @@ func TestFirecrawlErrors(t *testing.T) {
 	}{
 		{"no key", "", "POST", "/firecrawl/v2/scrape", `{"url":"` + s.URL + `"}`, 401, "API key"},
 		{"unknown key", "sk_live_" + strings.Repeat("0", 48), "GET", "/firecrawl/v1/crawl/x", "", 401, ""},
-		{"actions", e.key, "POST", "/firecrawl/v2/scrape", `{"url":"` + s.URL + `","actions":[{"type":"wait"}]}`, 400, `"actions"`},
+		{"actions without a browser", e.key, "POST", "/firecrawl/v2/scrape", `{"url":"` + s.URL + `","actions":[{"type":"click","selector":"#a"}]}`, 400, "Option actions needs browser rendering"},
+		{"screenshot without a browser", e.key, "POST", "/firecrawl/v1/scrape", `{"url":"` + s.URL + `","formats":["screenshot@fullPage"]}`, 400, "needs browser rendering"},
+		{"mobile without a browser", e.key, "POST", "/firecrawl/v2/scrape", `{"url":"` + s.URL + `","mobile":true}`, 400, "Option mobile needs browser rendering"},
+		{"pdf action", e.key, "POST", "/firecrawl/v2/scrape", `{"url":"` + s.URL + `","actions":[{"type":"pdf"}]}`, 400, "pdf"},
 		{"json format", e.key, "POST", "/firecrawl/v1/scrape", `{"url":"` + s.URL + `","formats":["json"]}`, 400, "json"},
 		{"unknown option", e.key, "POST", "/firecrawl/v1/crawl", `{"url":"` + s.URL + `","frobnicate":true}`, 400, `"frobnicate"`},
 		{"SpiderGo's own checks", e.key, "POST", "/firecrawl/v2/crawl", `{"url":"not a url at all"}`, 400, ""},

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"image/png"
 	"strings"
 	"testing"
@@ -34,11 +35,17 @@ const latePage = `<!doctype html><html><head><title>Late</title></head><body><ma
 // when Chromium is not installed here.
 func browserEnv(t *testing.T, s *site) *apiEnv {
 	t.Helper()
-	cfg := testConfig(t, nil)
+	return browserEnvWith(t, s, nil)
+}
+
+// browserEnvWith is browserEnv with settings (environment variables).
+func browserEnvWith(t *testing.T, s *site, settings map[string]string) *apiEnv {
+	t.Helper()
+	cfg := testConfig(t, settings)
 	if err := render.Available(render.Config{ChromiumPath: cfg.ChromiumPath}); err != nil {
 		t.Skipf("SKIPPED browser test: Chromium is not installed (%v); install the chromium package to run it", err)
 	}
-	e := newAPIEnvOpts(t, "", nil, testOptions{WebhookBackoff: 5 * time.Millisecond, Render: true}, hostOf(s.Server))
+	e := newAPIEnvOpts(t, "", settings, testOptions{WebhookBackoff: 5 * time.Millisecond, Render: true}, hostOf(s.Server))
 	e.addUser(t, "render@example.com")
 	return e
 }
@@ -200,3 +207,77 @@ func TestRenderNotInstalled(t *testing.T) {
 		t.Errorf("readyz = %v", m)
 	}
 }
+
+// TestFirecrawlRendered runs a Firecrawl scrape with a click action, a
+// screenshot action and the screenshot format through the real server and
+// a real headless Chromium.
+func TestFirecrawlRendered(t *testing.T) {
+	s := newSite(t, map[string]string{"/click": clickPage})
+	e := browserEnv(t, s)
+	for _, v := range []string{"v1", "v2"} {
+		t.Run(v, func(t *testing.T) {
+			res, body := e.call(t, "POST", "/firecrawl/"+v+"/scrape", `{"url":"`+s.URL+`/click","formats":["markdown","screenshot"],"waitFor":100,`+
+				`"actions":[{"type":"click","selector":"#more"},{"type":"screenshot","fullPage":true}]}`)
+			if res.StatusCode != 200 || body["success"] != true {
+				t.Fatalf("scrape: %d %v", res.StatusCode, body)
+			}
+			data := body["data"].(map[string]any)
+			if !strings.Contains(str(data["markdown"]), "appeared after the click") {
+				t.Errorf("markdown = %q, want the clicked-in paragraph", data["markdown"])
+			}
+			const prefix = "data:image/png;base64,"
+			if shot := str(data["screenshot"]); !strings.HasPrefix(shot, prefix) {
+				t.Errorf("screenshot = %.40q, want a PNG data URL", shot)
+			}
+			actions, _ := data["actions"].(map[string]any)
+			shots, _ := actions["screenshots"].([]any)
+			if len(shots) != 1 || !strings.HasPrefix(str(shots[0]), prefix) {
+				t.Fatalf("actions = %.200v, want one screenshot", actions)
+			}
+			raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(str(shots[0]), prefix))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := png.DecodeConfig(bytes.NewReader(raw)); err != nil {
+				t.Errorf("action screenshot: %v", err)
+			}
+		})
+	}
+}
+
+// TestExecuteJavaScript: the execute_javascript action is refused, naming
+// the setting, unless the operator allowed it; allowed, what the script
+// writes into the page is in the Markdown.
+func TestExecuteJavaScript(t *testing.T) {
+	s := newSite(t, map[string]string{"/static": htmlPage("Static")})
+	const script = `document.querySelector('body').insertAdjacentHTML('beforeend', '<p id="added">This sentence was added by the request\'s own script, after the page had loaded.</p>')`
+	body := `{"url":"` + s.URL + `/static","render":"browser","formats":["markdown"],"only_main_content":false,"actions":[{"type":"execute_javascript","script":` + strconvQuote(script) + `}]}`
+	t.Run("off", func(t *testing.T) {
+		e := browserEnv(t, s)
+		res, m := e.call(t, "POST", "/v1/scrape", body)
+		if res.StatusCode != 400 || !strings.Contains(str(m["message"]), "SPIDERGO_RENDER_EXECUTE_JAVASCRIPT") || m["code"] != "execute_javascript_disabled" {
+			t.Errorf("scrape = %d %v, want a 400 naming the setting", res.StatusCode, m)
+		}
+		res, fc := e.call(t, "POST", "/firecrawl/v2/scrape", `{"url":"`+s.URL+`/static","actions":[{"type":"executeJavascript","script":"1"}]}`)
+		if res.StatusCode != 400 || !strings.Contains(str(fc["error"]), "SPIDERGO_RENDER_EXECUTE_JAVASCRIPT") {
+			t.Errorf("Firecrawl scrape = %d %v, want a 400 naming the setting", res.StatusCode, fc)
+		}
+	})
+	t.Run("on", func(t *testing.T) {
+		e := browserEnvWith(t, s, map[string]string{"SPIDERGO_RENDER_EXECUTE_JAVASCRIPT": "true"})
+		p := e.scrapeOK(t, body)
+		if !strings.Contains(str(p["Markdown"]), "added by the request's own script") || p["Rendered"] != "browser" {
+			t.Errorf("page = %v, want the script's sentence in the Markdown", p)
+		}
+		res, m := e.call(t, "POST", "/v1/scrape", `{"url":"`+s.URL+`/static","actions":[{"type":"execute_javascript","script":"`+strings.Repeat("x", 10001)+`"}]}`)
+		if res.StatusCode != 400 || !strings.Contains(str(m["message"]), "10000") {
+			t.Errorf("long script = %d %v, want a 400", res.StatusCode, m)
+		}
+		res, fc := e.call(t, "POST", "/firecrawl/v1/scrape", `{"url":"`+s.URL+`/static","formats":["markdown"],"onlyMainContent":false,"actions":[{"type":"executeJavascript","script":`+strconvQuote(script)+`}]}`)
+		if data, _ := fc["data"].(map[string]any); res.StatusCode != 200 || !strings.Contains(str(data["markdown"]), "added by the request's own script") {
+			t.Errorf("Firecrawl scrape = %d %v", res.StatusCode, fc)
+		}
+	})
+}
+
+func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }

@@ -112,7 +112,7 @@ await check("v2 batch scrape", async () => {
   assert.deepEqual(job.data.map((d) => d.metadata.title).sort(), ["Page A", "Page B"]);
 });
 
-await check("v2 batch refuses an unsupported format", async () => {
+await check("v2 batch refuses a screenshot on a server without a browser", async () => {
   await rejects(v2.startBatchScrape([site + "/a"], { options: { formats: ["screenshot"] } }), 400, /screenshot/);
 });
 
