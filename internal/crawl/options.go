@@ -388,7 +388,7 @@ func validateRender(r *api.Request, o *Options) error {
 		if err := validateAction(a); err != nil {
 			return invalid("actions[%d] (%q): %s.", i, a.Type, err)
 		}
-		o.Actions = append(o.Actions, render.Action(a))
+		o.Actions = append(o.Actions, a)
 	}
 	for _, opt := range []struct {
 		name string

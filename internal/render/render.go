@@ -72,6 +72,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/fetch"
 )
 
@@ -165,18 +166,10 @@ const (
 //   - execute_javascript: runs Script in the page (awaiting a promise it
 //     returns) and discards its result; only with
 //     Config.ExecuteJavaScript.
-type Action struct {
-	Type         string `json:"type"`
-	Selector     string `json:"selector,omitempty"`
-	Text         string `json:"text,omitempty"`
-	Key          string `json:"key,omitempty"`
-	Milliseconds int    `json:"milliseconds,omitempty"`
-	Direction    string `json:"direction,omitempty"`
-	Amount       int    `json:"amount,omitempty"`
-	FullPage     bool   `json:"full_page,omitempty"`
-	// Script is the JavaScript an execute_javascript action runs.
-	Script string `json:"script,omitempty"`
-}
+//
+// It is the API's action: the request's list reaches the browser as it
+// was validated, with no second shape to keep in step.
+type Action = api.Action
 
 // Result is a rendered page.
 type Result struct {
