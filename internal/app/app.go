@@ -237,6 +237,7 @@ func newRenderer(cfg *config.Config, log *slog.Logger, f *fetch.Fetcher, limiter
 	rc.Limiter = limiter
 	rc.UserAgent = cfg.UserAgent
 	rc.ExecuteJavaScript = cfg.RenderExecuteJavaScript
+	rc.LoadAllResources = cfg.RenderLoadAllResources
 	rc.Logf = func(format string, args ...any) { log.Info(fmt.Sprintf(format, args...), "component", "renderer") }
 	b, err := render.New(rc, f)
 	if render.KindOf(err) == render.KindNotInstalled {

@@ -45,11 +45,14 @@ type Config struct {
 	// RenderExecuteJavaScript allows the execute_javascript browser
 	// action (off by default).
 	RenderExecuteJavaScript bool
-	UserAgent               string
-	MaxJobsPerUser          int
-	LogFormat               string // text or json
-	LogLevel                string // debug, info, warn, error
-	ShutdownTimeout         time.Duration
+	// RenderLoadAllResources makes the browser load media, fonts and
+	// images it would otherwise skip.
+	RenderLoadAllResources bool
+	UserAgent              string
+	MaxJobsPerUser         int
+	LogFormat              string // text or json
+	LogLevel               string // debug, info, warn, error
+	ShutdownTimeout        time.Duration
 	// SlowRequest is the duration past which a request is logged at WARN;
 	// 0 turns the line off.
 	SlowRequest time.Duration
@@ -267,6 +270,14 @@ func settings() []setting {
 				return errors.New("must be true or false")
 			}
 			c.RenderExecuteJavaScript = b
+			return nil
+		}},
+		{"SPIDERGO_RENDER_LOAD_ALL_RESOURCES", "render-load-all-resources", "false", "load media, fonts and (without a screenshot) images in rendered pages instead of skipping them", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("must be true or false")
+			}
+			c.RenderLoadAllResources = b
 			return nil
 		}},
 		{"SPIDERGO_USER_AGENT", "user-agent", "", "user agent of the fetcher (default SpiderGo/<version> (+<base url>))", func(c *Config, v string) error {

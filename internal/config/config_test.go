@@ -99,6 +99,15 @@ func TestRenderSettings(t *testing.T) {
 	if c, err = Load([]string{"--render-concurrency=5"}, func(k string) string { return env[k] }, io.Discard); err != nil || c.RenderConcurrency != 5 {
 		t.Errorf("flag: %v, %d", err, c.RenderConcurrency)
 	}
+	if c, _ = Load(nil, func(string) string { return "" }, io.Discard); c.RenderLoadAllResources {
+		t.Error("rendered pages load every resource by default")
+	}
+	if c, err = Load([]string{"--render-load-all-resources=true"}, func(string) string { return "" }, io.Discard); err != nil || !c.RenderLoadAllResources {
+		t.Errorf("--render-load-all-resources: %v, %v", err, c.RenderLoadAllResources)
+	}
+	if _, err = Load(nil, func(k string) string { return map[string]string{"SPIDERGO_RENDER_LOAD_ALL_RESOURCES": "sometimes"}[k] }, io.Discard); err == nil {
+		t.Error("a bad SPIDERGO_RENDER_LOAD_ALL_RESOURCES was accepted")
+	}
 	if c, _ = Load(nil, func(string) string { return "" }, io.Discard); c.RenderConcurrency != 0 {
 		t.Errorf("default RenderConcurrency = %d, want 0 (from the cores)", c.RenderConcurrency)
 	}

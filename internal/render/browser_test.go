@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -221,4 +222,42 @@ func TestExecuteJavaScript(t *testing.T) {
 	wantKind(t, err, KindActionFailed)
 	_, err = b.Render(context.Background(), Request{URL: f.url("/js"), Timeout: 2 * time.Second, Actions: []Action{{Type: ActionExecuteJavaScript, Script: `new Promise(() => {})`}}})
 	wantKind(t, err, KindTimeout)
+}
+
+// TestLoadAllResources: by default a rendered page's images (without a
+// screenshot) are skipped; LoadAllResources loads them.
+func TestLoadAllResources(t *testing.T) {
+	f := browserFixture(t)
+	var hits atomic.Int32
+	mux.HandleFunc("/res/pixel.png", func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "image/png")
+		w.Write(onePixelPNG)
+	})
+	sitePage("/res/page", `<html><body><h1>Pictures</h1><p>A page with one picture.</p><img src="/res/pixel.png" alt="pixel"></body></html>`)
+
+	mustRender(t, f.b, Request{URL: f.url("/res/page")})
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the default renderer fetched the image %d times, want it skipped", n)
+	}
+
+	all, err := New(Config{ChromiumPath: os.Getenv("SPIDERGO_CHROMIUM_PATH"), Concurrency: 1, PageTimeout: 20 * time.Second,
+		MaxWait: 3 * time.Second, IdleWait: time.Second, LoadAllResources: true}, f.guard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer all.Close()
+	mustRender(t, all, Request{URL: f.url("/res/page")})
+	if n := hits.Load(); n == 0 {
+		t.Error("with LoadAllResources the image was never fetched")
+	}
+}
+
+// onePixelPNG is a 1×1 transparent PNG.
+var onePixelPNG = []byte{
+	0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+	0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+	0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x00, 0x02, 0x00,
+	0x00, 0x05, 0x00, 0x01, 0xe9, 0xfa, 0xdc, 0xd8, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44,
+	0xae, 0x42, 0x60, 0x82,
 }

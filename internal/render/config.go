@@ -138,6 +138,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 		cfg.ExecuteJavaScript = b
 	}
+	if v := strings.TrimSpace(getenv("SPIDERGO_RENDER_LOAD_ALL_RESOURCES")); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return cfg, fmt.Errorf("SPIDERGO_RENDER_LOAD_ALL_RESOURCES=%q: want true or false", v)
+		}
+		cfg.LoadAllResources = b
+	}
 	return cfg, nil
 }
 
