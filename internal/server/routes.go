@@ -5,6 +5,7 @@ import (
 
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/firecrawl"
+	"github.com/spidergo/spidergo/internal/web"
 )
 
 // handlerFunc is an HTTP handler that returns its error instead of writing
@@ -23,7 +24,7 @@ func (s *Server) routes() []route {
 		{"GET /healthz", s.handleHealthz},
 		{"GET /readyz", s.handleReadyz},
 		{"GET /openapi.json", s.handleOpenAPI},
-		{"GET /docs/api", s.handleAPIDocs},
+		{"GET /docs/api", web.ServeAPIReference},
 
 		// Accounts and cookie sessions (docs/authentication.md).
 		{"POST /auth/register", s.refuseCrossOrigin(s.handleRegister)},

@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"bytes"
@@ -40,9 +40,9 @@ var apiDocs = sync.OnceValues(func() (*apiDocsPage, error) {
 	return renderAPIDocs(doc)
 })
 
-// handleAPIDocs serves the human API reference generated from the
-// OpenAPI document.
-func (s *Server) handleAPIDocs(w http.ResponseWriter, r *http.Request) error {
+// ServeAPIReference answers GET /docs/api: the human API reference
+// generated from the OpenAPI document, rendered once.
+func ServeAPIReference(w http.ResponseWriter, r *http.Request) error {
 	p, err := apiDocs()
 	if err != nil {
 		return err

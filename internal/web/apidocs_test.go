@@ -1,4 +1,4 @@
-package server
+package web
 
 import (
 	"crypto/sha256"
@@ -7,13 +7,21 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/spidergo/spidergo/api"
 )
 
 func TestAPIDocs(t *testing.T) {
-	doc := loadOpenAPI(t)
-	s, _ := newTestServer(t, nil)
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
 	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/docs/api", nil))
+	if err := ServeAPIReference(rec, httptest.NewRequest("GET", "/docs/api", nil)); err != nil {
+		t.Fatal(err)
+	}
 	res := rec.Result()
 	body, _ := io.ReadAll(res.Body)
 	page := string(body)
