@@ -1,27 +1,18 @@
 package apikey
 
 import (
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/spidergo/spidergo/internal/storetest"
 )
 
 func TestSharedTrialCounter(t *testing.T) {
-	raw := os.Getenv("SPIDERGO_TEST_REDIS_URL")
-	if raw == "" {
-		t.Skip("SPIDERGO_TEST_REDIS_URL not set")
-	}
-	opts, err := redis.ParseURL(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c1, c2 := redis.NewClient(opts), redis.NewClient(opts)
-	defer c1.Close()
-	defer c2.Close()
+	// Two clients stand for two processes.
+	c1, _ := storetest.Redis(t)
+	c2, _ := storetest.Redis(t)
 	// A day of its own, so runs never share a count.
 	now := time.Unix(int64(time.Now().UnixNano()%1e9)*86400, 0)
 	t1, t2 := NewSharedTrialCounter(3, c1, nil), NewSharedTrialCounter(3, c2, nil)

@@ -1,30 +1,20 @@
 package auth
 
 import (
-	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/spidergo/spidergo/internal/storetest"
 )
 
 func TestSharedLimiterAcrossProcesses(t *testing.T) {
-	raw := os.Getenv("SPIDERGO_TEST_REDIS_URL")
-	if raw == "" {
-		t.Skip("SPIDERGO_TEST_REDIS_URL not set")
-	}
-	opts, err := redis.ParseURL(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Two clients stand for two processes.
-	c1, c2 := redis.NewClient(opts), redis.NewClient(opts)
-	defer c1.Close()
-	defer c2.Close()
-	prefix := fmt.Sprintf("spidergo:test:throttle:%d:", time.Now().UnixNano())
+	c1, prefix := storetest.Redis(t)
+	c2, _ := storetest.Redis(t)
 	l1 := NewSharedLimiter(c1, prefix, 5, time.Hour, 100, nil)
 	l2 := NewSharedLimiter(c2, prefix, 5, time.Hour, 100, nil)
 	var allowed atomic.Int64
