@@ -193,6 +193,22 @@ func (batchCmd) Help() string {
 // errors end the command, not the process.
 type exitPanic int
 
+// recoverExit turns kong's exit (a --help, a usage error) into the
+// command's exit code: 0 for help, exitUsage for anything else. Deferred
+// by the commands that parse with kong.
+func recoverExit(code *int) {
+	switch p := recover().(type) {
+	case nil:
+	case exitPanic:
+		*code = int(p)
+		if *code != 0 {
+			*code = exitUsage
+		}
+	default:
+		panic(p)
+	}
+}
+
 // clientCommand runs one of the client commands, name being args[0]'s
 // command.
 func clientCommand(name string) command {
@@ -207,18 +223,7 @@ func clientCommand(name string) command {
 			fmt.Fprintln(stderr, "spidergo:", err)
 			return exitFailed
 		}
-		defer func() {
-			switch p := recover().(type) {
-			case nil:
-			case exitPanic:
-				code = int(p)
-				if code != 0 {
-					code = exitUsage
-				}
-			default:
-				panic(p)
-			}
-		}()
+		defer recoverExit(&code)
 		kctx, err := parser.Parse(append([]string{name}, args...))
 		if err != nil {
 			fmt.Fprintf(stderr, "spidergo %s: %v (spidergo %s --help)\n", name, err, name)

@@ -53,18 +53,7 @@ func cmdMCP(ctx context.Context, args []string, env func(string) string, stdin i
 		fmt.Fprintln(stderr, "spidergo:", err)
 		return exitFailed
 	}
-	defer func() {
-		switch p := recover().(type) {
-		case nil:
-		case exitPanic:
-			code = int(p)
-			if code != 0 {
-				code = exitUsage
-			}
-		default:
-			panic(p)
-		}
-	}()
+	defer recoverExit(&code)
 	if _, err := parser.Parse(append([]string{"mcp"}, args...)); err != nil {
 		fmt.Fprintf(stderr, "spidergo mcp: %v (spidergo mcp --help)\n", err)
 		return exitUsage
