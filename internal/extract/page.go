@@ -458,45 +458,6 @@ func srcsetCandidates(s string) []srcsetCandidate {
 	return out
 }
 
-func (p *page) metadata(res *Result, ld []any) map[string]string {
-	m := make(map[string]string, len(p.metas)+8)
-	for _, t := range p.metas {
-		if t.content == "" || strings.HasPrefix(t.key, "itemprop:") || strings.HasPrefix(t.key, "http-equiv:") {
-			continue
-		}
-		if _, ok := m[t.key]; !ok {
-			m[t.key] = t.content
-		}
-	}
-	set := func(k, v string) {
-		if v != "" {
-			m[k] = v
-		} else {
-			delete(m, k)
-		}
-	}
-	set("title", res.Title)
-	set("description", res.Description)
-	set("language", res.Language)
-	set("canonical", res.Canonical)
-	set("favicon", p.favicon())
-	info := articleInfo(ld)
-	set("author", firstNonEmpty(p.meta("author", "article:author", "dc.creator", "byl", "parsely-author"), info.author))
-	set("published_time", firstNonEmpty(p.meta("article:published_time", "og:published_time",
-		"itemprop:datepublished", "date", "pubdate", "publishdate", "dc.date.issued", "dcterms.created",
-		"dc.date", "parsely-pub-date", "sailthru.date"), info.published))
-	set("modified_time", firstNonEmpty(p.meta("article:modified_time", "og:updated_time",
-		"itemprop:datemodified", "dcterms.modified", "last-modified"), info.modified))
-	for _, k := range []string{"og:image", "og:url", "twitter:image"} {
-		if v, ok := m[k]; ok {
-			if u := p.abs(v); u != "" {
-				m[k] = u
-			}
-		}
-	}
-	return m
-}
-
 func firstNonEmpty(v ...string) string {
 	for _, s := range v {
 		if s != "" {

@@ -222,34 +222,6 @@ func ldString(v any, keys ...string) string {
 	return ""
 }
 
-type article struct{ author, published, modified string }
-
-var articleTypes = []string{"Article", "NewsArticle", "BlogPosting", "Report", "ScholarlyArticle",
-	"TechArticle", "WebPage", "AnalysisNewsArticle", "OpinionNewsArticle", "ReportageNewsArticle", "LiveBlogPosting"}
-
-// articleInfo returns the author and dates of the first article-like JSON-LD
-// object.
-func articleInfo(ld []any) article {
-	var a article
-	for _, v := range ld {
-		ldNodes(v, func(o map[string]any) {
-			if !ldType(o, articleTypes...) {
-				return
-			}
-			if a.author == "" {
-				a.author = ldString(o["author"], "name")
-			}
-			if a.published == "" {
-				a.published = ldString(o["datePublished"])
-			}
-			if a.modified == "" {
-				a.modified = ldString(o["dateModified"])
-			}
-		}, 0)
-	}
-	return a
-}
-
 var productTypes = []string{"Product", "IndividualProduct", "ProductModel", "ProductGroup", "SomeProducts", "Vehicle", "Car"}
 
 // products gathers the page's products from JSON-LD, microdata and the
