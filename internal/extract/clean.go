@@ -67,9 +67,14 @@ type cleaner struct {
 	// total is the word count of the content being cleaned when the
 	// passes began, the measure "a large part of the content" refers to.
 	total float64
+	// afterRemovedImage marks the blocks that followed a share or pin
+	// image that was removed: if short, they were its caption.
+	afterRemovedImage map[*html.Node]bool
 }
 
-func newCleaner() *cleaner { return &cleaner{memo: map[*html.Node]textStats{}} }
+func newCleaner() *cleaner {
+	return &cleaner{memo: map[*html.Node]textStats{}, afterRemovedImage: map[*html.Node]bool{}}
+}
 
 func (cl *cleaner) stats(n *html.Node) textStats {
 	if s, ok := cl.memo[n]; ok {
@@ -216,6 +221,7 @@ func isChrome(n *html.Node) bool {
 
 // cleanArticle removes the boilerplate readability left in its article.
 func (cl *cleaner) cleanArticle(art *html.Node) {
+	cl.dropShareButtons(art)
 	total := cl.stats(art).words
 	cl.total = total
 	if total == 0 {
@@ -256,6 +262,7 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 		}
 	}
 	cl.dropTeaserArticles(art)
+	cl.dropRelatedTail(art)
 	cl.trimEdges(art)
 }
 
@@ -353,8 +360,12 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 		}
 		s := cl.stats(c)
 		if s.words == 0 {
-			if c.DataAtom == atom.Hr || c.DataAtom == atom.Br {
+			switch {
+			case c.DataAtom == atom.Hr || c.DataAtom == atom.Br:
 				// A rule or break at the edge separates nothing.
+				cl.remove(c)
+			case fromEnd && cl.imageOnly(c) && thumbnail(c):
+				// A linked thumbnail after the story leads to another one.
 				cl.remove(c)
 			}
 			c = nx
@@ -376,7 +387,12 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			c = nx
 			continue
 		}
-		if s.words <= *budget && (cl.isEdgeJunk(c, s) || fromEnd && dangling(c, s)) {
+		if !fromEnd && hasDekHint(c) {
+			// The standfirst opens the story; what came before it was
+			// trimmed already.
+			return true
+		}
+		if s.words <= *budget && (cl.isEdgeJunk(c, s) || fromEnd && dangling(c, s) || cl.captionLike(c, s, fromEnd)) {
 			*budget -= s.words
 			cl.remove(c)
 			c = nx

@@ -75,12 +75,21 @@ func (p *page) content(res *Result, opts Options, sel *selectors) error {
 	default:
 		node = root
 	}
+	mainOnly := opts.OnlyMainContent && len(sel.include) == 0
+	pageHeadline := ""
+	if mainOnly {
+		pageHeadline = collapseSpace(p.headline())
+		dekAsParagraph(node, pageHeadline)
+	}
 	tidy(node)
+	if mainOnly {
+		dropStrayRules(node)
+	}
 
 	if opts.wants(FormatMarkdown) {
 		headline := ""
-		if opts.OnlyMainContent && len(sel.include) == 0 && !opts.OmitHeadline {
-			if h := collapseSpace(p.headline()); h != "" && !promoteHeadline(node, h) {
+		if mainOnly && !opts.OmitHeadline {
+			if h := pageHeadline; h != "" && !promoteHeadline(node, h) {
 				headline = h
 			}
 		}

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -132,4 +133,119 @@ func escapeMarkdownLine(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// Under the headline, many pages set a standfirst (dek, summary, lede): a
+// sentence or two that opens the story. Pages mark it up as a heading as
+// often as a paragraph, and as a heading it would read as the title of a
+// section. dekAsParagraph makes it a paragraph: the first block under the
+// headline, when it is a heading that the page calls a subtitle, dek,
+// standfirst, summary or lede by class, or a heading that reads as a
+// sentence (eight words or more ending with a full stop, or fifteen words
+// or more, which no section title runs to).
+func dekAsParagraph(content *html.Node, headline string) {
+	blocks := leadingBlocks(content, 3)
+	if len(blocks) < 2 {
+		return
+	}
+	cand := blocks[0]
+	if isHeading(cand) && (cand.DataAtom == atom.H1 || headline != "" && strings.EqualFold(collapseSpace(textOf(cand)), headline)) {
+		cand = blocks[1]
+		if len(blocks) < 3 {
+			return
+		}
+	}
+	if !isHeading(cand) || cand.DataAtom == atom.H1 {
+		return
+	}
+	if hasDekHint(cand) || cand.Parent != nil && onlyElementChild(cand.Parent, cand) && hasDekHint(cand.Parent) || sentenceLike(textOf(cand)) {
+		cand.DataAtom, cand.Data = atom.P, "p"
+	}
+}
+
+// leadingBlocks returns up to max of the first blocks with text of n, in
+// document order: headings, paragraphs, lists, tables and other blocks
+// holding no blocks of their own.
+func leadingBlocks(n *html.Node, max int) []*html.Node {
+	var out []*html.Node
+	walk(n, func(c *html.Node) bool {
+		if len(out) >= max {
+			return false
+		}
+		if c.Type != html.ElementNode || c == n {
+			return true
+		}
+		switch c.DataAtom {
+		case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6, atom.P, atom.Ul, atom.Ol, atom.Dl,
+			atom.Table, atom.Pre, atom.Blockquote:
+		default:
+			if !blockAtoms[c.DataAtom] || hasBlockChild(c) {
+				return true
+			}
+		}
+		if countWords(textOf(c)) > 0 {
+			out = append(out, c)
+		}
+		return false
+	})
+	return out
+}
+
+func isHeading(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		return true
+	}
+	return false
+}
+
+// onlyElementChild reports whether c is the only element child of n.
+func onlyElementChild(n, c *html.Node) bool {
+	for x := n.FirstChild; x != nil; x = x.NextSibling {
+		if x.Type == html.ElementNode && x != c {
+			return false
+		}
+	}
+	return true
+}
+
+// dekWords are class and id words of standfirsts.
+var dekWords = map[string]bool{
+	"dek": true, "deck": true, "standfirst": true, "strapline": true, "summary": true, "lede": true,
+	"lead": true, "intro": true, "subtitle": true, "subheadline": true, "subhead": true, "excerpt": true,
+}
+
+// hasDekHint reports whether the page marks n as a standfirst, by class,
+// id ("sub-title" counts as subtitle) or itemprop.
+func hasDekHint(n *html.Node) bool {
+	switch strings.ToLower(attr(n, "itemprop")) {
+	case "description", "alternativeheadline", "abstract":
+		return true
+	}
+	for _, k := range []string{"class", "id"} {
+		v := strings.ToLower(attr(n, k))
+		if strings.Contains(v, "sub-title") || strings.Contains(v, "sub_title") || strings.Contains(v, "sub-head") {
+			return true
+		}
+	}
+	return classWords(n, func(w string) bool { return dekWords[w] })
+}
+
+// sentenceLike reports whether a heading's text reads as a sentence rather
+// than as a title.
+func sentenceLike(t string) bool {
+	t = strings.TrimSpace(t)
+	w := countWords(t)
+	if w >= 15 {
+		return true
+	}
+	if w < 8 {
+		return false
+	}
+	r, _ := utf8.DecodeLastRuneInString(strings.TrimRight(t, "\"'”’»)"))
+	switch r {
+	case '.', '!', '…', '。', '！':
+		return true
+	}
+	return false
 }
