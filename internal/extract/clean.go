@@ -376,7 +376,7 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			// are the item's, not the page's edge.
 			return true
 		}
-		if isContainer(c) && hasBlockChild(c) && s.words > 12 {
+		if isContainer(c) && hasBlockChild(c) && (s.words > 12 || !fromEnd && holdsDek(c)) {
 			// A container: trim inside it, then stop if it kept text.
 			if cl.trimEdge(c, fromEnd, budget) {
 				return true

@@ -49,6 +49,15 @@ func shareLink(href string) bool {
 // image: by its class or id (pin, pinit, pinterest, share), or by a link
 // around it to Pinterest or to a share endpoint.
 func pinImage(img *html.Node) bool {
+	// "no_pin" and data-pin-nopin mark a photo of the story that pin
+	// buttons must leave alone: the photo itself.
+	c := strings.ToLower(attr(img, "class"))
+	if strings.Contains(c, "nopin") || strings.Contains(c, "no-pin") || strings.Contains(c, "no_pin") {
+		return false
+	}
+	if _, ok := attrOK(img, "data-pin-nopin"); ok {
+		return false
+	}
 	if classWords(img, func(w string) bool {
 		switch w {
 		case "pin", "pinit", "pinterest", "share", "sharing", "sharer":

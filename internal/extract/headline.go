@@ -231,6 +231,19 @@ func hasDekHint(n *html.Node) bool {
 	return classWords(n, func(w string) bool { return dekWords[w] })
 }
 
+// holdsDek reports whether n or an element inside it is marked as a
+// standfirst.
+func holdsDek(n *html.Node) bool {
+	found := false
+	walk(n, func(c *html.Node) bool {
+		if c.Type == html.ElementNode && hasDekHint(c) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
 // sentenceLike reports whether a heading's text reads as a sentence rather
 // than as a title.
 func sentenceLike(t string) bool {

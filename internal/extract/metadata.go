@@ -300,6 +300,7 @@ var bylinePrefixes = []string{
 	"written by", "words by", "story by", "posted by", "published by", "text by",
 	"by", "von", "par", "por", "di", "door", "av", "af", "przez", "от",
 	"author:", "authors:", "autor:", "autorin:", "auteur:", "autore:", "text:", "texto:", "texte:",
+	"автор:", "авторы:", "текст:",
 }
 
 // stripBylinePrefix removes a leading "By" (or its like) and reports
@@ -587,7 +588,7 @@ func itemName(item *html.Node) (name, href string) {
 // Ode</a>"), else its text.
 func bylineText(n *html.Node) (name, href string) {
 	if n.DataAtom == atom.A {
-		return textOf(n), attr(n, "href")
+		return spacedText(n), attr(n, "href")
 	}
 	var names []string
 	walk(n, func(c *html.Node) bool {
@@ -608,7 +609,23 @@ func bylineText(n *html.Node) (name, href string) {
 	if len(names) > 0 {
 		return strings.Join(names, ", "), href
 	}
-	return textOf(n), ""
+	return spacedText(n), ""
+}
+
+// spacedText is the text of n with a space where elements meet, so that
+// "<span>Ana Lima</span><span>Reuters</span>" does not read "Ana LimaReuters".
+func spacedText(n *html.Node) string {
+	var b strings.Builder
+	walk(n, func(c *html.Node) bool {
+		switch c.Type {
+		case html.TextNode:
+			b.WriteString(c.Data)
+		case html.ElementNode:
+			b.WriteByte(' ')
+		}
+		return true
+	})
+	return collapseSpace(b.String())
 }
 
 // authorLink reports whether a, a link inside a byline, leads to an

@@ -1,0 +1,214 @@
+package extract
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestEdgeBoilerplate(t *testing.T) {
+	var body strings.Builder
+	for i := range 6 {
+		body.WriteString(story(i))
+	}
+	article := body.String()
+	thumbs := `<div class="grid"><div><a href="/2026/01/other-one/"><img src="/img/one.jpg" alt=""></a><a href="/2026/01/other-one/">Ten quick weeknight dinners</a></div>` +
+		`<div><a href="/2026/01/other-two/"><img src="/img/two.jpg" alt=""></a><a href="/2026/01/other-two/">How to store fresh herbs</a></div>` +
+		`<div><a href="/2026/01/other-three/"><img src="/img/three.jpg" alt=""></a><a href="/2026/01/other-three/">A week of packed lunches</a></div></div>`
+	tests := []struct {
+		name       string
+		body       string
+		keep, drop []string
+	}{
+		{
+			name: "related posts with thumbnails after the story",
+			body: `<article><h1>Soup</h1>` + article + `<h3>You may also like</h3>` + thumbs + `</article>`,
+			keep: []string{"Paragraph 5"},
+			drop: []string{"You may also like", "weeknight dinners", "one.jpg", "three.jpg"},
+		},
+		{
+			name: "related label in German",
+			body: `<article><h1>Suppe</h1>` + article + `<p><strong>Das könnte Sie auch interessieren:</strong></p>` + thumbs + `</article>`,
+			keep: []string{"Paragraph 5"},
+			drop: []string{"interessieren", "herbs"},
+		},
+		{
+			name: "a related label followed by the story's own text stays",
+			body: `<article><h1>Soup</h1>` + story(0) + story(1) + `<h2>Related research</h2>` + story(2) + story(3) + story(4) + `</article>`,
+			keep: []string{"Related research", "Paragraph 4"},
+		},
+		{
+			name: "pin-it and share images on the story's photo",
+			body: `<article><h1>Soup</h1>` + story(0) +
+				`<p><img src="/img/soup.jpg" alt="A bowl of soup"><a href="https://www.pinterest.com/pin/create/button/?url=https%3A%2F%2Fexample.com%2Fsoup&media=x"><img src="/img/pinit.png" alt="Pin it"></a></p>` +
+				`<p><img class="share-icon" src="/img/share.svg" alt="Share"></p>` +
+				`<p><img class="wp-image no_pin" data-pin-nopin="true" src="/img/bowl.jpg" alt="Served"></p>` +
+				story(1) + story(2) + story(3) + `</article>`,
+			keep: []string{"soup.jpg", "A bowl of soup", "bowl.jpg", "Paragraph 3"},
+			drop: []string{"pinit.png", "pinterest", "share.svg"},
+		},
+		{
+			name: "share links that quote the story keep the quote",
+			body: `<article><h1>Soup</h1>` + story(0) + story(1) +
+				`<blockquote>Soup is a meal you can make from whatever the week has left in the fridge. <a href="https://twitter.com/intent/tweet?text=Soup%20is%20a%20meal&url=x"><span>Soup is a meal you can make from whatever the week has left.</span> Click to tweet</a></blockquote>` + story(2) + `</article>`,
+			keep: []string{"Soup is a meal you can make from whatever the week has left in the fridge.", "Click to tweet"},
+		},
+		{
+			name: "caption of a removed pin image at the end",
+			body: `<article><h1>Soup</h1>` + article +
+				`<p><a href="https://pinterest.com/pin/create/bookmarklet/?url=x&media=y"><img src="/img/soup-pin.jpg" alt=""></a></p><p><em>Save this soup for later.</em></p></article>`,
+			keep: []string{"Paragraph 5"},
+			drop: []string{"soup-pin.jpg", "Save this soup"},
+		},
+		{
+			name: "caption under a trailing thumbnail",
+			body: `<article><h1>Soup</h1>` + article +
+				`<p><a href="/2026/02/bread/"><img src="/img/bread.jpg" alt=""></a></p><p>Fresh bread for the soup.</p></article>`,
+			keep: []string{"Paragraph 5"},
+			drop: []string{"bread.jpg", "Fresh bread"},
+		},
+		{
+			name: "a photo with its caption inside the story stays",
+			body: `<article><h1>Soup</h1>` + story(0) + story(1) + `<p><img src="/img/pot.jpg" alt="pot"></p><p>The pot after an hour.</p>` + story(2) + story(3) + `</article>`,
+			keep: []string{"pot.jpg", "The pot after an hour."},
+		},
+		{
+			name: "a photo linked to its full size at the end stays",
+			body: `<article><h1>Soup</h1>` + article + `<p><a href="/img/pot-full.jpg"><img src="/img/pot.jpg" alt="pot"></a></p></article>`,
+			keep: []string{"pot.jpg"},
+		},
+		{
+			name: "rules at the edges and rules in a row",
+			body: `<article><h1>Soup</h1><hr>` + story(0) + story(1) + `<hr><p></p><hr>` + story(2) + story(3) + `<hr><div><hr></div><hr></article>`,
+			keep: []string{"Paragraph 3"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := "<html><head><title>Soup</title></head><body>" + tt.body + "</body></html>"
+			res, err := Extract([]byte(page), mustURL(t, "https://example.com/2026/03/soup/"), Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			md := res.Markdown
+			for _, k := range tt.keep {
+				if !strings.Contains(md, k) {
+					t.Errorf("missing %q in\n%s", k, md)
+				}
+			}
+			for _, d := range tt.drop {
+				if strings.Contains(md, d) {
+					t.Errorf("kept %q in\n%s", d, md)
+				}
+			}
+			if strings.HasSuffix(md, "* * *") || strings.Contains(md, "* * *\n\n* * *") || strings.HasPrefix(strings.SplitN(md, "\n\n", 2)[1], "* * *") {
+				t.Errorf("stray rules in\n%s", md)
+			}
+		})
+	}
+}
+
+func TestRulesInside(t *testing.T) {
+	page := "<html><head><title>Soup</title></head><body><article><h1>Soup</h1>" + story(0) + story(1) + "<hr>" + story(2) + story(3) + "</article></body></html>"
+	res, err := Extract([]byte(page), mustURL(t, "https://example.com/soup"), Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(res.Markdown, "* * *") != 1 {
+		t.Errorf("a rule between paragraphs must stay, once:\n%s", res.Markdown)
+	}
+}
+
+func TestDek(t *testing.T) {
+	var body strings.Builder
+	for i := range 5 {
+		body.WriteString(story(i))
+	}
+	article := body.String()
+	tests := []struct {
+		name, body string
+		want       string // the Markdown's start
+	}{
+		{
+			name: "sentence-like h2 under the h1",
+			body: `<article><h1>Otters return to the Thames</h1><h2>After decades away, otters are breeding again along the upper river.</h2>` + article + `</article>`,
+			want: "# Otters return to the Thames\n\nAfter decades away, otters are breeding again along the upper river.\n\nParagraph 0",
+		},
+		{
+			name: "h2 classed as a standfirst, without a full stop",
+			body: `<article><header><h1>Otters return to the Thames</h1><h2 class="article__standfirst">Breeding again upstream</h2></header>` + article + `</article>`,
+			want: "# Otters return to the Thames\n\nBreeding again upstream\n\nParagraph 0",
+		},
+		{
+			name: "subtitle paragraph stays at the start",
+			body: `<article><h1>Otters return to the Thames</h1><p class="sub-title">Breeding again upstream</p>` + article + `</article>`,
+			want: "# Otters return to the Thames\n\nBreeding again upstream\n\nParagraph 0",
+		},
+		{
+			name: "headline outside the content, dek first in it",
+			body: `<header><h1>Otters return to the Thames</h1></header><main><h2>After decades away, otters are breeding again along the upper river.</h2>` + article + `</main>`,
+			want: "# Otters return to the Thames\n\nAfter decades away, otters are breeding again along the upper river.\n\nParagraph 0",
+		},
+		{
+			name: "a short section heading stays a heading",
+			body: `<article><h1>Otters return to the Thames</h1>` + story(9) + `<h2>Where they live</h2>` + article + `</article>`,
+			want: "# Otters return to the Thames\n\nParagraph 9",
+		},
+		{
+			name: "a question heading first stays a heading",
+			body: `<article><h1>Otters return to the Thames</h1><h2>Why did the otters leave the river in the first place?</h2>` + article + `</article>`,
+			want: "# Otters return to the Thames\n\n## Why did the otters leave the river in the first place?\n\nParagraph 0",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := "<html><head><title>Otters return to the Thames</title></head><body>" + tt.body + "</body></html>"
+			res, err := Extract([]byte(page), mustURL(t, "https://example.com/otters"), Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(res.Markdown, tt.want) {
+				t.Errorf("Markdown starts\n%s\nwant\n%s", res.Markdown[:min(len(res.Markdown), len(tt.want)+40)], tt.want)
+			}
+		})
+	}
+}
+
+func TestRelatedLabel(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"Related", true}, {"Related posts:", true}, {"YOU MAY ALSO LIKE…", true}, {"More from Leaf & Loam", true},
+		{"À lire aussi", true}, {"Artículos relacionados", true}, {"Leia também", true},
+		{"Relatedness of species", false}, {"Recommendations for growers in cold climates", false},
+		{"Read more about how we test our recipes in the kitchen every week", false}, {"", false},
+	}
+	for _, tt := range tests {
+		if got := relatedLabel(tt.in); got != tt.want {
+			t.Errorf("relatedLabel(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestShareLink(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"https://www.pinterest.com/pin/create/button/?url=x", true},
+		{"https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fexample.com", true},
+		{"https://twitter.com/intent/tweet?text=hi&url=x", true},
+		{"https://www.linkedin.com/sharing/share-offsite/?url=x", true},
+		{"https://api.whatsapp.com/send?text=x", true},
+		{"mailto:?subject=Look&body=x", true},
+		{"mailto:editor@example.com", false},
+		{"https://www.facebook.com/leafandloam", false},
+		{"https://example.com/share/our-story", false},
+		{"/relative/share?url=x", false},
+	}
+	for _, tt := range tests {
+		if got := shareLink(tt.in); got != tt.want {
+			t.Errorf("shareLink(%q) = %v, want %v", tt.in, got, tt.want)
+		}
+	}
+}
