@@ -66,6 +66,15 @@ func (p *page) content(res *Result, opts Options, sel *selectors) error {
 	markCodeLanguages(root)
 	p.absolutize(root)
 
+	mainOnly := opts.OnlyMainContent && len(sel.include) == 0
+	pageHeadline, dek := "", ""
+	if mainOnly {
+		pageHeadline = collapseSpace(p.headline())
+		if opts.wants(FormatMarkdown) && !opts.OmitHeadline {
+			// Read before main-content detection changes the tree.
+			dek = p.pageDek(pageHeadline)
+		}
+	}
 	var node *html.Node
 	switch {
 	case len(sel.include) > 0:
@@ -75,10 +84,7 @@ func (p *page) content(res *Result, opts Options, sel *selectors) error {
 	default:
 		node = root
 	}
-	mainOnly := opts.OnlyMainContent && len(sel.include) == 0
-	pageHeadline := ""
 	if mainOnly {
-		pageHeadline = collapseSpace(p.headline())
 		dekAsParagraph(node, pageHeadline)
 	}
 	tidy(node)
@@ -93,7 +99,16 @@ func (p *page) content(res *Result, opts Options, sel *selectors) error {
 				headline = h
 			}
 		}
+		// The standfirst left out of the content goes under the headline,
+		// in the Markdown only, as the headline does.
+		var dekNode *html.Node
+		if mainOnly && !opts.OmitHeadline {
+			dekNode = withDek(node, dek, pageHeadline)
+		}
 		md, err := toMarkdown(node)
+		if dekNode != nil {
+			dekNode.Parent.RemoveChild(dekNode)
+		}
 		if err != nil {
 			return err
 		}

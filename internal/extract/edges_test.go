@@ -149,6 +149,16 @@ func TestDek(t *testing.T) {
 			want: "# Otters return to the Thames\n\nAfter decades away, otters are breeding again along the upper river.\n\nParagraph 0",
 		},
 		{
+			name: "standfirst in a page header that main-content detection leaves out",
+			body: `<div class="story-head"><span class="kicker">Nature</span><h1>Otters return to the Thames</h1><p class="standfirst">Breeding again upstream</p><p class="byline">By Ana Lima</p></div><div class="story-body">` + article + `</div>`,
+			want: "# Otters return to the Thames\n\nBreeding again upstream\n\nParagraph 0",
+		},
+		{
+			name: "a sentence-like h2 in the page header",
+			body: `<header><h1>Otters return to the Thames</h1><h2>After decades away, otters are breeding again along the upper river.</h2></header><main>` + article + `</main>`,
+			want: "# Otters return to the Thames\n\nAfter decades away, otters are breeding again along the upper river.\n\nParagraph 0",
+		},
+		{
 			name: "a short section heading stays a heading",
 			body: `<article><h1>Otters return to the Thames</h1>` + story(9) + `<h2>Where they live</h2>` + article + `</article>`,
 			want: "# Otters return to the Thames\n\nParagraph 9",
@@ -210,5 +220,31 @@ func TestShareLink(t *testing.T) {
 		if got := shareLink(tt.in); got != tt.want {
 			t.Errorf("shareLink(%q) = %v, want %v", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestDekOnlyInMarkdown checks that a standfirst taken from the page header
+// goes under the headline in the Markdown only, and not when the headline
+// is omitted.
+func TestDekOnlyInMarkdown(t *testing.T) {
+	page := `<html><head><title>Otters return to the Thames</title></head><body><div class="story-head"><h1>Otters return to the Thames</h1>` +
+		`<p class="standfirst">Breeding again upstream</p></div><div class="story-body">` + story(0) + story(1) + story(2) + `</div></body></html>`
+	u := mustURL(t, "https://example.com/otters")
+	res, err := Extract([]byte(page), u, Options{Formats: []string{FormatMarkdown, FormatText, FormatHTML}, OnlyMainContent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Markdown, "Breeding again upstream") {
+		t.Errorf("Markdown lacks the standfirst:\n%s", res.Markdown)
+	}
+	if strings.Contains(res.Text, "Breeding again") || strings.Contains(res.HTML, "Breeding again") {
+		t.Errorf("text or html holds the standfirst:\n%s\n%s", res.Text, res.HTML)
+	}
+	res, err = Extract([]byte(page), u, Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true, OmitHeadline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.Markdown, "Paragraph 0") {
+		t.Errorf("omit_headline Markdown = %q", res.Markdown[:min(60, len(res.Markdown))])
 	}
 }

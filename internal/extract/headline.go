@@ -262,3 +262,101 @@ func sentenceLike(t string) bool {
 	}
 	return false
 }
+
+// pageDek returns the text of the page's standfirst: the element after the
+// headline's <h1> (bylines, dates and labels between them skipped, at most
+// three elements on) that the page marks as a subtitle, dek, standfirst,
+// summary or lede, or a heading under it that reads as a sentence. It is
+// read from the page before main-content detection, which often drops the
+// header that holds it.
+func (p *page) pageDek(headline string) string {
+	if p.body == nil {
+		return ""
+	}
+	h := p.headlineH1(headline)
+	if h == nil {
+		return ""
+	}
+	// An <h1> alone in its wrapper: its standfirst follows the wrapper.
+	for h.Parent != nil && h.Parent != p.body && onlyElementChild(h.Parent, h) && nextElement(h) == nil {
+		h = h.Parent
+	}
+	seen := 0
+	for n := nextElement(h); n != nil && seen < 3; n = nextElement(n) {
+		seen++
+		t := collapseSpace(textOf(n))
+		w := countWords(t)
+		if w == 0 {
+			continue
+		}
+		if hasDekHint(n) && w >= 3 && w <= 80 && !hasBlockChild(n) {
+			return t
+		}
+		if isHeading(n) {
+			if sentenceLike(t) && w <= 80 {
+				return t
+			}
+			return ""
+		}
+		if n.DataAtom == atom.P && w >= 12 {
+			return "" // the story has begun
+		}
+	}
+	return ""
+}
+
+// headlineH1 returns the page's <h1> that says the headline, else its
+// first <h1>.
+func (p *page) headlineH1(headline string) *html.Node {
+	var first, match *html.Node
+	walk(p.body, func(n *html.Node) bool {
+		if match != nil || n.Type != html.ElementNode {
+			return match == nil
+		}
+		switch n.DataAtom {
+		case atom.Script, atom.Style, atom.Template, atom.Svg:
+			return false
+		case atom.H1:
+			if first == nil {
+				first = n
+			}
+			if headline != "" && strings.EqualFold(collapseSpace(textOf(n)), headline) {
+				match = n
+			}
+			return false
+		}
+		return true
+	})
+	if match != nil {
+		return match
+	}
+	return first
+}
+
+// withDek puts the standfirst at the start of the content, under its
+// headline, when main-content detection left it out, and returns the
+// paragraph it added (nil when it added none).
+func withDek(content *html.Node, dek, headline string) *html.Node {
+	if dek == "" {
+		return nil
+	}
+	blocks := leadingBlocks(content, 4)
+	for _, b := range blocks {
+		if strings.Contains(collapseSpace(textOf(b)), dek) {
+			return nil
+		}
+	}
+	p := &html.Node{Type: html.ElementNode, Data: "p", DataAtom: atom.P}
+	p.AppendChild(&html.Node{Type: html.TextNode, Data: dek})
+	if len(blocks) > 0 {
+		first := blocks[0]
+		if isHeading(first) && (first.DataAtom == atom.H1 || strings.EqualFold(collapseSpace(textOf(first)), headline)) {
+			first.Parent.InsertBefore(p, first.NextSibling)
+		} else {
+			first.Parent.InsertBefore(p, first)
+		}
+		return p
+	}
+	content.AppendChild(p)
+	return p
+}

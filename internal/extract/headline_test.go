@@ -132,6 +132,10 @@ func TestMarkdownGolden(t *testing.T) {
 		{nonnews + "changelog-keepachangelog.html", "https://pebble.example/changelog", "changelog"},
 		{nonnews + "recipe-plain.html", "http://recipebox.example/scones.html", "recipe"},
 		{nonnews + "faq-bank-dl.html", "https://harbourside.example/savings/faq", "faq"},
+		// The structure-fidelity pages, see TestMarkdownStructure.
+		{"testdata/structure/guide.html", "https://snapkeep.example/docs/backups/", "structure-guide"},
+		{"testdata/structure/blogpost.html", "https://crumb.example/rye-sourdough/", "structure-blogpost"},
+		{"testdata/structure/news.html", "https://courier.example/news/ferry-timetable", "structure-news"},
 	}
 	for _, pg := range pages {
 		t.Run(pg.golden, func(t *testing.T) {
