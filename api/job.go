@@ -22,7 +22,8 @@ type Request struct {
 	// ScreenshotFullPage makes the screenshot format cover the whole page
 	// instead of the viewport.
 	ScreenshotFullPage bool `json:"screenshot_full_page,omitempty"`
-	// OmitHeadline leaves the article's headline out of the Markdown.
+	// OmitHeadline leaves the article's headline, and the standfirst
+	// added under it from the page header, out of the Markdown.
 	OmitHeadline          bool              `json:"omit_headline,omitempty"`
 	TimeoutMS             *int              `json:"timeout_ms,omitempty"`
 	Headers               map[string]string `json:"headers,omitempty"`

@@ -18,8 +18,10 @@
 // Main-content detection (Options.OnlyMainContent) runs readeck's readability
 // port and then removes the boilerplate readability tends to keep: share and
 // follow widgets, newsletter and subscription boxes, related-article lists,
-// comment sections, bylines, photo credits, link-dense blocks and short
-// non-sentence lines at the start and end of the article. When readability
+// comment sections, bylines, photo credits, link-dense blocks, short
+// non-sentence lines at the start and end of the article, a trailing
+// "related posts" block of links and thumbnails, pin-it and share images,
+// captions left without their photo and rules that separate nothing. When readability
 // finds too little, the page body stripped of navigation, headers, footers and
 // asides is used instead.
 //
@@ -109,7 +111,8 @@ type Options struct {
 	// content. Without it, when the main content has no <h1> of its own,
 	// the Markdown starts with the page's headline as "# Headline": the
 	// page's <h1> that matches its title, else og:title, else the <title>
-	// without the site name.
+	// without the site name. A standfirst that main-content detection left
+	// out of the content goes under it; OmitHeadline leaves both out.
 	OmitHeadline bool
 	// IncludeTags are CSS selectors; when set, the content is only what they
 	// match (outermost matches, in document order) and main-content detection
