@@ -232,7 +232,7 @@ func (cl *cleaner) dropRelatedTail(art *html.Node) {
 		if hasBlockChild(n) || cl.stats(n).words == 0 || cl.stats(n).words > 8 {
 			return true
 		}
-		if relatedLabel(toText(n)) && cl.relatedTail(n, art, total) {
+		if relatedLabel(textOf(n)) && cl.relatedTail(n, art, total) {
 			label = n
 		}
 		return false
