@@ -216,8 +216,11 @@ func isLetterAt(s string, i int) bool {
 func (cl *cleaner) dropRelatedTail(art *html.Node) {
 	total := cl.stats(art).words
 	var label *html.Node
+	tried := 0
 	walk(art, func(n *html.Node) bool {
-		if label != nil {
+		// A few labels are weighed at most, each against the rest of
+		// the content, so that a page of labels stays linear.
+		if label != nil || tried >= 8 {
 			return false
 		}
 		if n.Type != html.ElementNode || n == art {
@@ -232,8 +235,11 @@ func (cl *cleaner) dropRelatedTail(art *html.Node) {
 		if hasBlockChild(n) || cl.stats(n).words == 0 || cl.stats(n).words > 8 {
 			return true
 		}
-		if relatedLabel(textOf(n)) && cl.relatedTail(n, art, total) {
-			label = n
+		if relatedLabel(textOf(n)) {
+			tried++
+			if cl.relatedTail(n, art, total) {
+				label = n
+			}
 		}
 		return false
 	})

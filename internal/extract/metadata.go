@@ -77,6 +77,13 @@ func (p *page) author(info ldArticle) (name, href string) {
 	if len(info.authors) > 0 {
 		name = strings.Join(info.authors, ", ")
 		urls = append(urls, info.authorURL)
+		if info.authorURL == "" {
+			// The byline's link to the author's page, when the byline
+			// names the same author.
+			if bn, bu := p.byline(); bu != "" && sameAuthor(bn, info.authors) {
+				urls = append(urls, bu)
+			}
+		}
 	}
 	if name == "" {
 		var u string
@@ -99,6 +106,17 @@ func (p *page) author(info ldArticle) (name, href string) {
 		}
 	}
 	return name, href
+}
+
+// sameAuthor reports whether the byline's name is one of names.
+func sameAuthor(byline string, names []string) bool {
+	b := strings.ToLower(byline)
+	for _, n := range names {
+		if n = strings.ToLower(n); n != "" && (strings.Contains(b, n) || strings.Contains(n, b)) {
+			return true
+		}
+	}
+	return false
 }
 
 // metaAuthor reads the author meta tags: the first name, and the first URL
@@ -419,35 +437,15 @@ func (p *page) headlineNode() *html.Node {
 	if p.body == nil {
 		return nil
 	}
-	headline := strings.ToLower(collapseSpace(p.headline()))
-	var first, match, container *html.Node
-	walk(p.body, func(n *html.Node) bool {
-		if match != nil || n.Type != html.ElementNode {
-			return match == nil
-		}
-		switch n.DataAtom {
-		case atom.Script, atom.Style, atom.Template, atom.Svg:
-			return false
-		case atom.H1:
-			if first == nil {
-				first = n
-			}
-			if headline != "" && strings.ToLower(collapseSpace(textOf(n))) == headline {
-				match = n
-			}
-			return false
-		case atom.Article, atom.Main:
-			if container == nil {
+	h := p.headlineH1(collapseSpace(p.headline()))
+	if h == nil {
+		var container *html.Node
+		walk(p.body, func(n *html.Node) bool {
+			if container == nil && n.Type == html.ElementNode && (n.DataAtom == atom.Article || n.DataAtom == atom.Main) {
 				container = n
 			}
-		}
-		return true
-	})
-	h := match
-	if h == nil {
-		h = first
-	}
-	if h == nil {
+			return container == nil
+		})
 		if container != nil {
 			return container
 		}
@@ -486,6 +484,30 @@ func notBylineArea(n *html.Node) bool {
 	})
 }
 
+// bylineMaxBytes bounds the text of an element read as a byline: a
+// byline is a line, and reading no more keeps the search linear however
+// the page nests its elements.
+const bylineMaxBytes = 400
+
+// shortText returns the text of n, spaces collapsed, and whether it holds
+// at most max bytes; it stops reading past max.
+func shortText(n *html.Node, max int) (string, bool) {
+	var b strings.Builder
+	walk(n, func(c *html.Node) bool {
+		if b.Len() > max {
+			return false
+		}
+		if c.Type == html.TextNode {
+			b.WriteString(c.Data)
+		}
+		return true
+	})
+	if b.Len() > max {
+		return "", false
+	}
+	return collapseSpace(b.String()), true
+}
+
 // bylineAt reads the author from n when n is a byline.
 func (p *page) bylineAt(n *html.Node) (name, href string, ok bool) {
 	if hasToken(strings.ToLower(attr(n, "itemprop")), "author") {
@@ -506,7 +528,7 @@ func (p *page) bylineAt(n *html.Node) (name, href string, ok bool) {
 		}
 	}
 	if classWords(n, func(w string) bool { return w == "byline" || w == "author" || w == "authors" || w == "byl" }) {
-		if countWords(textOf(n)) <= 16 {
+		if _, short := shortText(n, bylineMaxBytes); short {
 			name, href = bylineText(n)
 			if name = cleanAuthor(name); name != "" {
 				return name, p.absAuthor(href), true
@@ -518,8 +540,8 @@ func (p *page) bylineAt(n *html.Node) (name, href string, ok bool) {
 		if hasBlockChild(n) {
 			break
 		}
-		t := collapseSpace(textOf(n))
-		if countWords(t) > 16 {
+		t, short := shortText(n, bylineMaxBytes)
+		if !short || countWords(t) > 16 {
 			break
 		}
 		rest, had := stripBylinePrefix(t)

@@ -127,6 +127,10 @@ func TestBylines(t *testing.T) {
 		{"itemprop author text", `<h1>T</h1><span itemprop="author">Chen Wei</span>`, "Chen Wei", ""},
 		{"author class", `<header><span class="post-author">Sam Reyes</span><h1>T</h1></header>`, "Sam Reyes", ""},
 		{"comment authors are not the author", `<h1>T</h1><p>Text of the post.</p><div class="comments"><p>By Pat Doe</p><span class="author">Pat Doe</span></div>`, "", ""},
+		{"JSON-LD name, the byline's link", `<script type="application/ld+json">{"@type":"NewsArticle","author":{"@type":"Person","name":"Ana Lima"}}</script><h1>T</h1><p class="byline">By <a href="/people/ana-lima">Ana Lima</a></p>`,
+			"Ana Lima", "https://example.com/people/ana-lima"},
+		{"JSON-LD name, another person's byline link is not taken", `<script type="application/ld+json">{"@type":"NewsArticle","author":"Ana Lima"}</script><h1>T</h1><p class="byline">By <a href="/people/ben">Ben Ode</a></p>`,
+			"Ana Lima", ""},
 		{"a URL is no name", `<h1>T</h1><span class="author">https://social.example/ana</span>`, "", ""},
 		{"long author bio is no byline", `<h1>T</h1><div class="author">Ana Lima has written about rivers, canals, locks and the people who keep them for twenty years and lives by the sea.</div>`, "", ""},
 	}
