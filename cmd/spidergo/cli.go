@@ -74,7 +74,7 @@ type extractFlags struct {
 	OnlyMainContent bool     `name:"only-main-content" negatable:"" default:"true" help:"Keep the main content, drop navigation, headers, footers and ads (--no-only-main-content keeps everything)."`
 	IncludeTag      []string `sep:"none" placeholder:"SELECTOR" help:"CSS selector of elements to keep (repeatable)."`
 	ExcludeTag      []string `sep:"none" placeholder:"SELECTOR" help:"CSS selector of elements to remove (repeatable)."`
-	OmitHeadline    bool     `name:"omit-headline" help:"Leave the article's headline out of the Markdown."`
+	OmitHeadline    bool     `name:"omit-headline" help:"Leave the article's headline and standfirst out of the Markdown."`
 }
 
 // scopeFlags bound a crawl (and a map).
