@@ -45,6 +45,26 @@ func compileSelectors(include, exclude []string) (*selectors, error) {
 // content chooses the content of the page and renders the asked formats.
 // It is the last stage and may change the tree.
 func (p *page) content(res *Result, opts Options, sel *selectors) error {
+	node, headline := p.selectContent(opts, sel)
+	if opts.wants(FormatMarkdown) {
+		md := toMarkdown(node)
+		if headline != "" {
+			md = withHeadline(md, headline)
+		}
+		res.Markdown = md
+	}
+	if opts.wants(FormatText) {
+		res.Text = toText(node)
+	}
+	if opts.wants(FormatHTML) {
+		res.HTML = sanitizeHTML(toHTML(node))
+	}
+	return nil
+}
+
+// selectContent chooses and tidies the content node, and returns the
+// headline the Markdown must start with when the content does not carry it.
+func (p *page) selectContent(opts Options, sel *selectors) (node *html.Node, headline string) {
 	root := p.body
 	if root == nil {
 		root = p.doc
@@ -66,7 +86,6 @@ func (p *page) content(res *Result, opts Options, sel *selectors) error {
 	markCodeLanguages(root)
 	p.absolutize(root)
 
-	var node *html.Node
 	switch {
 	case len(sel.include) > 0:
 		node = includeOnly(root, sel.include)
@@ -77,29 +96,12 @@ func (p *page) content(res *Result, opts Options, sel *selectors) error {
 	}
 	tidy(node)
 
-	if opts.wants(FormatMarkdown) {
-		headline := ""
-		if opts.OnlyMainContent && len(sel.include) == 0 && !opts.OmitHeadline {
-			if h := collapseSpace(p.headline()); h != "" && !promoteHeadline(node, h) {
-				headline = h
-			}
+	if opts.wants(FormatMarkdown) && opts.OnlyMainContent && len(sel.include) == 0 && !opts.OmitHeadline {
+		if h := collapseSpace(p.headline()); h != "" && !promoteHeadline(node, h) {
+			headline = h
 		}
-		md, err := toMarkdown(node)
-		if err != nil {
-			return err
-		}
-		if headline != "" {
-			md = withHeadline(md, headline)
-		}
-		res.Markdown = md
 	}
-	if opts.wants(FormatText) {
-		res.Text = toText(node)
-	}
-	if opts.wants(FormatHTML) {
-		res.HTML = sanitizeHTML(toHTML(node))
-	}
-	return nil
+	return node, headline
 }
 
 // dropNonContent removes what is never content: scripts, styles, templates,
