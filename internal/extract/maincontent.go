@@ -21,11 +21,14 @@ func (p *page) mainContent(body *html.Node) *html.Node {
 		cl.markThread(body)
 		return cl.stripBoilerplate(body)
 	}
+	// Every node of the page gets its statistics measured once: size the
+	// memo for them up front rather than growing it as the walk goes.
+	cl.memo = make(map[*html.Node]textStats, 2*p.elements)
 	cl.markThread(body)
 	art := cl.scoreArticle(body)
 	// The copy has nodes of its own; the statistics of the page's nodes
 	// are measured again by the fallback after the page changed.
-	cl.memo = map[*html.Node]textStats{}
+	cl.memo = make(map[*html.Node]textStats, len(cl.memo)/2)
 	if art != nil {
 		dropTitleHeading(art, p.headline(), p.title)
 		cl.dropClutter(art)

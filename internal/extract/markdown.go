@@ -36,7 +36,7 @@ import (
 func toMarkdown(n *html.Node) string {
 	w := &mdWriter{}
 	c := w.getBlocks()
-	if mdBlockAtoms[n.DataAtom] || n.Type != html.ElementNode {
+	if mdBlock(n.DataAtom) || n.Type != html.ElementNode {
 		w.blockNode(n, c)
 	} else {
 		w.blockChildren(n, c)
@@ -315,34 +315,37 @@ func trimSpaceBytes(b []byte) []byte {
 	return b
 }
 
-// mdBlockAtoms are the elements that start a new block.
-var mdBlockAtoms = map[atom.Atom]bool{
-	atom.Address: true, atom.Article: true, atom.Aside: true, atom.Blockquote: true,
-	atom.Body: true, atom.Center: true, atom.Dd: true, atom.Details: true, atom.Dialog: true,
-	atom.Dir: true, atom.Div: true, atom.Dl: true, atom.Dt: true, atom.Fieldset: true,
-	atom.Figcaption: true, atom.Figure: true, atom.Footer: true, atom.Form: true,
-	atom.H1: true, atom.H2: true, atom.H3: true, atom.H4: true, atom.H5: true, atom.H6: true,
-	atom.Header: true, atom.Hgroup: true, atom.Hr: true, atom.Html: true, atom.Legend: true,
-	atom.Li: true, atom.Main: true, atom.Menu: true, atom.Nav: true, atom.Ol: true, atom.P: true,
-	atom.Pre: true, atom.Section: true, atom.Summary: true, atom.Table: true, atom.Caption: true,
-	atom.Tbody: true, atom.Thead: true, atom.Tfoot: true, atom.Tr: true, atom.Td: true, atom.Th: true,
-	atom.Ul: true, atom.Search: true, atom.Optgroup: true,
+// mdBlock reports the elements that start a new block.
+func mdBlock(a atom.Atom) bool {
+	switch a {
+	case atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Body, atom.Center,
+		atom.Dd, atom.Details, atom.Dialog, atom.Dir, atom.Div, atom.Dl, atom.Dt, atom.Fieldset,
+		atom.Figcaption, atom.Figure, atom.Footer, atom.Form, atom.H1, atom.H2, atom.H3, atom.H4,
+		atom.H5, atom.H6, atom.Header, atom.Hgroup, atom.Hr, atom.Html, atom.Legend, atom.Li,
+		atom.Main, atom.Menu, atom.Nav, atom.Ol, atom.P, atom.Pre, atom.Section, atom.Summary,
+		atom.Table, atom.Caption, atom.Tbody, atom.Thead, atom.Tfoot, atom.Tr, atom.Td, atom.Th,
+		atom.Ul, atom.Search, atom.Optgroup:
+		return true
+	}
+	return false
 }
 
-// mdSkipAtoms have no text a reader sees.
-var mdSkipAtoms = map[atom.Atom]bool{
-	atom.Head: true, atom.Title: true, atom.Meta: true, atom.Link: true, atom.Script: true,
-	atom.Style: true, atom.Template: true, atom.Noscript: true,
-	atom.Canvas: true, atom.Iframe: true, atom.Object: true, atom.Embed: true, atom.Video: true,
-	atom.Audio: true, atom.Source: true, atom.Track: true, atom.Map: true, atom.Area: true,
-	atom.Input: true, atom.Button: true, atom.Select: true, atom.Textarea: true, atom.Option: true,
-	atom.Frameset: true, atom.Frame: true, atom.Param: true, atom.Wbr: true,
+// mdSkipAtom reports the elements that have no text a reader sees.
+func mdSkipAtom(a atom.Atom) bool {
+	switch a {
+	case atom.Head, atom.Title, atom.Meta, atom.Link, atom.Script, atom.Style, atom.Template,
+		atom.Noscript, atom.Canvas, atom.Iframe, atom.Object, atom.Embed, atom.Video, atom.Audio,
+		atom.Source, atom.Track, atom.Map, atom.Area, atom.Input, atom.Button, atom.Select,
+		atom.Textarea, atom.Option, atom.Frameset, atom.Frame, atom.Param, atom.Wbr:
+		return true
+	}
+	return false
 }
 
 // mdSkip reports whether n is left out; the <title> of an inline SVG
 // names it, as alt text names an image, and is kept.
 func mdSkip(n *html.Node) bool {
-	return mdSkipAtoms[n.DataAtom] && (n.Namespace == "" || n.DataAtom != atom.Title)
+	return mdSkipAtom(n.DataAtom) && (n.Namespace == "" || n.DataAtom != atom.Title)
 }
 
 // blockChildren writes the children of a block container.
@@ -400,7 +403,7 @@ func (w *mdWriter) blockNode(n *html.Node, c *mdBlocks) {
 			w.inline(n, &c.inl)
 		}
 	default:
-		if mdBlockAtoms[n.DataAtom] {
+		if mdBlock(n.DataAtom) {
 			c.flushPara()
 			w.blockChildren(n, c)
 			c.flushPara()
@@ -414,7 +417,7 @@ func (w *mdWriter) blockNode(n *html.Node, c *mdBlocks) {
 // hasBlock reports whether a block element is under n.
 func hasBlock(n *html.Node) bool {
 	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
-		if ch.Type == html.ElementNode && (mdBlockAtoms[ch.DataAtom] || ch.FirstChild != nil && hasBlock(ch)) {
+		if ch.Type == html.ElementNode && (mdBlock(ch.DataAtom) || ch.FirstChild != nil && hasBlock(ch)) {
 			return true
 		}
 	}
@@ -450,7 +453,7 @@ func (w *mdWriter) inline(n *html.Node, x *mdInline) {
 	case atom.Code, atom.Kbd, atom.Samp, atom.Tt, atom.Pre:
 		codeSpan(n, x)
 	default:
-		block := mdBlockAtoms[n.DataAtom]
+		block := mdBlock(n.DataAtom)
 		if block {
 			x.addSpace()
 		}

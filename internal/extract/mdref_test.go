@@ -33,6 +33,8 @@ import (
 // SPIDERGO_MARKDOWN_DIFF=dir also writes each page's two renderings and
 // their diff there for reading.
 
+var blankLines = regexp.MustCompile(`\n{3,}`)
+
 var referenceConverter = sync.OnceValue(func() *mdconv.Converter {
 	return mdconv.NewConverter(mdconv.WithPlugins(
 		base.NewBasePlugin(),

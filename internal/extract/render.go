@@ -2,7 +2,6 @@ package extract
 
 import (
 	"bytes"
-	"regexp"
 	"strings"
 
 	"codeberg.org/readeck/go-readability/v2/render"
@@ -10,18 +9,33 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-var blankLines = regexp.MustCompile(`\n{3,}`)
-
 // toText renders the text as a browser's innerText would: blocks on their
 // own lines, a blank line between paragraphs.
 func toText(n *html.Node) string {
-	t := render.InnerText(n)
-	lines := strings.Split(t, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimRight(l, " \t\u00a0")
+	return tidyLines(render.InnerText(n))
+}
+
+// tidyLines drops the spaces at the ends of lines and keeps at most one
+// blank line between lines, in one pass.
+func tidyLines(t string) string {
+	var b strings.Builder
+	b.Grow(len(t))
+	blank := 0
+	for rest, more := t, true; more; {
+		var line string
+		line, rest, more = strings.Cut(rest, "\n")
+		line = strings.TrimRight(line, " \t\u00a0")
+		if line == "" {
+			blank++
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\n\n"[:min(blank+1, 2)])
+		}
+		blank = 0
+		b.WriteString(line)
 	}
-	t = strings.Join(lines, "\n")
-	return strings.TrimSpace(blankLines.ReplaceAllString(t, "\n\n"))
+	return strings.TrimSpace(b.String())
 }
 
 func toHTML(n *html.Node) string {

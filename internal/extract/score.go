@@ -16,8 +16,13 @@ import (
 // discounted by the share of its words inside links, is the article, with
 // those of its siblings that score close to it or read as prose.
 
-// scoreDepth is how many ancestors a paragraph gives points to.
-const scoreDepth = 5
+// scoreDepth is how many ancestors a paragraph gives points to, proseDepth
+// how many count its characters (bounded so that a deeply nested page stays
+// linear).
+const (
+	scoreDepth = 5
+	proseDepth = 24
+)
 
 // positiveHints and negativeHints are class and id words of article bodies
 // and of what surrounds them.
@@ -111,7 +116,7 @@ func (sc *scorer) add(n *html.Node, points float64, chars int, start int, body *
 	if start < 0 {
 		a = n
 	}
-	for p := a; p != nil; p = p.Parent {
+	for p, i := a, 0; p != nil && i < proseDepth; p, i = p.Parent, i+1 {
 		sc.prose[p] += chars
 		if p == body {
 			break
@@ -144,7 +149,7 @@ func directText(n *html.Node) (chars, commas int) {
 			t := strings.TrimSpace(c.Data)
 			chars += utf8.RuneCountInString(t)
 			commas += strings.Count(t, ",") + strings.Count(t, "，") + strings.Count(t, "、")
-		case c.Type == html.ElementNode && !mdBlockAtoms[c.DataAtom]:
+		case c.Type == html.ElementNode && !mdBlock(c.DataAtom):
 			a, b := textAndCommas(c)
 			chars, commas = chars+a, commas+b
 		}
@@ -190,7 +195,7 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 		var chars, commas int
 		if paragraphLike(n) {
 			chars, commas = textAndCommas(n)
-		} else if mdBlockAtoms[n.DataAtom] && n.DataAtom != atom.Li {
+		} else if mdBlock(n.DataAtom) && n.DataAtom != atom.Li {
 			// Text written straight into a container, between its blocks,
 			// is a paragraph of its own: it scores for the container.
 			chars, commas = directText(n)
@@ -226,6 +231,10 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 		if n != top && s >= best*0.75 {
 			alts = append(alts, n)
 		}
+	}
+	if len(alts) > 8 {
+		// Many near-equal candidates say nothing about one article.
+		alts = nil
 	}
 	if len(alts) >= 3 {
 		for a := top.Parent; a != nil && a != body; a = a.Parent {
