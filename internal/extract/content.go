@@ -84,7 +84,6 @@ func (p *page) selectContent(opts Options, sel *selectors) (node *html.Node, hea
 		}
 	}
 	markCodeLanguages(root)
-	p.absolutize(root)
 
 	switch {
 	case len(sel.include) > 0:
@@ -94,6 +93,9 @@ func (p *page) selectContent(opts Options, sel *selectors) (node *html.Node, hea
 	default:
 		node = root
 	}
+	// URLs are made absolute in the chosen content only; the selection
+	// reads links for their presence, never for their target.
+	p.absolutize(node)
 	tidy(node)
 
 	if opts.wants(FormatMarkdown) && opts.OnlyMainContent && len(sel.include) == 0 && !opts.OmitHeadline {
