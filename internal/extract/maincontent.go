@@ -11,8 +11,8 @@ import (
 const minArticleWords = 40
 
 // mainContent returns the main content of the page under body. It scores
-// the page's own tree for its article container (see score.go), takes a
-// copy of it without its title heading and link clutter, cleans it, and
+// the page's own tree for its article container (see score.go), removes
+// its title heading and link clutter, cleans it, and
 // falls back to the body without its navigation, headers, footers and
 // asides when the article is too small.
 func (p *page) mainContent(body *html.Node) *html.Node {
@@ -22,15 +22,14 @@ func (p *page) mainContent(body *html.Node) *html.Node {
 		return cl.stripBoilerplate(body)
 	}
 	// Every node of the page gets its statistics measured once: size the
-	// memo for them up front rather than growing it as the walk goes.
+	// memo for them up front rather than growing it as the walk goes. The
+	// passes below change the tree through the cleaner, which keeps the
+	// memo true.
 	cl.memo = make(map[*html.Node]textStats, 2*p.elements)
 	cl.markThread(body)
 	art := cl.scoreArticle(body)
-	// The copy has nodes of its own; the statistics of the page's nodes
-	// are measured again by the fallback after the page changed.
-	cl.memo = make(map[*html.Node]textStats, len(cl.memo)/2)
 	if art != nil {
-		dropTitleHeading(art, p.headline(), p.title)
+		cl.dropTitleHeading(art, p.headline(), p.title)
 		cl.dropClutter(art)
 		cl.markThread(art)
 		cl.cleanArticle(art)

@@ -181,8 +181,10 @@ func paragraphLike(n *html.Node) bool {
 	return false
 }
 
-// scoreArticle returns a copy of the article under body, or nil when no
-// block reads as prose.
+// scoreArticle returns the article under body, or nil when no block reads
+// as prose. An article that is one container is that node, in place; one
+// gathered from siblings is a new <div> holding copies of them, so that
+// the page keeps them for the fallback to the whole body.
 func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 	sc := &scorer{cl: cl, scores: map[*html.Node]float64{}, total: cl.stats(body).words, prose: map[*html.Node]int{}}
 	walk(body, func(n *html.Node) bool {
@@ -316,7 +318,7 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 		}
 	}
 	if len(keep) == 1 {
-		return cloneTree(top)
+		return top
 	}
 	box := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
 	for _, n := range keep {
@@ -408,7 +410,7 @@ func (cl *cleaner) dropClutter(art *html.Node) {
 // dropTitleHeading removes the first <h1> or <h2> of the article that
 // repeats the page's headline or title: the Markdown puts the headline
 // first itself, and the text is the story's body.
-func dropTitleHeading(art *html.Node, headline, title string) {
+func (cl *cleaner) dropTitleHeading(art *html.Node, headline, title string) {
 	headline, title = strings.ToLower(collapseSpace(headline)), strings.ToLower(collapseSpace(title))
 	var found *html.Node
 	walk(art, func(n *html.Node) bool {
@@ -424,8 +426,8 @@ func dropTitleHeading(art *html.Node, headline, title string) {
 		}
 		return true
 	})
-	if found != nil && found.Parent != nil {
-		found.Parent.RemoveChild(found)
+	if found != nil {
+		cl.remove(found)
 	}
 }
 
