@@ -805,6 +805,7 @@ func (w *mdWriter) list(n *html.Node, c *mdBlocks) {
 			num = s
 		}
 	}
+	start := num
 	var out []byte
 	// lastItem is where the last item's text starts in out, and its marker
 	// width, for a list nested directly in the list.
@@ -860,7 +861,9 @@ func (w *mdWriter) list(n *html.Node, c *mdBlocks) {
 		}
 		w.putBlocks(inner)
 	}
-	c.emit(out, true)
+	// An ordered list that does not start at 1 cannot interrupt a
+	// paragraph: it gets a blank line before it even inside an item.
+	c.emit(out, !ordered || start == 1)
 }
 
 // tableRows returns the rows of t, not those of tables inside it.
