@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
@@ -34,7 +35,7 @@ import (
 
 // toMarkdown renders the content under n.
 func toMarkdown(n *html.Node) string {
-	w := &mdWriter{}
+	w := mdWriters.Get().(*mdWriter)
 	c := w.getBlocks()
 	if mdBlock(n.DataAtom) || n.Type != html.ElementNode {
 		w.blockNode(n, c)
@@ -42,7 +43,36 @@ func toMarkdown(n *html.Node) string {
 		w.blockChildren(n, c)
 	}
 	c.flushPara()
-	return string(trimSpaceBytes(c.out))
+	md := string(trimSpaceBytes(c.out))
+	w.putBlocks(c)
+	w.release()
+	return md
+}
+
+// mdWriters keeps writers and their buffers from page to page, so that a
+// page's Markdown is built in buffers already grown to a page's size.
+var mdWriters = sync.Pool{New: func() any { return &mdWriter{} }}
+
+// maxKeptBuffer is the largest buffer a writer keeps for the next page.
+const maxKeptBuffer = 1 << 20
+
+// release returns w to the pool without its oversized buffers.
+func (w *mdWriter) release() {
+	keep := w.freeBlocks[:0]
+	for _, c := range w.freeBlocks {
+		if cap(c.out) <= maxKeptBuffer && cap(c.inl.b) <= maxKeptBuffer {
+			keep = append(keep, c)
+		}
+	}
+	w.freeBlocks = keep
+	keepInl := w.freeInline[:0]
+	for _, x := range w.freeInline {
+		if cap(x.b) <= maxKeptBuffer {
+			keepInl = append(keepInl, x)
+		}
+	}
+	w.freeInline = keepInl
+	mdWriters.Put(w)
 }
 
 // mdWriter holds the buffers of one rendering, reused as the walk goes
@@ -62,9 +92,7 @@ func (w *mdWriter) getBlocks() *mdBlocks {
 }
 
 func (w *mdWriter) putBlocks(c *mdBlocks) {
-	c.out, c.inl.b = c.out[:0], c.inl.b[:0]
-	c.inl.reset()
-	c.tight = false
+	*c = mdBlocks{out: c.out[:0], inl: mdInline{b: c.inl.b[:0]}}
 	w.freeBlocks = append(w.freeBlocks, c)
 }
 
