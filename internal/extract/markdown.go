@@ -376,6 +376,19 @@ func mdSkip(n *html.Node) bool {
 	return mdSkipAtom(n.DataAtom) && (n.Namespace == "" || n.DataAtom != atom.Title)
 }
 
+// elem reports whether n is an element, first giving an element made
+// without its atom (by a pass that built it from its name) the atom of its
+// name, so that the writer treats it as the parser's own would be.
+func elem(n *html.Node) bool {
+	if n.Type != html.ElementNode {
+		return false
+	}
+	if n.DataAtom == 0 {
+		n.DataAtom = atom.Lookup([]byte(n.Data))
+	}
+	return true
+}
+
 // blockChildren writes the children of a block container.
 func (w *mdWriter) blockChildren(n *html.Node, c *mdBlocks) {
 	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
@@ -385,6 +398,7 @@ func (w *mdWriter) blockChildren(n *html.Node, c *mdBlocks) {
 
 // blockNode writes n, found where blocks may start.
 func (w *mdWriter) blockNode(n *html.Node, c *mdBlocks) {
+	elem(n)
 	switch n.Type {
 	case html.TextNode:
 		c.inl.text(n.Data)
@@ -445,7 +459,7 @@ func (w *mdWriter) blockNode(n *html.Node, c *mdBlocks) {
 // hasBlock reports whether a block element is under n.
 func hasBlock(n *html.Node) bool {
 	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
-		if ch.Type == html.ElementNode && (mdBlock(ch.DataAtom) || ch.FirstChild != nil && hasBlock(ch)) {
+		if elem(ch) && (mdBlock(ch.DataAtom) || ch.FirstChild != nil && hasBlock(ch)) {
 			return true
 		}
 	}
@@ -454,6 +468,7 @@ func hasBlock(n *html.Node) bool {
 
 // inline writes n inside a line.
 func (w *mdWriter) inline(n *html.Node, x *mdInline) {
+	elem(n)
 	switch n.Type {
 	case html.TextNode:
 		x.text(n.Data)
@@ -705,7 +720,7 @@ func collectText(n *html.Node, b *strings.Builder) {
 		case html.TextNode:
 			b.WriteString(ch.Data)
 		case html.ElementNode:
-			if ch.DataAtom == atom.Br {
+			if elem(ch) && ch.DataAtom == atom.Br {
 				b.WriteByte('\n')
 				continue
 			}
@@ -842,6 +857,7 @@ func (w *mdWriter) list(n *html.Node, c *mdBlocks) {
 	for ch := n.FirstChild; ch != nil; ch = ch.NextSibling {
 		switch ch.Type {
 		case html.ElementNode:
+			elem(ch)
 		case html.TextNode:
 			if strings.TrimSpace(ch.Data) == "" {
 				continue
@@ -898,7 +914,7 @@ func (w *mdWriter) list(n *html.Node, c *mdBlocks) {
 func tableRows(t *html.Node) []*html.Node {
 	var rows []*html.Node
 	for ch := t.FirstChild; ch != nil; ch = ch.NextSibling {
-		if ch.Type != html.ElementNode {
+		if !elem(ch) {
 			continue
 		}
 		switch ch.DataAtom {
@@ -906,7 +922,7 @@ func tableRows(t *html.Node) []*html.Node {
 			rows = append(rows, ch)
 		case atom.Thead, atom.Tbody, atom.Tfoot:
 			for r := ch.FirstChild; r != nil; r = r.NextSibling {
-				if r.Type == html.ElementNode && r.DataAtom == atom.Tr {
+				if elem(r) && r.DataAtom == atom.Tr {
 					rows = append(rows, r)
 				}
 			}
@@ -934,7 +950,7 @@ func (w *mdWriter) table(t *html.Node, c *mdBlocks) {
 	for _, r := range rows {
 		var row []string
 		for cell := r.FirstChild; cell != nil; cell = cell.NextSibling {
-			if cell.Type != html.ElementNode || (cell.DataAtom != atom.Td && cell.DataAtom != atom.Th) {
+			if !elem(cell) || (cell.DataAtom != atom.Td && cell.DataAtom != atom.Th) {
 				continue
 			}
 			x := w.getInline(&mdInline{})

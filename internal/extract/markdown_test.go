@@ -25,6 +25,25 @@ func mdOf(t *testing.T, fragment string) string {
 	return toMarkdown(p.body)
 }
 
+// TestMarkdownWriterBuiltNodes renders elements a pass built by name,
+// without their atom, as the parser's own.
+func TestMarkdownWriterBuiltNodes(t *testing.T) {
+	root := &html.Node{Type: html.ElementNode, Data: "div"}
+	for _, text := range []string{"first", "second"} {
+		p := &html.Node{Type: html.ElementNode, Data: "p"}
+		p.AppendChild(&html.Node{Type: html.TextNode, Data: text})
+		root.AppendChild(p)
+	}
+	ul := &html.Node{Type: html.ElementNode, Data: "ul"}
+	li := &html.Node{Type: html.ElementNode, Data: "li"}
+	li.AppendChild(&html.Node{Type: html.TextNode, Data: "item"})
+	ul.AppendChild(li)
+	root.AppendChild(ul)
+	if got, want := toMarkdown(root), "first\n\nsecond\n\n- item"; got != want {
+		t.Errorf("toMarkdown = %q, want %q", got, want)
+	}
+}
+
 func TestMarkdownWriter(t *testing.T) {
 	cases := []struct {
 		name, in, want string
