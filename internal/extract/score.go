@@ -109,11 +109,12 @@ func (sc *scorer) initial(n *html.Node) float64 {
 	return s
 }
 
-// add gives a paragraph's points to its ancestors; the paragraph is n's
-// child when start is -1 (text straight in n), else n itself.
-func (sc *scorer) add(n *html.Node, points float64, chars int, start int, body *html.Node) {
+// add gives a paragraph's points to its ancestors and counts its
+// characters as their prose; the paragraph is n itself, or, when direct,
+// the text written straight into n.
+func (sc *scorer) add(n *html.Node, points float64, chars int, direct bool, body *html.Node) {
 	a := n.Parent
-	if start < 0 {
+	if direct {
 		a = n
 	}
 	for p, i := a, 0; p != nil && i < proseDepth; p, i = p.Parent, i+1 {
@@ -202,7 +203,7 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 			// is a paragraph of its own: it scores for the container.
 			chars, commas = directText(n)
 			if chars >= 25 {
-				sc.add(n, 1+float64(commas)+min(float64(chars/100), 3), chars, -1, body)
+				sc.add(n, 1+float64(commas)+min(float64(chars/100), 3), chars, true, body)
 			}
 			return true
 		} else {
@@ -211,7 +212,7 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 		if chars < 25 {
 			return n.DataAtom == atom.Td || n.DataAtom == atom.Section
 		}
-		sc.add(n, 1+float64(commas)+min(float64(chars/100), 3), chars, 0, body)
+		sc.add(n, 1+float64(commas)+min(float64(chars/100), 3), chars, false, body)
 		return n.DataAtom == atom.Td
 	})
 	var top *html.Node
@@ -382,9 +383,10 @@ func before(a, b *html.Node) bool {
 	return false
 }
 
-// dropClutter removes from a scored article the blocks that are mostly
-// links and a small part of it: other stories' teasers, tag and topic
-// lists, link strips the article's container held beside the story.
+// dropClutter removes from a scored article the blocks that are a small
+// part of it (under a third) and more than a third links: other stories'
+// teasers, tag and topic lists, link strips the article's container held
+// beside the story. Items of a listing are judged with their run.
 func (cl *cleaner) dropClutter(art *html.Node) {
 	total := cl.stats(art).words
 	var drop []*html.Node
