@@ -45,6 +45,41 @@ func compileSelectors(include, exclude []string) (*selectors, error) {
 // content chooses the content of the page and renders the asked formats.
 // It is the last stage and may change the tree.
 func (p *page) content(res *Result, opts Options, sel *selectors) error {
+	c := p.selectContent(opts, sel)
+	node := c.node
+	if opts.wants(FormatMarkdown) {
+		// The standfirst left out of the content goes under the headline,
+		// in the Markdown only, as the headline does.
+		dekNode := withDek(node, c.dek, c.pageHeadline)
+		md := toMarkdown(node)
+		if dekNode != nil {
+			dekNode.Parent.RemoveChild(dekNode)
+		}
+		if c.headline != "" {
+			md = withHeadline(md, c.headline)
+		}
+		res.Markdown = md
+	}
+	if opts.wants(FormatText) {
+		res.Text = toText(node)
+	}
+	if opts.wants(FormatHTML) {
+		res.HTML = sanitizeHTML(toHTML(node))
+	}
+	return nil
+}
+
+// chosen is the content selectContent picked.
+type chosen struct {
+	node *html.Node
+	// For the Markdown of the main content: the headline to start with
+	// when the content does not carry it, the page's headline, and the
+	// standfirst to put under it when main-content detection left it out.
+	headline, pageHeadline, dek string
+}
+
+// selectContent chooses and tidies the content node.
+func (p *page) selectContent(opts Options, sel *selectors) chosen {
 	root := p.body
 	if root == nil {
 		root = p.doc
@@ -64,10 +99,10 @@ func (p *page) content(res *Result, opts Options, sel *selectors) error {
 		}
 	}
 	markCodeLanguages(root)
-	p.absolutize(root)
 
 	mainOnly := opts.OnlyMainContent && len(sel.include) == 0
-	pageHeadline, dek := "", ""
+	var node *html.Node
+	pageHeadline, dek, headline := "", "", ""
 	if mainOnly {
 		pageHeadline = collapseSpace(p.headline())
 		if opts.wants(FormatMarkdown) && !opts.OmitHeadline {
@@ -75,7 +110,6 @@ func (p *page) content(res *Result, opts Options, sel *selectors) error {
 			dek = p.pageDek(pageHeadline)
 		}
 	}
-	var node *html.Node
 	switch {
 	case len(sel.include) > 0:
 		node = includeOnly(root, sel.include)
@@ -87,43 +121,22 @@ func (p *page) content(res *Result, opts Options, sel *selectors) error {
 	if mainOnly {
 		dekAsParagraph(node, pageHeadline)
 	}
+	// URLs are made absolute in the chosen content only; the selection
+	// reads links for their presence, never for their target.
+	p.absolutize(node)
 	tidy(node)
 	if mainOnly {
 		dropStrayRules(node)
 	}
 
-	if opts.wants(FormatMarkdown) {
-		headline := ""
-		if mainOnly && !opts.OmitHeadline {
-			if h := pageHeadline; h != "" && !promoteHeadline(node, h) {
-				headline = h
-			}
+	if opts.wants(FormatMarkdown) && mainOnly && !opts.OmitHeadline {
+		if pageHeadline != "" && !promoteHeadline(node, pageHeadline) {
+			headline = pageHeadline
 		}
-		// The standfirst left out of the content goes under the headline,
-		// in the Markdown only, as the headline does.
-		var dekNode *html.Node
-		if mainOnly && !opts.OmitHeadline {
-			dekNode = withDek(node, dek, pageHeadline)
-		}
-		md, err := toMarkdown(node)
-		if dekNode != nil {
-			dekNode.Parent.RemoveChild(dekNode)
-		}
-		if err != nil {
-			return err
-		}
-		if headline != "" {
-			md = withHeadline(md, headline)
-		}
-		res.Markdown = md
+	} else {
+		dek = ""
 	}
-	if opts.wants(FormatText) {
-		res.Text = toText(node)
-	}
-	if opts.wants(FormatHTML) {
-		res.HTML = sanitizeHTML(toHTML(node))
-	}
-	return nil
+	return chosen{node: node, headline: headline, pageHeadline: pageHeadline, dek: dek}
 }
 
 // dropNonContent removes what is never content: scripts, styles, templates,

@@ -390,8 +390,10 @@ func (cl *cleaner) captionLike(n *html.Node, s textStats, fromEnd bool) bool {
 }
 
 // dropStrayRules removes the horizontal rules of the content that separate
-// nothing: those before its first text or image, after its last, and all
-// but the first of rules that follow each other with nothing between.
+// nothing: those before its first text or image, after its last, all but
+// the first of rules that follow each other with nothing between, and a
+// rule at the start or end of its own block, where the block's edge already
+// separates it from what comes before or after.
 func dropStrayRules(root *html.Node) {
 	var drop []*html.Node
 	var pending *html.Node // a rule not yet followed by content
@@ -406,7 +408,7 @@ func dropStrayRules(root *html.Node) {
 		case html.ElementNode:
 			switch n.DataAtom {
 			case atom.Hr:
-				if !seenContent || pending != nil {
+				if !seenContent || pending != nil || n.Parent != root && atBlockEdge(n) {
 					drop = append(drop, n)
 				} else {
 					pending = n
@@ -427,4 +429,20 @@ func dropStrayRules(root *html.Node) {
 			n.Parent.RemoveChild(n)
 		}
 	}
+}
+
+// atBlockEdge reports whether nothing but blank text stands between n and
+// the start or the end of its parent.
+func atBlockEdge(n *html.Node) bool {
+	blank := func(x *html.Node) bool {
+		return x.Type == html.TextNode && strings.TrimSpace(x.Data) == "" || x.Type == html.CommentNode
+	}
+	first, last := true, true
+	for x := n.PrevSibling; x != nil && first; x = x.PrevSibling {
+		first = blank(x)
+	}
+	for x := n.NextSibling; x != nil && last; x = x.NextSibling {
+		last = blank(x)
+	}
+	return first || last
 }

@@ -227,8 +227,8 @@ func TestShareLink(t *testing.T) {
 // goes under the headline in the Markdown only, and not when the headline
 // is omitted.
 func TestDekOnlyInMarkdown(t *testing.T) {
-	page := `<html><head><title>Otters return to the Thames</title></head><body><div class="story-head"><h1>Otters return to the Thames</h1>` +
-		`<p class="standfirst">Breeding again upstream</p></div><div class="story-body">` + story(0) + story(1) + story(2) + `</div></body></html>`
+	page := `<html><head><title>Otters return to the Thames</title></head><body><header class="story-head"><h1>Otters return to the Thames</h1>` +
+		`<p class="standfirst">Breeding again upstream</p></header><article class="story-body">` + story(0) + story(1) + story(2) + `</article></body></html>`
 	u := mustURL(t, "https://example.com/otters")
 	res, err := Extract([]byte(page), u, Options{Formats: []string{FormatMarkdown, FormatText, FormatHTML}, OnlyMainContent: true})
 	if err != nil {

@@ -9,21 +9,20 @@
 //
 // The HTML is parsed once. Links, robots directives, metadata and structured
 // data are read from that tree first; the content stage then works on the same
-// tree and may change it (readability scores copies it makes itself and
-// leaves the tree usable for the fallback to the whole body). Links and
-// Robots are always filled because the crawler needs them; every other
-// output is computed only when its format is asked for, and the content
-// formats share one content selection.
+// tree and may change it. Links and Robots are always filled because the
+// crawler needs them; every other output is computed only when its format is
+// asked for, and the content formats share one content selection. Markdown is
+// written by this package in one walk of the chosen content (markdown.go).
 //
-// Main-content detection (Options.OnlyMainContent) runs readeck's readability
-// port and then removes the boilerplate readability tends to keep: share and
-// follow widgets, newsletter and subscription boxes, related-article lists,
-// comment sections, bylines, photo credits, link-dense blocks, short
-// non-sentence lines at the start and end of the article, a trailing
-// "related posts" block of links and thumbnails, pin-it and share images,
-// captions left without their photo and rules that separate nothing. When readability
-// finds too little, the page body stripped of navigation, headers, footers and
-// asides is used instead.
+// Main-content detection (Options.OnlyMainContent) scores the page's own tree
+// for its article container (score.go) and then removes the boilerplate such
+// scoring keeps: share and follow widgets, newsletter and subscription boxes,
+// related-article lists, comment sections, bylines, photo credits, link-dense
+// blocks, short non-sentence lines at the start and end of the article, a
+// trailing "related posts" block of links and thumbnails, pin-it and share
+// images, captions left without their photo and rules that separate nothing.
+// When the article holds too little, the page body stripped of navigation,
+// headers, footers and asides is used instead.
 //
 // The html format is passed through an allow-list sanitizer (bluemonday) as
 // its last step, because browsers render it; see sanitize.go for what it

@@ -2,52 +2,40 @@ package extract
 
 import (
 	"bytes"
-	"fmt"
-	"regexp"
 	"strings"
-	"sync"
 
 	"codeberg.org/readeck/go-readability/v2/render"
-	mdconv "github.com/JohannesKaufmann/html-to-markdown/v2/converter"
-	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/base"
-	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/commonmark"
-	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/strikethrough"
-	"github.com/JohannesKaufmann/html-to-markdown/v2/plugin/table"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
 
-// mdConverter is shared: its plugins are registered once and a conversion
-// keeps its state per call.
-var mdConverter = sync.OnceValue(func() *mdconv.Converter {
-	return mdconv.NewConverter(mdconv.WithPlugins(
-		base.NewBasePlugin(),
-		commonmark.NewCommonmarkPlugin(),
-		table.NewTablePlugin(),
-		strikethrough.NewStrikethroughPlugin(),
-	))
-})
-
-var blankLines = regexp.MustCompile(`\n{3,}`)
-
-func toMarkdown(n *html.Node) (string, error) {
-	md, err := mdConverter().ConvertNode(n)
-	if err != nil {
-		return "", fmt.Errorf("markdown: %w", err)
-	}
-	return strings.TrimSpace(blankLines.ReplaceAllString(string(md), "\n\n")), nil
-}
-
 // toText renders the text as a browser's innerText would: blocks on their
 // own lines, a blank line between paragraphs.
 func toText(n *html.Node) string {
-	t := render.InnerText(n)
-	lines := strings.Split(t, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimRight(l, " \t\u00a0")
+	return tidyLines(render.InnerText(n))
+}
+
+// tidyLines drops the spaces at the ends of lines and keeps at most one
+// blank line between lines, in one pass.
+func tidyLines(t string) string {
+	var b strings.Builder
+	b.Grow(len(t))
+	blank := 0
+	for rest, more := t, true; more; {
+		var line string
+		line, rest, more = strings.Cut(rest, "\n")
+		line = strings.TrimRight(line, " \t\u00a0")
+		if line == "" {
+			blank++
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\n\n"[:min(blank+1, 2)])
+		}
+		blank = 0
+		b.WriteString(line)
 	}
-	t = strings.Join(lines, "\n")
-	return strings.TrimSpace(blankLines.ReplaceAllString(t, "\n\n"))
+	return strings.TrimSpace(b.String())
 }
 
 func toHTML(n *html.Node) string {
@@ -70,7 +58,8 @@ var keptAttrs = map[string]bool{
 	"start": true, "type": true, "width": true, "height": true, "poster": true,
 }
 
-// tidy prepares the chosen content for output: code languages become
+// tidy prepares the chosen content for output: elements get their atom,
+// code languages become
 // language-x classes, lazy images get their real source, in-page and
 // script links lose their href (keeping their text), empty links and
 // images without a source go, and presentational attributes are dropped.
@@ -79,6 +68,10 @@ func tidy(root *html.Node) {
 	walk(root, func(n *html.Node) bool {
 		if n.Type != html.ElementNode {
 			return true
+		}
+		if n.DataAtom == 0 {
+			// Elements readability creates carry only their name.
+			n.DataAtom = atom.Lookup([]byte(n.Data))
 		}
 		lang := attr(n, "data-lang")
 		if n.DataAtom == atom.Img {
