@@ -293,7 +293,7 @@ func escapeInline(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch r {
-		case '\\', '*', '_', '`', '[', ']', '<', '>', '|':
+		case '\\', '*', '_', '`', '[', ']', '<', '>':
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)

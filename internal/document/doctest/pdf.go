@@ -8,6 +8,8 @@ import (
 	"crypto/rc4"
 	"fmt"
 	"strings"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // Line is one line of text on a PDF page, placed at Y points from the
@@ -118,9 +120,14 @@ func BuildPDF(p PDF) []byte {
 	return b.Bytes()
 }
 
+// escapePDF writes s as the bytes of a PDF string in WinAnsiEncoding.
 func escapePDF(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `(`, `\(`, `)`, `\)`)
-	return r.Replace(s)
+	enc, err := charmap.Windows1252.NewEncoder().String(s)
+	if err != nil {
+		enc = s
+	}
+	return r.Replace(enc)
 }
 
 // passwordPad is the padding string of the PDF standard security handler.
