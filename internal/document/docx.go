@@ -9,11 +9,11 @@ import (
 // docx is what reading a Word document needs beside its body: style
 // names, list formats and hyperlink targets.
 type docx struct {
-	styles   map[string]string // style id → lower-cased name ("heading 1")
-	ordered  map[string]bool   // "numId/ilvl" → numbered rather than bulleted
-	rels     map[string]string // relationship id → external target
-	links    linkSet
-	blocks   []block
+	styles  map[string]string // style id → lower-cased name ("heading 1")
+	ordered map[string]bool   // "numId/ilvl" → numbered rather than bulleted
+	rels    map[string]string // relationship id → external target
+	links   linkSet
+	blocks  []block
 }
 
 // convertDOCX reads an Office Open XML word-processing document.
