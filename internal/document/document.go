@@ -109,8 +109,9 @@ type Result struct {
 	// author, subject, keywords, creator, producer, created, modified,
 	// and page_count for PDFs.
 	Metadata map[string]string
-	// Links are the absolute URLs the document links to (PDF link
-	// annotations, DOCX and ODT hyperlinks), in order, without repeats.
+	// Links are the URLs the document links to (PDF link annotations,
+	// DOCX and ODT hyperlinks), in order, without repeats: http(s) URLs
+	// and relative references, as written.
 	Links []string
 	// Pages is the page count of a PDF (0 for other documents);
 	// PagesRead is how many of them were read (MaxPages caps it).

@@ -1,6 +1,7 @@
 package document
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -125,8 +126,9 @@ func collapse(s string) string {
 	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
 }
 
-// linkSet collects links in order, without repeats, keeping only absolute
-// http(s) URLs.
+// linkSet collects links in order, without repeats: http(s) URLs and
+// relative references (resolved against the document's URL later);
+// mailto:, javascript: and other schemes are left out.
 type linkSet struct {
 	seen map[string]bool
 	list []string
@@ -134,8 +136,10 @@ type linkSet struct {
 
 func (l *linkSet) add(u string) {
 	u = strings.TrimSpace(u)
-	lu := strings.ToLower(u)
-	if !strings.HasPrefix(lu, "http://") && !strings.HasPrefix(lu, "https://") {
+	if u == "" || strings.HasPrefix(u, "#") {
+		return
+	}
+	if pu, err := url.Parse(u); err != nil || pu.Scheme != "" && pu.Scheme != "http" && pu.Scheme != "https" {
 		return
 	}
 	if l.seen == nil {
