@@ -301,6 +301,8 @@ func TestOfficeErrors(t *testing.T) {
 		{"zip without document", DOCX, doctest.Zip(map[string][]byte{"a.txt": []byte("hi")}), KindInvalid},
 		{"zip without content", ODT, doctest.Zip(map[string][]byte{"a.txt": []byte("hi")}), KindInvalid},
 		{"bomb", DOCX, bomb, KindTooLarge},
+		{"huge declared size", DOCX, doctest.ZipDeclaring("word/document.xml", []byte("<w:document/>"), 1<<40), KindTooLarge},
+		{"size declared too small", DOCX, doctest.ZipDeclaring("word/document.xml", []byte("<w:document><w:body><w:p><w:r><w:t>hello</w:t></w:r></w:p></w:body></w:document>"), 5), KindInvalid},
 		{"deep nesting", DOCX, deep, KindTooLarge},
 		{"too many entries", DOCX, doctest.Zip(many), KindTooLarge},
 		{"broken xml", DOCX, doctest.Zip(map[string][]byte{"word/document.xml": []byte("<w:document><w:body><w:p>")}), KindNoText},

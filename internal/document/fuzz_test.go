@@ -53,6 +53,8 @@ func FuzzDOCX(f *testing.F) {
 	f.Add(doctest.Zip(map[string][]byte{"word/document.xml": []byte("<w:document><w:body>" + strings.Repeat(" ", 2<<20) + "</w:body></w:document>")}))
 	f.Add(doctest.Zip(map[string][]byte{"content.xml": []byte("<office:body><office:text>" + strings.Repeat("<text:section>", 400) + "</office:text></office:body>")}))
 	f.Add(doctest.Zip(map[string][]byte{"word/document.xml": []byte("<w:document><w:body>" + strings.Repeat("<w:tbl><w:tr><w:tc>", 100) + "<w:p><w:r><w:t>x</w:t></w:r></w:p></w:body></w:document>")}))
+	f.Add(doctest.ZipDeclaring("word/document.xml", []byte("<w:document/>"), 1<<40))
+	f.Add(doctest.ZipDeclaring("content.xml", []byte("<office:body><office:text><text:p>hi</text:p></office:text></office:body>"), 3))
 	c := New(Config{Workers: 1, Timeout: 10 * time.Second, MaxUnpacked: 4 << 20})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, kind := range []string{DOCX, ODT} {

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"fmt"
+	"hash/crc32"
 	"html"
 	"strings"
 )
@@ -207,6 +208,23 @@ func Zip(files map[string][]byte) []byte {
 		}
 		w.Write(data)
 	}
+	if err := zw.Close(); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+// ZipDeclaring writes one stored entry whose header declares it
+// unpacks to declared bytes, whatever data holds.
+func ZipDeclaring(name string, data []byte, declared uint64) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Store, CRC32: crc32.ChecksumIEEE(data),
+		CompressedSize64: uint64(len(data)), UncompressedSize64: declared})
+	if err != nil {
+		panic(err)
+	}
+	w.Write(data)
 	if err := zw.Close(); err != nil {
 		panic(err)
 	}
