@@ -47,7 +47,6 @@ const (
 	classGzip  // a gzip file, acceptable for sitemaps
 	classOctet // generic binary: may be a gzip file or a document
 	classBinary
-	classDocument // PDF, DOCX, ODT: kept as bytes when documents are accepted
 )
 
 // Media types of the documents Request.AcceptDocuments admits.
