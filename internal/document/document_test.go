@@ -342,3 +342,46 @@ func TestDetect(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPDF reads a 20-page PDF of about 40 lines a page; the PDF
+// reader is compiled before the timer starts.
+func BenchmarkPDF(b *testing.B) {
+	var pages [][]doctest.Line
+	for range 20 {
+		lines := []doctest.Line{{Text: "Chapter heading", Size: 18, Y: 740}}
+		for l := range 40 {
+			lines = append(lines, doctest.Line{Text: "A line of body text that runs across most of the page width here.", Size: 10, Y: float64(700 - 16*l)})
+		}
+		pages = append(pages, lines)
+	}
+	data := doctest.BuildPDF(doctest.PDF{Title: "Bench", Pages: pages})
+	c := New(Config{Workers: 1, MaxPages: 100, CacheDir: filepath.Join(os.TempDir(), "spidergo-test-pdfium")})
+	defer c.Close()
+	if _, err := c.Convert(context.Background(), PDF, data); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := c.Convert(context.Background(), PDF, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDOCX reads a Word document of 500 paragraphs.
+func BenchmarkDOCX(b *testing.B) {
+	o := doctest.Office{Title: "Bench"}
+	for i := range 500 {
+		o.Paras = append(o.Paras, doctest.Para{Runs: []doctest.Run{{Text: "Some text of a paragraph, "}, {Text: "bold", Bold: true}, {Text: " and more."}}})
+		if i%50 == 0 {
+			o.Paras = append(o.Paras, doctest.Para{Style: "Heading2", Runs: []doctest.Run{{Text: "Section"}}})
+		}
+	}
+	data := doctest.BuildDOCX(o)
+	c := New(Config{Workers: 1})
+	for b.Loop() {
+		if _, err := c.Convert(context.Background(), DOCX, data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
