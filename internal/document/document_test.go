@@ -2,6 +2,7 @@ package document
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -186,6 +187,33 @@ func TestPDFTimeout(t *testing.T) {
 	_, err := short.Convert(context.Background(), DOCX, doctest.BuildDOCX(doctest.Office{Paras: []doctest.Para{{Runs: []doctest.Run{{Text: "x"}}}}}))
 	if KindOf(err) != KindTimeout {
 		t.Fatalf("error %v, want %s", err, KindTimeout)
+	}
+}
+
+func TestPDFStoppedMidway(t *testing.T) {
+	var pages [][]doctest.Line
+	for range 60 {
+		var lines []doctest.Line
+		for l := range 40 {
+			lines = append(lines, doctest.Line{Text: "Text that keeps the reader busy for a while.", Size: 10, Y: float64(700 - 16*l)})
+		}
+		pages = append(pages, lines)
+	}
+	data := doctest.BuildPDF(doctest.PDF{Pages: pages})
+	c := New(Config{Workers: 1, MaxPages: 100, CacheDir: filepath.Join(os.TempDir(), "spidergo-test-pdfium")})
+	defer c.Close()
+	for range 2 {
+		ctx, cancel := context.WithCancel(context.Background())
+		c.pdf.started = cancel // the instance is killed as soon as it runs
+		res, err := c.Convert(ctx, PDF, data)
+		if err == nil && res.PagesRead != 60 || err != nil && !errors.Is(err, context.Canceled) {
+			t.Fatalf("result %v, error %v", res, err)
+		}
+	}
+	// The killed instances are replaced: the next document is read.
+	c.pdf.started = nil
+	if _, err := c.Convert(context.Background(), PDF, doctest.BuildPDF(report())); err != nil {
+		t.Fatal(err)
 	}
 }
 

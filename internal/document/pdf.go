@@ -28,6 +28,9 @@ type pdfReader struct {
 	pool    pdfium.Pool
 	initErr error
 	cache   wazero.CompilationCache
+	// started, when set, is called once a document's instance is running
+	// (tests stop documents midway with it).
+	started func()
 }
 
 func (p *pdfReader) get() (pdfium.Pool, error) {
@@ -94,6 +97,9 @@ func (p *pdfReader) convert(ctx context.Context, data []byte) (*Result, error) {
 		err error
 	}
 	done := make(chan outcome, 1)
+	if p.started != nil {
+		p.started()
+	}
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
