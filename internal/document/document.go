@@ -257,16 +257,3 @@ func Detect(mediaType string, head []byte, urlPath string) string {
 	}
 	return ""
 }
-
-// MediaTypeOf is the media type of a document kind.
-func MediaTypeOf(kind string) string {
-	switch kind {
-	case PDF:
-		return MediaPDF
-	case DOCX:
-		return MediaDOCX
-	case ODT:
-		return MediaODT
-	}
-	return ""
-}

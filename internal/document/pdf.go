@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,17 +57,13 @@ func (p *pdfReader) get() (pdfium.Pool, error) {
 		// Documents are handed over as bytes; the reader sees no files.
 		FSConfig:      wazero.NewFSConfig(),
 		RuntimeConfig: rc,
-		Stdout:        discard{}, Stderr: discard{},
+		Stdout:        io.Discard, Stderr: io.Discard,
 	})
 	if p.initErr != nil {
 		p.initErr = fmt.Errorf("document: starting the PDF reader: %w", p.initErr)
 	}
 	return p.pool, p.initErr
 }
-
-type discard struct{}
-
-func (discard) Write(b []byte) (int, error) { return len(b), nil }
 
 func (p *pdfReader) close() error {
 	p.mu.Lock()
