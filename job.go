@@ -107,6 +107,10 @@ type Page struct {
 	Screenshots []string
 	// Rendered is "http" or "browser": how the page was loaded.
 	Rendered string
+	// Extractor names what read the body: "html", "text" (text, JSON and
+	// XML given as they are), "pdf", "docx" or "odt"; empty when no body
+	// was read.
+	Extractor string
 	// Robots are the page's robots directives ("noindex", "nofollow").
 	Robots []string
 	Cached bool

@@ -185,6 +185,9 @@ type Page struct {
 	Screenshots []string `json:"Screenshots,omitempty"`
 	// Rendered says how the page was loaded: "http" or "browser".
 	Rendered string `json:"Rendered,omitempty"`
+	// Extractor names what read the body: "html", "text" (plain text,
+	// JSON and XML given as they are), "pdf", "docx" or "odt".
+	Extractor string `json:"Extractor,omitempty"`
 	// Robots are the page's robots directives ("noindex", "nofollow")
 	// from its meta tags and X-Robots-Tag header.
 	Robots []string `json:"Robots,omitempty"`

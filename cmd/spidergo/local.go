@@ -13,6 +13,7 @@ import (
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/api"
 	"github.com/spidergo/spidergo/internal/crawl"
+	"github.com/spidergo/spidergo/internal/document"
 	"github.com/spidergo/spidergo/internal/fetch"
 	"github.com/spidergo/spidergo/internal/render"
 )
@@ -27,6 +28,8 @@ type local struct {
 	browser *render.Browser
 	// noBrowser says why there is no browser.
 	noBrowser error
+	// docs reads PDF, DOCX and ODT pages.
+	docs *document.Converter
 }
 
 // newLocal builds the fetcher, the renderer when Chromium is installed
@@ -38,8 +41,8 @@ func newLocal(allow []string, env func(string) string) (*local, error) {
 	if err != nil {
 		return nil, usagef("--allow: %v", err)
 	}
-	l := &local{fetcher: f}
-	ec := crawl.EngineConfig{Fetcher: f}
+	l := &local{fetcher: f, docs: document.New(document.Config{})}
+	ec := crawl.EngineConfig{Fetcher: f, Documents: l.docs}
 	rc, err := render.ConfigFromEnv(env)
 	if err != nil {
 		return nil, usagef("%v", err)
@@ -64,6 +67,7 @@ func (l *local) close() {
 	if l.browser != nil {
 		l.browser.Close()
 	}
+	l.docs.Close()
 }
 
 // normalize is the server's check of a user's URL: the fetcher's cheap

@@ -16,6 +16,7 @@ import (
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/client"
 	"github.com/spidergo/spidergo/internal/crawl"
+	"github.com/spidergo/spidergo/internal/document"
 	"github.com/spidergo/spidergo/internal/fetch"
 	"github.com/spidergo/spidergo/internal/mcp"
 	"github.com/spidergo/spidergo/internal/sqlstore"
@@ -125,7 +126,8 @@ func localMCP(ctx context.Context, c *mcpCmd, log *slog.Logger) (mcp.Backend, fu
 		cleanup()
 		return nil, nil, usagef("--allow: %v", err)
 	}
-	engine := crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: db})
+	docs := document.New(document.Config{})
+	engine := crawl.NewEngine(crawl.EngineConfig{Fetcher: f, Cache: db, Documents: docs})
 	jobs := crawl.NewJobs(crawl.JobsConfig{Store: db, Engine: engine, Log: log,
 		Normalize: crawl.CheckUserURL(f)})
 	user, err := localUser(ctx, db)
@@ -134,6 +136,7 @@ func localMCP(ctx context.Context, c *mcpCmd, log *slog.Logger) (mcp.Backend, fu
 	}
 	if err != nil {
 		jobs.Close()
+		docs.Close()
 		db.Close()
 		cleanup()
 		return nil, nil, err
@@ -141,6 +144,7 @@ func localMCP(ctx context.Context, c *mcpCmd, log *slog.Logger) (mcp.Backend, fu
 	return &mcp.JobsBackend{Jobs: jobs, Actor: crawl.Actor{UserID: user}}, func() {
 		jobs.Close()
 		f.CloseIdleConnections()
+		docs.Close()
 		db.Close()
 		cleanup()
 	}, nil

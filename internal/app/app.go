@@ -38,6 +38,7 @@ import (
 	"github.com/spidergo/spidergo/internal/config"
 	"github.com/spidergo/spidergo/internal/crawl"
 	"github.com/spidergo/spidergo/internal/dispatch"
+	"github.com/spidergo/spidergo/internal/document"
 	"github.com/spidergo/spidergo/internal/fetch"
 	"github.com/spidergo/spidergo/internal/mail"
 	"github.com/spidergo/spidergo/internal/metrics"
@@ -87,14 +88,16 @@ type App struct {
 	Fetcher *fetch.Fetcher
 	// Renderer is nil when Chromium is not installed.
 	Renderer *render.Browser
-	Engine   *crawl.Engine
-	Webhooks *crawl.Webhooks
-	Jobs     *crawl.Jobs
-	Accounts *account.Service
-	Keys     *apikey.Service
-	Trials   *apikey.TrialCounter
-	Server   *server.Server
-	Metrics  *metrics.Metrics // nil when no metrics are kept
+	// Documents reads PDF, DOCX and ODT pages; nil when turned off.
+	Documents *document.Converter
+	Engine    *crawl.Engine
+	Webhooks  *crawl.Webhooks
+	Jobs      *crawl.Jobs
+	Accounts  *account.Service
+	Keys      *apikey.Service
+	Trials    *apikey.TrialCounter
+	Server    *server.Server
+	Metrics   *metrics.Metrics // nil when no metrics are kept
 	// River is the PostgreSQL scheduler; nil in the embedded mode, where
 	// the job service runs its in-process runner.
 	River *dispatch.Scheduler
@@ -144,7 +147,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		}
 	}
 	obs := a.observe(opts.Metrics)
-	fc := fetch.Config{UserAgent: cfg.UserAgent, Allow: cfg.FetchAllow, Ports: cfg.FetchPorts, MaxBodyBytes: cfg.FetchMaxBody,
+	fc := fetch.Config{UserAgent: cfg.UserAgent, Allow: cfg.FetchAllow, Ports: cfg.FetchPorts, MaxBodyBytes: cfg.FetchMaxBody, MaxDocumentBytes: cfg.DocumentMaxBytes,
 		PerHostConcurrency: cfg.FetchPerHostConcurrency, PerHostDelay: cfg.FetchPerHostDelay}
 	fc.Observer = obs.fetch
 	if a.Redis != nil {
@@ -162,6 +165,11 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	ec := crawl.EngineConfig{Fetcher: a.Fetcher, Cache: a.Store, Now: now, Observer: obs.crawl,
 		ExtractWorkers: cfg.ExtractWorkers, ExtractWait: cfg.ExtractWait}
+	if cfg.Documents {
+		a.Documents = document.New(document.Config{MaxPages: cfg.DocumentMaxPages, Timeout: cfg.DocumentTimeout,
+			Workers: cfg.DocumentWorkers, CacheDir: cfg.DocumentCacheDir})
+		ec.Documents = a.Documents
+	}
 	if a.Renderer != nil {
 		ec.Renderer = a.Renderer
 		if a.Metrics != nil {
@@ -386,6 +394,9 @@ func (a *App) Close() error {
 	}
 	if a.Fetcher != nil {
 		a.Fetcher.CloseIdleConnections()
+	}
+	if a.Documents != nil {
+		errs = append(errs, a.Documents.Close())
 	}
 	if a.Redis != nil {
 		errs = append(errs, a.Redis.Close())

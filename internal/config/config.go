@@ -21,14 +21,25 @@ import (
 type Config struct {
 	Addr string
 	// AdminAddr is the admin listener (metrics, pprof); "" turns it off.
-	AdminAddr        string
-	DatabaseURL      string
-	RedisURL         string
-	Role             string // all, api or worker
-	BaseURL          string
-	FetchAllow       []string
-	FetchPorts       []int
-	FetchMaxBody     int64
+	AdminAddr    string
+	DatabaseURL  string
+	RedisURL     string
+	Role         string // all, api or worker
+	BaseURL      string
+	FetchAllow   []string
+	FetchPorts   []int
+	FetchMaxBody int64
+	// Documents turns the reading of PDF, DOCX and ODT pages on.
+	Documents bool
+	// DocumentMaxBytes caps a document body; DocumentMaxPages the pages
+	// of a PDF read; DocumentTimeout the reading of one document;
+	// DocumentWorkers the documents read at once (0: GOMAXPROCS);
+	// DocumentCacheDir keeps the compiled PDF reader ("" keeps nothing).
+	DocumentMaxBytes int64
+	DocumentMaxPages int
+	DocumentTimeout  time.Duration
+	DocumentWorkers  int
+	DocumentCacheDir string
 	APIKeyDailyLimit int
 	APIKeyMaxPerUser int
 	TrialDailyLimit  int
@@ -186,6 +197,47 @@ func settings() []setting {
 				return errors.New("must be a whole number of bytes, at least 1024")
 			}
 			c.FetchMaxBody = n
+			return nil
+		}},
+		{"SPIDERGO_DOCUMENTS", "documents", "true", "read PDF, DOCX and ODT pages into Markdown and text; false leaves them unsupported_content", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("must be true or false")
+			}
+			c.Documents = b
+			return nil
+		}},
+		{"SPIDERGO_DOCUMENT_MAX_BYTES", "document-max-bytes", "52428800", "largest PDF, DOCX or ODT body in bytes, after decompression", func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 {
+				return errors.New("must be a whole number of bytes, at least 1024")
+			}
+			c.DocumentMaxBytes = n
+			return nil
+		}},
+		{"SPIDERGO_DOCUMENT_MAX_PAGES", "document-max-pages", "200", "pages of a PDF read; later pages are left out and the page lists markdown and text in Truncated", positiveInt(func(c *Config, n int) { c.DocumentMaxPages = n })},
+		{"SPIDERGO_DOCUMENT_TIMEOUT", "document-timeout", "60s", "longest time spent reading one document; past it the page gets document_timeout", func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return errors.New("must be a positive duration such as 60s")
+			}
+			c.DocumentTimeout = d
+			return nil
+		}},
+		{"SPIDERGO_DOCUMENT_WORKERS", "document-workers", "", "documents read at once across all requests (default GOMAXPROCS); each PDF reader may use up to 256 MB", func(c *Config, v string) error {
+			if v == "" {
+				c.DocumentWorkers = 0
+				return nil
+			}
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return errors.New("must be a whole number, 1 or more")
+			}
+			c.DocumentWorkers = n
+			return nil
+		}},
+		{"SPIDERGO_DOCUMENT_CACHE_DIR", "document-cache-dir", "", "directory keeping the compiled PDF reader between restarts (the first PDF after a start otherwise compiles it, which takes seconds)", func(c *Config, v string) error {
+			c.DocumentCacheDir = v
 			return nil
 		}},
 		{"SPIDERGO_API_KEY_DAILY_LIMIT", "api-key-daily-limit", "1000", "requests per key per UTC day", positiveInt(func(c *Config, n int) { c.APIKeyDailyLimit = n })},

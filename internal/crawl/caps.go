@@ -1,6 +1,7 @@
 package crawl
 
 import (
+	"slices"
 	"unicode/utf8"
 
 	"github.com/spidergo/spidergo"
@@ -32,7 +33,11 @@ var DefaultPageCaps = PageCaps{
 
 // apply cuts p down to the caps and records what it cut.
 func (c PageCaps) apply(p *spidergo.Page) {
-	cut := func(format string) { p.Truncated = append(p.Truncated, format) }
+	cut := func(format string) {
+		if !slices.Contains(p.Truncated, format) {
+			p.Truncated = append(p.Truncated, format)
+		}
+	}
 	if l := p.Links; l != nil && len(l.Internal)+len(l.External) > c.Links {
 		// Internal links first: they are the ones a crawl of the site
 		// follows.

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/document"
 	"github.com/spidergo/spidergo/internal/extract"
 	"github.com/spidergo/spidergo/internal/fetch"
 	"github.com/spidergo/spidergo/internal/render"
@@ -49,6 +50,7 @@ type Engine struct {
 	fetcher  Fetcher
 	renderer render.Renderer // nil: no browser on this server
 	cache    Cache
+	docs     *document.Converter // nil: documents are not read
 	slots    *fairSlots
 	// parse is the process's extract pool; a synchronous job waits at most
 	// parseWait for a slot, an async one as long as it runs.
@@ -67,6 +69,9 @@ type EngineConfig struct {
 	// passing a nil *render.Browser).
 	Renderer render.Renderer
 	Cache    Cache // nil disables max_age_ms
+	// Documents reads PDF, DOCX and ODT pages; nil leaves them refused as
+	// unsupported_content.
+	Documents *document.Converter
 	// FetchSlots bounds fetches in flight across all jobs (default 64).
 	FetchSlots int
 	// ExtractWorkers bounds pages extracted at once across all jobs
@@ -97,7 +102,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Engine{fetcher: cfg.Fetcher, renderer: cfg.Renderer, cache: cfg.Cache, slots: newFairSlots(cfg.FetchSlots), parse: NewExtractPool(cfg.ExtractWorkers),
+	return &Engine{fetcher: cfg.Fetcher, renderer: cfg.Renderer, cache: cfg.Cache, docs: cfg.Documents, slots: newFairSlots(cfg.FetchSlots), parse: NewExtractPool(cfg.ExtractWorkers),
 		parseWait: cfg.ExtractWait, caps: cfg.Caps, now: cfg.Now, obs: cfg.Observer}
 }
 
@@ -517,6 +522,9 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 		if p.Error == "" {
 			p.Error, p.ErrorDetail = "internal", "The page could not be fetched because of a problem on this server."
 		}
+		if p.Error == fetch.KindUnsupportedContent && resp != nil && e.docs != nil && documentKind(resp.ContentType) != "" {
+			p.ErrorDetail = "The page is a document (" + resp.ContentType + "); SpiderGo reads documents for the markdown, text, metadata and links formats, not for html or raw_html alone."
+		}
 	}
 	if resp == nil {
 		return nil
@@ -535,10 +543,14 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 	if len(resp.Body) == 0 {
 		return nil
 	}
+	if kind := documentKind(resp.ContentType); kind != "" {
+		return e.documentPage(ctx, o, p, resp, kind)
+	}
 	if o.RawHTML {
 		p.RawHTML = string(resp.Body)
 	}
 	if !isHTML(resp.ContentType) {
+		p.Extractor = ExtractorText
 		// Plain text, JSON and XML pass through as they are.
 		if wants(o, extract.FormatMarkdown) {
 			p.Markdown = string(resp.Body)
@@ -561,6 +573,7 @@ func (e *Engine) fetchPage(ctx context.Context, j *Job, p *spidergo.Page) []stri
 	if e.obs != nil {
 		xstart = time.Now()
 	}
+	p.Extractor = ExtractorHTML
 	res, xerr := extract.Extract(resp.Body, base, xo)
 	e.parse.Release()
 	if e.obs != nil {

@@ -40,7 +40,7 @@ func WirePage(p *spidergo.Page) *api.Page {
 		Markdown: p.Markdown, TextContent: p.TextContent, HTML: p.HTML, RawHTML: p.RawHTML, Images: p.Images,
 		Metadata: p.Metadata, StructuredData: p.StructuredData, Cached: p.Cached, Error: p.Error, ErrorDetail: p.ErrorDetail,
 		Screenshot: p.Screenshot, Screenshots: p.Screenshots, Rendered: p.Rendered, Robots: p.Robots,
-		Truncated: p.Truncated,
+		Truncated: p.Truncated, Extractor: p.Extractor,
 	}
 	if p.Links != nil {
 		w.Links = &api.Links{Internal: p.Links.Internal, External: p.Links.External}

@@ -57,7 +57,7 @@ func (e *Engine) load(ctx context.Context, j *Job, p *spidergo.Page) (*fetch.Res
 		p.Screenshot, p.Screenshots = "", nil
 	}
 	p.Rendered = RenderHTTP
-	resp, err := e.fetcher.Fetch(ctx, fetch.Request{URL: p.URL, Header: o.Header, RespectRobots: o.RespectRobots, Delay: o.Delay, Timeout: o.Timeout})
+	resp, err := e.fetcher.Fetch(ctx, fetch.Request{URL: p.URL, Header: o.Header, RespectRobots: o.RespectRobots, Delay: o.Delay, Timeout: o.Timeout, AcceptDocuments: e.acceptsDocuments(o)})
 	if err != nil || resp == nil || o.Render != RenderAuto || e.renderer == nil || !render.NeedsBrowser(resp.Body, resp.ContentType) {
 		return resp, err
 	}

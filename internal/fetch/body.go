@@ -11,6 +11,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -44,9 +45,43 @@ const (
 	classJSON
 	classText
 	classGzip  // a gzip file, acceptable for sitemaps
-	classOctet // generic binary: may be a gzip file
+	classOctet // generic binary: may be a gzip file or a document
 	classBinary
 )
+
+// Media types of the documents Request.AcceptDocuments admits.
+const (
+	mediaPDF  = "application/pdf"
+	mediaDOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	mediaODT  = "application/vnd.oasis.opendocument.text"
+)
+
+// documentType names the document media type of a type sent by a server,
+// or "".
+func documentType(mt string) string {
+	switch mt {
+	case mediaPDF, "application/x-pdf":
+		return mediaPDF
+	case mediaDOCX, mediaODT:
+		return mt
+	}
+	return ""
+}
+
+// sniffDocument names the document type of a generic binary answer from
+// its first bytes and, for zip files, the URL's extension.
+func sniffDocument(head []byte, urlPath string) string {
+	ext := strings.ToLower(path.Ext(urlPath))
+	switch {
+	case bytes.HasPrefix(head, []byte("%PDF-")):
+		return mediaPDF
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")) && ext == ".docx":
+		return mediaDOCX
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")) && ext == ".odt":
+		return mediaODT
+	}
+	return ""
+}
 
 func classOf(mt string) contentClass {
 	switch {
@@ -239,8 +274,9 @@ func readRaw(hr *http.Response, max int64) (bodyResult, error) {
 
 // readContent reads a page body under the cap and converts text to UTF-8.
 // Binary answers are identified from the header, or from a sniff of at most
-// sniffLen bytes, and left unread.
-func readContent(hr *http.Response, max int64, acceptGzip bool) (bodyResult, error) {
+// sniffLen bytes, and left unread. When maxDocument is positive, documents
+// (PDF, DOCX, ODT) are read as they are under that cap instead.
+func readContent(hr *http.Response, max int64, acceptGzip bool, maxDocument int64) (bodyResult, error) {
 	header := hr.Header.Get("Content-Type")
 	mt := mediaType(header)
 	class := classOf(mt)
@@ -249,6 +285,48 @@ func readContent(hr *http.Response, max int64, acceptGzip bool) (bodyResult, err
 			cause = fmt.Errorf("content type %s is not text", mt)
 		}
 		return bodyResult{contentType: mt, err: &Error{Kind: KindUnsupportedContent, ContentType: mt, Err: cause}}, nil
+	}
+	if maxDocument > 0 {
+		if dt := documentType(mt); dt != "" {
+			return readDocument(hr, io.Reader(nil), dt, maxDocument)
+		}
+		if class == classOctet {
+			// Read far enough to tell a document by its first bytes.
+			var d decoders
+			defer d.release()
+			decoded, err := decodeContent(hr.Body, hr.Header.Get("Content-Encoding"), maxDocument, &d)
+			if err != nil {
+				if errors.Is(err, errBodyTooLarge) {
+					return bodyResult{}, tooLarge(maxDocument)
+				}
+				if isDecodeError(err) {
+					return unsupported(mt, err)
+				}
+				return bodyResult{}, err
+			}
+			sniff := make([]byte, sniffLen)
+			n, err := io.ReadFull(decoded, sniff)
+			if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+				return bodyResult{}, bodyError(err, maxDocument)
+			}
+			sniff = sniff[:n]
+			urlPath := ""
+			if hr.Request != nil && hr.Request.URL != nil {
+				urlPath = hr.Request.URL.Path
+			}
+			if dt := sniffDocument(sniff, urlPath); dt != "" {
+				return readDocument(hr, io.MultiReader(bytes.NewReader(sniff), decoded), dt, maxDocument)
+			}
+			isGzip := len(sniff) >= 2 && sniff[0] == 0x1f && sniff[1] == 0x8b
+			if !acceptGzip || !isGzip {
+				return unsupported(mt, nil)
+			}
+			// A gzip payload: read it as the rest of this function would,
+			// from what was sniffed on.
+			hr.Body = io.NopCloser(io.MultiReader(bytes.NewReader(sniff), decoded))
+			hr.Header = hr.Header.Clone()
+			hr.Header.Del("Content-Encoding")
+		}
 	}
 	if class == classBinary || class == classGzip && !acceptGzip {
 		return unsupported(mt, nil)
@@ -285,6 +363,11 @@ func readContent(hr *http.Response, max int64, acceptGzip bool) (bodyResult, err
 		default:
 			mt = mediaType(http.DetectContentType(sniff))
 			class = classOf(mt)
+			if dt := documentType(mt); dt != "" && maxDocument > 0 {
+				// No type was sent and the body is a PDF: it stays under
+				// the page cap, which was applied from the first byte.
+				return readDocument(hr, io.MultiReader(bytes.NewReader(sniff), capped), dt, maxDocument)
+			}
 			if class == classGzip && !acceptGzip || class == classBinary || class == classOctet || class == classUnknown {
 				return unsupported(mt, nil)
 			}
@@ -332,6 +415,35 @@ func readContent(hr *http.Response, max int64, acceptGzip bool) (bodyResult, err
 	}
 	text, cs := toUTF8(data, class, header)
 	return bodyResult{contentType: mt, charset: cs, data: text, payload: capped.n}, nil
+}
+
+// readDocument reads a document body as it is, under maxDocument. r,
+// when set, is the decoded body already opened by the caller.
+func readDocument(hr *http.Response, r io.Reader, mt string, maxDocument int64) (bodyResult, error) {
+	var d decoders
+	defer d.release()
+	if r == nil {
+		decoded, err := decodeContent(hr.Body, hr.Header.Get("Content-Encoding"), maxDocument, &d)
+		if err != nil {
+			if errors.Is(err, errBodyTooLarge) {
+				return bodyResult{}, tooLarge(maxDocument)
+			}
+			if isDecodeError(err) {
+				return bodyResult{contentType: mt, err: &Error{Kind: KindUnsupportedContent, ContentType: mt, Err: err}}, nil
+			}
+			return bodyResult{}, err
+		}
+		r = decoded
+	}
+	capped := newCapReader(r, maxDocument)
+	data, err := readAllSized(capped, hintSize(hr, maxDocument))
+	if err != nil {
+		if isDecodeError(err) {
+			return bodyResult{contentType: mt, err: &Error{Kind: KindUnsupportedContent, ContentType: mt, Err: err}}, nil
+		}
+		return bodyResult{}, bodyError(err, maxDocument)
+	}
+	return bodyResult{contentType: mt, data: data, payload: capped.n}, nil
 }
 
 // sniffInner names the type of a decompressed payload: XML is what

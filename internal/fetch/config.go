@@ -17,6 +17,7 @@ import (
 // configuration layer and the docs can show them.
 const (
 	DefaultMaxBodyBytes       = 10 << 20
+	DefaultMaxDocumentBytes   = 50 << 20
 	DefaultMaxHeaderBytes     = 256 << 10
 	DefaultMaxRedirects       = 10
 	DefaultTimeout            = 30 * time.Second
@@ -76,6 +77,10 @@ type Config struct {
 
 	// MaxBodyBytes caps a body after decompression (DefaultMaxBodyBytes).
 	MaxBodyBytes int64
+	// MaxDocumentBytes caps a PDF, DOCX or ODT body fetched with
+	// Request.AcceptDocuments (DefaultMaxDocumentBytes); documents are
+	// often larger than web pages.
+	MaxDocumentBytes int64
 	// MaxHeaderBytes caps the response header block (DefaultMaxHeaderBytes).
 	MaxHeaderBytes int64
 	// MaxRedirects caps redirects per fetch (DefaultMaxRedirects when 0;
@@ -181,6 +186,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		orDefault("RobotsErrorTTL", &cfg.RobotsErrorTTL, DefaultRobotsErrorTTL),
 		orDefault("PerHostDelay", &cfg.PerHostDelay, 0),
 		orDefault("MaxBodyBytes", &cfg.MaxBodyBytes, DefaultMaxBodyBytes),
+		orDefault("MaxDocumentBytes", &cfg.MaxDocumentBytes, DefaultMaxDocumentBytes),
 		orDefault("MaxHeaderBytes", &cfg.MaxHeaderBytes, DefaultMaxHeaderBytes),
 		orDefault("PerHostConcurrency", &cfg.PerHostConcurrency, DefaultPerHostConcurrency),
 		orDefault("RobotsCacheSize", &cfg.RobotsCacheSize, DefaultRobotsCacheSize),

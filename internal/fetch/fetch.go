@@ -63,6 +63,12 @@ type Request struct {
 	// sitemaps are served) acceptable: they are returned decompressed,
 	// under the same body cap, instead of as KindUnsupportedContent.
 	AcceptGzip bool
+	// AcceptDocuments makes PDF, DOCX and ODT answers acceptable (by their
+	// media type, or application/octet-stream starting with "%PDF-", or
+	// with a zip header and a .docx or .odt URL): their bytes are returned
+	// as they are, under Config.MaxDocumentBytes, with ContentType naming
+	// the document type, instead of as KindUnsupportedContent.
+	AcceptDocuments bool
 }
 
 // Response is a fetched page.
@@ -243,6 +249,9 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 		maxBody:       f.cfg.MaxBodyBytes,
 		acceptGzip:    req.AcceptGzip,
 	}
+	if req.AcceptDocuments {
+		o.maxDocument = f.cfg.MaxDocumentBytes
+	}
 	if f.cfg.Observer == nil {
 		return f.do(ctx, u, o)
 	}
@@ -261,6 +270,8 @@ type doOptions struct {
 	maxRedirects  int // negative: return redirects unfollowed
 	maxBody       int64
 	acceptGzip    bool
+	// maxDocument, when positive, accepts documents under this cap.
+	maxDocument int64
 	// raw returns the decoded bytes as they are, truncated at maxBody
 	// instead of failing, without content-type rules (robots.txt).
 	raw bool
@@ -458,7 +469,7 @@ func (f *Fetcher) once(ctx context.Context, u *url.URL, o doOptions, attempt int
 	if o.raw {
 		ex.body, err = readRaw(hr, o.maxBody)
 	} else {
-		ex.body, err = readContent(hr, o.maxBody, o.acceptGzip)
+		ex.body, err = readContent(hr, o.maxBody, o.acceptGzip, o.maxDocument)
 	}
 	if err != nil {
 		return nil, -1, classify(ctx, u.String(), err)

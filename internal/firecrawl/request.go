@@ -132,10 +132,12 @@ var scrapeFields = map[string]field{
 	"jsonOptions":           allowOnly(whyLLM),
 	"extract":               allowOnly(whyLLM),
 	"changeTrackingOptions": allowOnly("SpiderGo does not compare scrapes over time."),
-	"parsePDF":              allowOnly("SpiderGo does not yet turn PDFs into Markdown.", "false"),
-	"zeroDataRetention":     allowOnly(whyRetain, "false"),
-	"fastMode":              allowOnly("there is one fetch mode here.", "false"),
-	"useMock":               allowOnly("there are no mock fetches here."),
+	// PDFs are read into Markdown and text (Firecrawl's default); there
+	// is no mode giving the file itself as base64.
+	"parsePDF":          allowOnly("SpiderGo always reads PDFs into Markdown and text; it does not give the file as base64.", "true"),
+	"zeroDataRetention": allowOnly(whyRetain, "false"),
+	"fastMode":          allowOnly("there is one fetch mode here.", "false"),
+	"useMock":           allowOnly("there are no mock fetches here."),
 	// Ads and base64 images only come with rendered pages and inline
 	// images, neither of which SpiderGo produces: either value holds.
 	"blockAds":           boolField(nil),

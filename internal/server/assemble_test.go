@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/spidergo/spidergo/internal/auth"
 	"github.com/spidergo/spidergo/internal/config"
 	"github.com/spidergo/spidergo/internal/crawl"
+	"github.com/spidergo/spidergo/internal/document"
 	"github.com/spidergo/spidergo/internal/fetch"
 	"github.com/spidergo/spidergo/internal/mail"
 	"github.com/spidergo/spidergo/internal/oauth"
@@ -73,11 +76,14 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 		q = store
 	}
 	keys := apikey.New(store, q, log, apikey.Config{DailyLimit: cfg.APIKeyDailyLimit, MaxPerUser: cfg.APIKeyMaxPerUser, Now: o.Now})
-	f, err := fetch.New(fetch.Config{UserAgent: cfg.UserAgent, Allow: cfg.FetchAllow, Ports: cfg.FetchPorts, MaxBodyBytes: cfg.FetchMaxBody})
+	f, err := fetch.New(fetch.Config{UserAgent: cfg.UserAgent, Allow: cfg.FetchAllow, Ports: cfg.FetchPorts, MaxBodyBytes: cfg.FetchMaxBody, MaxDocumentBytes: cfg.DocumentMaxBytes})
 	if err != nil {
 		return nil, err
 	}
 	ec := crawl.EngineConfig{Fetcher: f, Cache: store, Now: o.Now, ExtractWorkers: cfg.ExtractWorkers, ExtractWait: cfg.ExtractWait}
+	if cfg.Documents {
+		ec.Documents = testDocuments()
+	}
 	var browser *render.Browser
 	if o.Render {
 		if browser, err = render.New(render.Config{ChromiumPath: cfg.ChromiumPath, Concurrency: 2, UserAgent: cfg.UserAgent, ExecuteJavaScript: cfg.RenderExecuteJavaScript}, f); err != nil {
@@ -116,6 +122,21 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 	rigsMu.Unlock()
 	t.Cleanup(func() { closeServer(s) })
 	return s, nil
+}
+
+// The document reader is shared by the test servers of the binary: its
+// PDF reader is compiled once, on the first PDF, and kept on disk between
+// runs.
+var (
+	documentsOnce sync.Once
+	documents     *document.Converter
+)
+
+func testDocuments() *document.Converter {
+	documentsOnce.Do(func() {
+		documents = document.New(document.Config{Workers: 2, MaxPages: 3, CacheDir: filepath.Join(os.TempDir(), "spidergo-test-pdfium")})
+	})
+	return documents
 }
 
 // closeServer stops what newServer started, once.

@@ -51,7 +51,9 @@ type pageRow struct {
 	Screenshot  string   `json:"Screenshot,omitempty"`
 	Screenshots []string `json:"Screenshots,omitempty"`
 	Rendered    string   `json:"Rendered,omitempty"`
-	Robots      []string `json:"Robots,omitempty"`
+	// Rows from before documents were read lack Extractor.
+	Extractor string   `json:"Extractor,omitempty"`
+	Robots    []string `json:"Robots,omitempty"`
 	// Truncated lists what the page caps cut; rows from before it read
 	// as nothing cut.
 	Truncated []string `json:"Truncated,omitempty"`
@@ -83,6 +85,7 @@ func encodePage(p *spidergo.Page) ([]byte, error) {
 		Images: p.Images, Metadata: p.Metadata, StructuredData: p.StructuredData, Cached: p.Cached, Error: p.Error,
 		ErrorDetail: p.ErrorDetail, Formats: p.Formats,
 		Screenshot: p.Screenshot, Screenshots: p.Screenshots, Rendered: p.Rendered, Robots: p.Robots, Truncated: p.Truncated,
+		Extractor: p.Extractor,
 	}
 	if p.Links != nil {
 		r.Links = &linksRow{Internal: p.Links.Internal, External: p.Links.External}
@@ -118,6 +121,7 @@ func decodePage(data []byte) (*spidergo.Page, error) {
 		Images: r.Images, Metadata: r.Metadata, StructuredData: r.StructuredData, Cached: r.Cached, Error: r.Error,
 		ErrorDetail: r.ErrorDetail, Formats: r.Formats,
 		Screenshot: r.Screenshot, Screenshots: r.Screenshots, Rendered: r.Rendered, Robots: r.Robots, Truncated: r.Truncated,
+		Extractor: r.Extractor,
 	}
 	if r.Links != nil {
 		p.Links = &spidergo.PageLinks{Internal: r.Links.Internal, External: r.Links.External}
