@@ -85,7 +85,9 @@ func (w *Watch) Report(err error) {
 	}
 }
 
-// ErrDown is what callers skipping a down dependency answer.
+// ErrDown marks errors caused by a dependency being down. The outage is
+// logged by its Watch, once, so whoever answers such an error (a 503) need
+// not log it again for every request.
 var ErrDown = errors.New("unavailable")
 
 // Err is nil while the dependency is up, else the error that it last

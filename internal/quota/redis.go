@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/outage"
 )
 
 // Redis is a spidergo.QuotaCounter on Redis. Each key's count for one UTC
@@ -46,8 +47,10 @@ type Health interface {
 	Report(err error)
 }
 
-// ErrUnavailable is the error of calls skipped while Redis is down.
-var ErrUnavailable = errors.New("redis quota: Redis is unavailable")
+// ErrUnavailable is in the error of every call that failed because Redis
+// did not answer, or was skipped while Redis is known to be down. It wraps
+// outage.ErrDown: the outage itself is logged once by the watch.
+var ErrUnavailable = fmt.Errorf("redis quota: Redis %w", outage.ErrDown)
 
 // WithHealth makes q report to h and skip Redis while h says it is down;
 // it returns q.
@@ -136,7 +139,7 @@ func (q *Redis) TakeQuota(ctx context.Context, keyID, day string, limit int) (in
 	res, err := takeScript.Run(ctx, q.rdb, []string{q.key(keyID, day)}, limit, int64(keep/time.Second)).Int64Slice()
 	q.report(ctx, err)
 	if err != nil {
-		return 0, false, fmt.Errorf("redis quota take: %w", err)
+		return 0, false, fmt.Errorf("%w: take: %w", ErrUnavailable, err)
 	}
 	if len(res) != 2 {
 		return 0, false, fmt.Errorf("redis quota take: unexpected reply %v", res)
@@ -152,7 +155,7 @@ func (q *Redis) ReturnQuota(ctx context.Context, keyID, day string) error {
 	err := returnScript.Run(ctx, q.rdb, []string{q.key(keyID, day)}).Err()
 	q.report(ctx, err)
 	if err != nil {
-		return fmt.Errorf("redis quota return: %w", err)
+		return fmt.Errorf("%w: return: %w", ErrUnavailable, err)
 	}
 	return nil
 }
@@ -169,7 +172,7 @@ func (q *Redis) QuotaUsed(ctx context.Context, keyID, day string) (int, error) {
 	}
 	q.report(ctx, err)
 	if err != nil {
-		return 0, fmt.Errorf("redis quota read: %w", err)
+		return 0, fmt.Errorf("%w: read: %w", ErrUnavailable, err)
 	}
 	return n, nil
 }
@@ -206,7 +209,7 @@ func (q *Redis) QuotaUsage(ctx context.Context, keyID, from, to string) ([]spide
 	vals, err := q.rdb.MGet(ctx, keys...).Result()
 	q.report(ctx, err)
 	if err != nil {
-		return nil, fmt.Errorf("redis quota usage: %w", err)
+		return nil, fmt.Errorf("%w: usage: %w", ErrUnavailable, err)
 	}
 	var out []spidergo.DayCount
 	for i, v := range vals {

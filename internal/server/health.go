@@ -2,10 +2,12 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/outage"
 )
 
 // handleHealthz answers while the process runs.
@@ -37,7 +39,7 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 		if err := s.redisPing(ctx); err != nil {
 			return &spidergo.Error{Code: spidergo.EUNAVAILABLE,
 				Message: "Redis is not reachable: API key requests are refused, and trial counts, throttles and per-host limits are kept in the database or in each process until it answers.",
-				Err:     err,
+				Err:     fmt.Errorf("%w: %w", outage.ErrDown, err),
 				Details: map[string]any{"database": "ready", "redis": "unreachable", "renderer": renderer}}
 		}
 		redis = "ready"
