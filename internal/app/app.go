@@ -301,8 +301,8 @@ func (a *App) useRiver(ctx context.Context, db *sqlstore.DB, jc *crawl.JobsConfi
 
 // hostLimiter builds the per-host politeness limiter as a chain: Redis
 // when configured, then the database when it is shared (PostgreSQL), then
-// this process's memory. A link that does not answer hands over to the
-// next, so politeness holds across processes while either shared store
+// this process's memory, behind a gate of this process's own slots. A
+// link that does not answer hands over to the next, so politeness holds across processes while either shared store
 // answers, and per process when none does. Every link allows
 // SPIDERGO_FETCH_PER_HOST_CONCURRENCY requests per host and keeps at least
 // SPIDERGO_FETCH_PER_HOST_DELAY between starts, for the fetcher and the
@@ -315,6 +315,11 @@ func hostLimiter(cfg *config.Config, rdb *redis.Client, redisWatch *outage.Watch
 	}
 	if rdb != nil {
 		l = fetch.NewFallbackLimiter(fetch.NewRedisLimiter(rdb, opts), l, redisWatch)
+	}
+	if limits != nil || rdb != nil {
+		// Requests beyond what this process could run at once wait here,
+		// not polling the shared store.
+		l = fetch.NewGatedLimiter(fetch.NewMemoryLimiter(cfg.FetchPerHostConcurrency), l)
 	}
 	return fetch.WithMinDelay(l, cfg.FetchPerHostDelay)
 }

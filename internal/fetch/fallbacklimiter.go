@@ -3,6 +3,7 @@ package fetch
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -76,4 +77,43 @@ func (m *minDelayLimiter) Acquire(ctx context.Context, host string, delay time.D
 		return nil, fmt.Errorf("fetch: negative delay %s", delay)
 	}
 	return m.HostLimiter.Acquire(ctx, host, max(delay, m.floor))
+}
+
+// gatedLimiter takes a slot of a process-local limiter before asking a
+// shared one.
+type gatedLimiter struct {
+	gate HostLimiter
+	next HostLimiter
+}
+
+// NewGatedLimiter returns a limiter that holds one of gate's slots of the
+// host (without delay) before asking next. With gate a MemoryLimiter of the
+// same concurrency as next, a process never has more requests to one host
+// waiting on the shared store than it could run at once: the rest queue in
+// memory instead of polling Redis or the database.
+func NewGatedLimiter(gate, next HostLimiter) HostLimiter {
+	return &gatedLimiter{gate: gate, next: next}
+}
+
+// Acquire implements HostLimiter.
+func (g *gatedLimiter) Acquire(ctx context.Context, host string, delay time.Duration) (func(), error) {
+	if delay < 0 {
+		return nil, fmt.Errorf("fetch: negative delay %s", delay)
+	}
+	releaseGate, err := g.gate.Acquire(ctx, host, 0)
+	if err != nil {
+		return nil, err
+	}
+	release, err := g.next.Acquire(ctx, host, delay)
+	if err != nil {
+		releaseGate()
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			release()
+			releaseGate()
+		})
+	}, nil
 }

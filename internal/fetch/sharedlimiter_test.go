@@ -188,3 +188,47 @@ func TestWithMinDelay(t *testing.T) {
 		t.Error("a negative delay was accepted")
 	}
 }
+
+// TestGatedLimiter: behind a gate of 2, no more than 2 requests of the
+// process reach the shared limiter at once, and the gate's slot comes back
+// when the shared limiter refuses.
+func TestGatedLimiter(t *testing.T) {
+	var asking, peak atomic.Int64
+	inner := &peakLimiter{inner: NewMemoryLimiter(10), asking: &asking, peak: &peak}
+	l := NewGatedLimiter(NewMemoryLimiter(2), inner)
+	checkHostPeak(t, 2, l)
+	if p := peak.Load(); p > 2 {
+		t.Errorf("%d requests held the shared limiter at once behind a gate of 2", p)
+	}
+
+	failing := NewGatedLimiter(NewMemoryLimiter(1), &countingLimiter{err: errors.New("refused")})
+	for range 3 {
+		// With the gate's one slot leaked, the second call would block.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := failing.Acquire(ctx, "a.test", 0)
+		cancel()
+		if err == nil || errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("got %v, want the shared limiter's refusal", err)
+		}
+	}
+}
+
+// peakLimiter keeps the most acquisitions held at once.
+type peakLimiter struct {
+	inner        HostLimiter
+	asking, peak *atomic.Int64
+}
+
+func (p *peakLimiter) Acquire(ctx context.Context, host string, delay time.Duration) (func(), error) {
+	release, err := p.inner.Acquire(ctx, host, delay)
+	if err != nil {
+		return nil, err
+	}
+	n := p.asking.Add(1)
+	for q := p.peak.Load(); n > q && !p.peak.CompareAndSwap(q, n); q = p.peak.Load() {
+	}
+	return func() {
+		p.asking.Add(-1)
+		release()
+	}, nil
+}

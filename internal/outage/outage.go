@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +25,11 @@ type Watch struct {
 	degrade string
 	log     *slog.Logger
 	now     func() time.Time
+
+	// isDown mirrors down for the fast path: while the dependency is up,
+	// Try and a successful Report take no lock (they run on every request
+	// that uses it).
+	isDown atomic.Bool
 
 	mu      sync.Mutex
 	down    bool
@@ -48,7 +54,7 @@ func (w *Watch) SetClock(now func() time.Time) { w.now = now }
 // it is up; while it is down, only the first caller after each RetryEvery,
 // whose Report then settles the state.
 func (w *Watch) Try() bool {
-	if w == nil {
+	if w == nil || !w.isDown.Load() {
 		return true
 	}
 	w.mu.Lock()
@@ -67,7 +73,7 @@ func (w *Watch) Try() bool {
 // Report records the outcome of one use: err nil means the dependency
 // answered. Going down and coming back are logged once each.
 func (w *Watch) Report(err error) {
-	if w == nil {
+	if w == nil || (err == nil && !w.isDown.Load()) {
 		return
 	}
 	w.mu.Lock()
@@ -76,11 +82,13 @@ func (w *Watch) Report(err error) {
 	switch {
 	case err != nil && !w.down:
 		w.down, w.err, w.since, w.lastTry = true, err, now, now
+		w.isDown.Store(true)
 		w.log.Warn(w.name+" is unavailable; "+w.degrade, "dependency", w.name, "err", err)
 	case err != nil:
 		w.err = err
 	case w.down:
 		w.down, w.err = false, nil
+		w.isDown.Store(false)
 		w.log.Info(w.name+" is available again", "dependency", w.name, "down_for", now.Sub(w.since).Round(time.Millisecond).String())
 	}
 }
