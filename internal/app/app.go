@@ -302,11 +302,11 @@ func (a *App) useRiver(ctx context.Context, db *sqlstore.DB, jc *crawl.JobsConfi
 // hostLimiter builds the per-host politeness limiter as a chain: Redis
 // when configured, then the database when it is shared (PostgreSQL), then
 // this process's memory, behind a gate of this process's own slots. A
-// link that does not answer hands over to the next, so politeness holds across processes while either shared store
-// answers, and per process when none does. Every link allows
-// SPIDERGO_FETCH_PER_HOST_CONCURRENCY requests per host and keeps at least
-// SPIDERGO_FETCH_PER_HOST_DELAY between starts, for the fetcher and the
-// renderer alike.
+// link that does not answer hands over to the next, so politeness holds
+// across processes while either shared store answers, and per process
+// when none does. Every link allows SPIDERGO_FETCH_PER_HOST_CONCURRENCY
+// requests per host and keeps at least SPIDERGO_FETCH_PER_HOST_DELAY
+// between starts, for the fetcher and the renderer alike.
 func hostLimiter(cfg *config.Config, rdb *redis.Client, redisWatch *outage.Watch, limits *sqlstore.DB, limitsWatch *outage.Watch) fetch.HostLimiter {
 	var l fetch.HostLimiter = fetch.NewMemoryLimiter(cfg.FetchPerHostConcurrency)
 	opts := fetch.LeaseLimiterOptions{Concurrency: cfg.FetchPerHostConcurrency}

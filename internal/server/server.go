@@ -35,14 +35,12 @@ type Server struct {
 	keys     *apikey.Service
 	jobs     *jobRuntime
 	renderer *render.Browser // nil when Chromium is not installed
-	// redisPing asks Redis for /readyz; nil without Redis.
-	redisPing func(context.Context) error
-	csrf      *http.CrossOriginProtection
-	obs       Observer
-	slow      time.Duration // requests slower are logged at WARN; 0: never
-	fc        *firecrawl.Handler
-	mcp       http.Handler
-	mcpPoll   time.Duration // how often a waiting MCP tool looks at its job
+	csrf     *http.CrossOriginProtection
+	obs      Observer
+	slow     time.Duration // requests slower are logged at WARN; 0: never
+	fc       *firecrawl.Handler
+	mcp      http.Handler
+	mcpPoll  time.Duration // how often a waiting MCP tool looks at its job
 	// streams ends when Serve begins to shut down: long-lived MCP
 	// requests (a session's event stream, a tool waiting for a crawl) end
 	// with it instead of holding the shutdown until its timeout.
@@ -51,6 +49,9 @@ type Server struct {
 
 	mux     *http.ServeMux
 	handler http.Handler
+
+	// redisPing asks Redis for /readyz; nil without Redis.
+	redisPing func(context.Context) error
 }
 
 // Deps are what the server serves: the store, the services and the job
