@@ -51,7 +51,7 @@ func newThrottles(cfg Config, log *slog.Logger) throttles {
 		redisHealth = outage.New("redis", "throttles fall back", log)
 	}
 	if limitsHealth == nil {
-		limitsHealth = outage.New("database limits", "throttles count in this process at a stricter limit", log)
+		limitsHealth = outage.New("database (shared limits)", "throttles count in this process at a stricter limit", log)
 	}
 	limiter := func(name string, burst int, every time.Duration) auth.Allower {
 		if cfg.Redis == nil && cfg.Limits == nil {

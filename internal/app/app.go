@@ -150,7 +150,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	var limits *sqlstore.DB
 	if db, ok := a.Store.(*sqlstore.DB); ok && db.Postgres() {
 		limits = db
-		a.LimitsWatch = outage.New("database limits", "trial counts and per-host limits are kept in this process, throttles in this process at a stricter limit", log)
+		a.LimitsWatch = outage.New("database (shared limits)", "trial counts and per-host limits are kept in this process, throttles in this process at a stricter limit", log)
 	}
 
 	mailer := opts.Mailer
