@@ -51,6 +51,8 @@ func TestTrialCounterOnDatabase(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				// A few connections each: the test server is shared.
+				db.SQL().SetMaxOpenConns(4)
 				t.Cleanup(func() { db.Close() })
 				c := NewTrialCounter(3)
 				if tt.redis {

@@ -26,6 +26,8 @@ func databaseStores(t *testing.T, n int) []*sqlstore.DB {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A few connections each: the test server is shared.
+		d.SQL().SetMaxOpenConns(4)
 		t.Cleanup(func() { d.Close() })
 		dbs = append(dbs, d)
 	}

@@ -29,6 +29,8 @@ func sharedStores(t *testing.T, backend string, n int) []*sqlstore.DB {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A few connections each: the test server is shared.
+		d.SQL().SetMaxOpenConns(4)
 		t.Cleanup(func() { d.Close() })
 		dbs = append(dbs, d)
 	}
