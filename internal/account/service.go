@@ -34,8 +34,15 @@ type Config struct {
 	// fetching) before the account is deleted; nil when nothing runs jobs.
 	CancelJobs func(ctx context.Context, userID string) error
 	// Redis, when set, holds the sign-in and mail throttles, shared by
-	// every process; nil keeps them in this process.
-	Redis redis.Scripter
+	// every process. Limits, when set, is the database that holds them
+	// without Redis or while Redis is down. With neither they are kept in
+	// this process.
+	Redis  redis.Scripter
+	Limits auth.ThrottleStore
+	// RedisHealth and LimitsHealth follow whether Redis and Limits answer
+	// (one watch per dependency for the whole process, so an outage is
+	// logged once); nil gives each throttle its own.
+	RedisHealth, LimitsHealth auth.Health
 }
 
 // Service applies the account rules over a store.
@@ -69,7 +76,7 @@ func New(store spidergo.Store, mailer mail.Mailer, log *slog.Logger, cfg Config)
 		hasher:              auth.NewHasher(cfg.PasswordParams),
 		providers:           cfg.Providers,
 		requireVerification: cfg.RequireEmailVerification,
-		limits:              newThrottles(cfg.Redis, log),
+		limits:              newThrottles(cfg, log),
 		cancelJobs:          cfg.CancelJobs,
 	}
 	if s.now == nil {

@@ -5,10 +5,9 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/internal/auth"
+	"github.com/spidergo/spidergo/internal/outage"
 )
 
 // Throttle names one of the limiters on the public account routes.
@@ -24,8 +23,8 @@ const (
 // throttles limit the public account routes per client address and per
 // email, so that neither one address nor a botnet aimed at one account can
 // guess passwords or codes quickly, or flood a mailbox. They live in
-// Redis when it is configured, shared by every api process, else in
-// process memory.
+// Redis when it is configured, else in the database when it is shared
+// (PostgreSQL), else in process memory; see newThrottles for outages.
 type throttles struct {
 	loginIP    auth.Allower // sign-in and password change attempts
 	loginEmail auth.Allower
@@ -39,12 +38,34 @@ type throttles struct {
 // at most).
 const throttleKeys = 20_000
 
-func newThrottles(rdb redis.Scripter, log *slog.Logger) throttles {
+// newThrottles builds each throttle as a chain: Redis when configured,
+// then the database when it is shared, then this process. A link that
+// does not answer hands over to the next, so while Redis is down the
+// database keeps one count for every process; only when no shared store
+// answers does each process count alone, at auth.StrictLimiter's stricter
+// limit. Without any shared store (SQLite, one process) the process's
+// count is the whole count and keeps the full limit.
+func newThrottles(cfg Config, log *slog.Logger) throttles {
+	redisHealth, limitsHealth := cfg.RedisHealth, cfg.LimitsHealth
+	if redisHealth == nil {
+		redisHealth = outage.New("redis", "throttles fall back", log)
+	}
+	if limitsHealth == nil {
+		limitsHealth = outage.New("database (shared limits)", "throttles count in this process at a stricter limit", log)
+	}
 	limiter := func(name string, burst int, every time.Duration) auth.Allower {
-		if rdb != nil {
-			return auth.NewSharedLimiter(rdb, "spidergo:throttle:"+name+":", burst, every, throttleKeys, log)
+		if cfg.Redis == nil && cfg.Limits == nil {
+			return auth.NewLimiter(burst, every, throttleKeys)
 		}
-		return auth.NewLimiter(burst, every, throttleKeys)
+		prefix := "spidergo:throttle:" + name + ":"
+		var l auth.Allower = auth.StrictLimiter(burst, every, throttleKeys)
+		if cfg.Limits != nil {
+			l = auth.NewStoreLimiter(cfg.Limits, prefix, burst, every, l, limitsHealth)
+		}
+		if cfg.Redis != nil {
+			l = auth.NewStoreLimiter(auth.RedisThrottles{Client: cfg.Redis}, prefix, burst, every, l, redisHealth)
+		}
+		return l
 	}
 	return throttles{
 		loginIP:    limiter("login-ip", 20, 6*time.Second),

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"log/slog"
 	"math"
 	"sync"
 	"time"
 
 	"github.com/spidergo/spidergo"
 	"github.com/spidergo/spidergo/api"
+	"github.com/spidergo/spidergo/internal/outage"
 )
 
 // Grant is one request's authorization: the key, its owner, and the
@@ -47,7 +49,12 @@ func (g *Grant) Refund() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := g.svc.quota.ReturnQuota(ctx, g.Key.ID, g.day); err != nil {
-		g.svc.log.Error("quota refund failed", "key_id", g.Key.ID, "err", err)
+		level := slog.LevelError
+		if errors.Is(err, outage.ErrDown) {
+			// Redis is down: its watch has said so once already.
+			level = slog.LevelDebug
+		}
+		g.svc.log.Log(ctx, level, "quota refund failed", "key_id", g.Key.ID, "err", err)
 		return
 	}
 	g.Remaining = min(g.Limit, g.Remaining+1)

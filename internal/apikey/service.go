@@ -53,9 +53,9 @@ func New(store spidergo.Store, counter spidergo.QuotaCounter, log *slog.Logger, 
 // live there, shared by every API server and with no database write on
 // the request path; otherwise in the database, which is just as exact but
 // costs a write transaction per request.
-func NewCounter(store spidergo.Store, rdb *redis.Client) spidergo.QuotaCounter {
+func NewCounter(store spidergo.Store, rdb *redis.Client, health Health) spidergo.QuotaCounter {
 	if rdb != nil {
-		return quota.NewRedis(rdb, "spidergo:")
+		return quota.NewRedis(rdb, "spidergo:").WithHealth(health)
 	}
 	return store
 }

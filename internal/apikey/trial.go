@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/spidergo/spidergo/internal/outage"
 )
 
 // maxTrialAddrs bounds the addresses a day's trial counts remember, so a
@@ -14,28 +16,57 @@ import (
 // new addresses are refused until the next day.
 const maxTrialAddrs = 100_000
 
-// TrialCounter counts the public trial routes' requests per client address
-// per UTC day. With Redis the count is shared by every process on it; else
-// it lives in process memory: trials are a taste, not an account, and a
-// restart forgiving a few is acceptable. When Redis does not answer, the
-// process's own count decides (and the outage is logged), so trials stay
-// limited per process.
-type TrialCounter struct {
-	limit int
-	redis redis.Scripter
-	log   *slog.Logger
-	mu    sync.Mutex
-	day   string
-	used  map[string]int
+// TrialStore keeps trial counts where every process sharing them sees
+// them: Redis (RedisTrials), or the database (sqlstore.DB).
+type TrialStore interface {
+	// TakeTrial uses one of addr's limit requests of day, if any is left.
+	TakeTrial(ctx context.Context, day, addr string, limit int) (bool, error)
+	// GiveTrial returns one of addr's requests of day.
+	GiveTrial(ctx context.Context, day, addr string) error
 }
 
-// NewSharedTrialCounter is NewTrialCounter with the counts in Redis.
+// Health follows whether a shared store answers: Try says whether to ask
+// it now, Report tells how the asking went (*outage.Watch).
+type Health interface {
+	Try() bool
+	Report(err error)
+}
+
+// TrialCounter counts the public trial routes' requests per client address
+// per UTC day. Shared stores (Redis, then the database) are asked in the
+// order they were added; when none answers, or none is configured, the
+// process's own count decides: trials are a taste, not an account, and a
+// restart forgiving a few is acceptable. Trials stay limited in every
+// case, per process at worst.
+type TrialCounter struct {
+	limit  int
+	shared []trialLink
+	mu     sync.Mutex
+	day    string
+	used   map[string]int
+}
+
+type trialLink struct {
+	store  TrialStore
+	health Health
+}
+
+// NewTrialCounter allows limit requests per address per day; 0 allows
+// none.
+func NewTrialCounter(limit int) *TrialCounter {
+	return &TrialCounter{limit: limit, used: map[string]int{}}
+}
+
+// NewSharedTrialCounter is NewTrialCounter with the counts in Redis; an
+// outage and its end are logged to log once each.
 func NewSharedTrialCounter(limit int, rdb redis.Scripter, log *slog.Logger) *TrialCounter {
-	t := NewTrialCounter(limit)
-	t.redis, t.log = rdb, log
-	if t.log == nil {
-		t.log = slog.New(slog.DiscardHandler)
-	}
+	return NewTrialCounter(limit).Share(RedisTrials{rdb}, outage.New("redis", "trial counts fall back to this process", log))
+}
+
+// Share adds store as the next place trial counts are kept, asked while
+// health (which may be nil) allows; it returns t.
+func (t *TrialCounter) Share(store TrialStore, health Health) *TrialCounter {
+	t.shared = append(t.shared, trialLink{store, health})
 	return t
 }
 
@@ -58,27 +89,44 @@ if n > 0 then redis.call('DECR', KEYS[1]) end
 return 0
 `)
 
-func (t *TrialCounter) key(addr string, now time.Time) string {
-	return "spidergo:trial:" + now.UTC().Format(time.DateOnly) + ":" + addr
+// RedisTrials is a TrialStore on Redis: one counter per address and day.
+type RedisTrials struct{ Client redis.Scripter }
+
+func redisTrialKey(day, addr string) string { return "spidergo:trial:" + day + ":" + addr }
+
+// trialKeep is how long a day's counter lives: it outlives its day a
+// little, for clocks that disagree.
+const trialKeep = 25 * time.Hour
+
+// TakeTrial implements TrialStore.
+func (r RedisTrials) TakeTrial(ctx context.Context, day, addr string, limit int) (bool, error) {
+	n, err := trialTake.Run(ctx, r.Client, []string{redisTrialKey(day, addr)}, limit, trialKeep.Milliseconds()).Int64()
+	return n == 1, err
 }
 
-// shared runs a script on Redis; ok false means Redis did not answer.
-func (t *TrialCounter) shared(s *redis.Script, addr string, now time.Time) (n int64, ok bool) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	// A day's key outlives its day a little, for clocks that disagree.
-	n, err := s.Run(ctx, t.redis, []string{t.key(addr, now)}, t.limit, (25 * time.Hour).Milliseconds()).Int64()
-	if err != nil {
-		t.log.Warn("shared trial counter unavailable; counting in this process", "err", err)
-		return 0, false
+// GiveTrial implements TrialStore.
+func (r RedisTrials) GiveTrial(ctx context.Context, day, addr string) error {
+	return trialGive.Run(ctx, r.Client, []string{redisTrialKey(day, addr)}).Err()
+}
+
+// ask runs op on the first shared store that answers; ok false means none
+// did (or none is configured).
+func (t *TrialCounter) ask(op func(ctx context.Context, s TrialStore) error) (ok bool) {
+	for _, l := range t.shared {
+		if l.health != nil && !l.health.Try() {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := op(ctx, l.store)
+		cancel()
+		if l.health != nil {
+			l.health.Report(err)
+		}
+		if err == nil {
+			return true
+		}
 	}
-	return n, true
-}
-
-// NewTrialCounter allows limit requests per address per day; 0 allows
-// none.
-func NewTrialCounter(limit int) *TrialCounter {
-	return &TrialCounter{limit: limit, used: map[string]int{}}
+	return false
 }
 
 func (t *TrialCounter) roll(now time.Time) {
@@ -92,10 +140,13 @@ func (t *TrialCounter) Take(addr string, now time.Time) bool {
 	if t.limit <= 0 {
 		return false
 	}
-	if t.redis != nil {
-		if n, ok := t.shared(trialTake, addr, now); ok {
-			return n == 1
-		}
+	day := now.UTC().Format(time.DateOnly)
+	var took bool
+	if t.ask(func(ctx context.Context, s TrialStore) (err error) {
+		took, err = s.TakeTrial(ctx, day, addr, t.limit)
+		return err
+	}) {
+		return took
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -111,10 +162,9 @@ func (t *TrialCounter) Take(addr string, now time.Time) bool {
 // Give returns a request that was refused for bad input or failed on our
 // side.
 func (t *TrialCounter) Give(addr string, now time.Time) {
-	if t.redis != nil {
-		if _, ok := t.shared(trialGive, addr, now); ok {
-			return
-		}
+	day := now.UTC().Format(time.DateOnly)
+	if t.ask(func(ctx context.Context, s TrialStore) error { return s.GiveTrial(ctx, day, addr) }) {
+		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()

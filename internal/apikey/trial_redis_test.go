@@ -37,5 +37,5 @@ func TestSharedTrialCounter(t *testing.T) {
 	if !t1.Take("192.0.2.7", now) || t1.Take("192.0.2.7", now) {
 		t.Error("a given-back trial was not available exactly once")
 	}
-	c1.Del(t.Context(), t1.key("192.0.2.7", now))
+	c1.Del(t.Context(), redisTrialKey(now.UTC().Format(time.DateOnly), "192.0.2.7"))
 }

@@ -43,6 +43,7 @@ import (
 	"github.com/spidergo/spidergo/internal/mail"
 	"github.com/spidergo/spidergo/internal/metrics"
 	"github.com/spidergo/spidergo/internal/oauth"
+	"github.com/spidergo/spidergo/internal/outage"
 	"github.com/spidergo/spidergo/internal/render"
 	"github.com/spidergo/spidergo/internal/server"
 	"github.com/spidergo/spidergo/internal/sqlstore"
@@ -102,6 +103,13 @@ type App struct {
 	// the job service runs its in-process runner.
 	River *dispatch.Scheduler
 
+	// RedisWatch follows whether Redis answers (nil without Redis), and
+	// LimitsWatch whether the database holding shared limits does (nil on
+	// SQLite): each logs its outages once, and their users fall back
+	// while they are down.
+	RedisWatch  *outage.Watch
+	LimitsWatch *outage.Watch
+
 	pool     *pgxpool.Pool
 	ownStore bool
 	adminLn  net.Listener
@@ -138,6 +146,14 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 			return nil, fmt.Errorf("SPIDERGO_REDIS_URL: %w", err)
 		}
 		a.Redis = redis.NewClient(ro)
+		a.RedisWatch = outage.New("redis", "API key requests are refused (503); trial counts, throttles and per-host limits fall back to the database or this process", log)
+	}
+	// On PostgreSQL the database holds the limits that Redis would, for
+	// installs without Redis and while Redis is down.
+	var limits *sqlstore.DB
+	if db, ok := a.Store.(*sqlstore.DB); ok && db.Postgres() {
+		limits = db
+		a.LimitsWatch = outage.New("database (shared limits)", "trial counts and per-host limits are kept in this process, throttles in this process at a stricter limit", log)
 	}
 
 	mailer := opts.Mailer
@@ -150,13 +166,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	fc := fetch.Config{UserAgent: cfg.UserAgent, Allow: cfg.FetchAllow, Ports: cfg.FetchPorts, MaxBodyBytes: cfg.FetchMaxBody, MaxDocumentBytes: cfg.DocumentMaxBytes,
 		PerHostConcurrency: cfg.FetchPerHostConcurrency, PerHostDelay: cfg.FetchPerHostDelay}
 	fc.Observer = obs.fetch
-	if a.Redis != nil {
-		// Per-host politeness shared by every process on this Redis.
-		fc.Limiter = fetch.NewRedisLimiter(a.Redis, fetch.RedisLimiterOptions{Concurrency: cfg.FetchPerHostConcurrency})
-	} else {
-		// Built here so the renderer shares it with the fetcher.
-		fc.Limiter = fetch.NewMemoryLimiter(cfg.FetchPerHostConcurrency)
-	}
+	fc.Limiter = hostLimiter(cfg, a.Redis, a.RedisWatch, limits, a.LimitsWatch)
 	if a.Fetcher, err = fetch.New(fc); err != nil {
 		return nil, fmt.Errorf("fetcher: %w", err)
 	}
@@ -193,28 +203,36 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	a.Jobs = crawl.NewJobs(jc)
 
-	a.Accounts = account.New(a.Store, mailer, log, account.Config{
+	ac := account.Config{
 		RequireEmailVerification: cfg.RequireEmailVerification,
 		PasswordParams:           opts.PasswordParams,
 		Providers:                providers(cfg),
 		Now:                      now,
 		CancelJobs:               a.Jobs.CancelUser,
 		Redis:                    scripter(a.Redis),
-	})
+		RedisHealth:              a.RedisWatch,
+		LimitsHealth:             a.LimitsWatch,
+	}
+	if limits != nil {
+		ac.Limits = limits
+	}
+	a.Accounts = account.New(a.Store, mailer, log, ac)
 	counter := opts.Quota
 	if counter == nil {
-		counter = apikey.NewCounter(a.Store, a.Redis)
+		counter = apikey.NewCounter(a.Store, a.Redis, a.RedisWatch)
 	}
 	a.Keys = apikey.New(a.Store, counter, log, apikey.Config{DailyLimit: cfg.APIKeyDailyLimit, MaxPerUser: cfg.APIKeyMaxPerUser, Now: now})
+	a.Trials = apikey.NewTrialCounter(cfg.TrialDailyLimit)
 	if a.Redis != nil {
-		a.Trials = apikey.NewSharedTrialCounter(cfg.TrialDailyLimit, a.Redis, log)
-	} else {
-		a.Trials = apikey.NewTrialCounter(cfg.TrialDailyLimit)
+		a.Trials.Share(apikey.RedisTrials{Client: a.Redis}, a.RedisWatch)
+	}
+	if limits != nil {
+		a.Trials.Share(limits, a.LimitsWatch)
 	}
 
 	a.Server, err = server.New(cfg, server.Deps{
 		Store: a.Store, Log: log, Now: now, Accounts: a.Accounts, Keys: a.Keys, Trials: a.Trials,
-		Fetcher: a.Fetcher, Jobs: a.Jobs, Renderer: a.Renderer,
+		Fetcher: a.Fetcher, Jobs: a.Jobs, Renderer: a.Renderer, RedisPing: a.redisPing(),
 		Observer: obs.http,
 	})
 	if err != nil {
@@ -289,6 +307,47 @@ func (a *App) useRiver(ctx context.Context, db *sqlstore.DB, jc *crawl.JobsConfi
 	return nil
 }
 
+// hostLimiter builds the per-host politeness limiter as a chain: Redis
+// when configured, then the database when it is shared (PostgreSQL), then
+// this process's memory, behind a gate of this process's own slots. A
+// link that does not answer hands over to the next, so politeness holds
+// across processes while either shared store answers, and per process
+// when none does. Every link allows SPIDERGO_FETCH_PER_HOST_CONCURRENCY
+// requests per host and keeps at least SPIDERGO_FETCH_PER_HOST_DELAY
+// between starts, for the fetcher and the renderer alike.
+func hostLimiter(cfg *config.Config, rdb *redis.Client, redisWatch *outage.Watch, limits *sqlstore.DB, limitsWatch *outage.Watch) fetch.HostLimiter {
+	var l fetch.HostLimiter = fetch.NewMemoryLimiter(cfg.FetchPerHostConcurrency)
+	opts := fetch.LeaseLimiterOptions{Concurrency: cfg.FetchPerHostConcurrency}
+	if limits != nil {
+		l = fetch.NewFallbackLimiter(fetch.NewLeaseLimiter(limits, opts), l, limitsWatch)
+	}
+	if rdb != nil {
+		l = fetch.NewFallbackLimiter(fetch.NewRedisLimiter(rdb, opts), l, redisWatch)
+	}
+	if limits != nil || rdb != nil {
+		// Requests beyond what this process could run at once wait here,
+		// not polling the shared store.
+		l = fetch.NewGatedLimiter(fetch.NewMemoryLimiter(cfg.FetchPerHostConcurrency), l)
+	}
+	return fetch.WithMinDelay(l, cfg.FetchPerHostDelay)
+}
+
+// redisPing is /readyz's check of Redis, which also tells the watch how
+// Redis is, so a recovery is seen even while no request uses Redis; nil
+// without Redis.
+func (a *App) redisPing() func(context.Context) error {
+	if a.Redis == nil {
+		return nil
+	}
+	return func(ctx context.Context) error {
+		err := a.Redis.Ping(ctx).Err()
+		if ctx.Err() == nil {
+			a.RedisWatch.Report(err)
+		}
+		return err
+	}
+}
+
 // scripter is rdb as the interface, nil when rdb is: a nil *redis.Client
 // in an interface would not compare equal to nil.
 func scripter(rdb *redis.Client) redis.Scripter {
@@ -316,7 +375,7 @@ func providers(cfg *config.Config) map[string]*oauth.Provider {
 // for a worker only the health probes.
 func (a *App) Handler() http.Handler {
 	if a.cfg.Role == RoleWorker {
-		return server.Probes(a.Store, a.Renderer, a.log)
+		return server.Probes(a.Store, a.Renderer, a.redisPing(), a.log)
 	}
 	return a.Server.Handler()
 }

@@ -370,8 +370,8 @@ func settings() []setting {
 			return nil
 		}},
 		{"SPIDERGO_MAX_CRAWL_PAGES", "max-crawl-pages", "10000", "largest page limit of an async crawl", positiveInt(func(c *Config, n int) { c.MaxCrawlPages = n })},
-		{"SPIDERGO_FETCH_PER_HOST_CONCURRENCY", "fetch-per-host-concurrency", "4", "requests in flight to one host, across all jobs (and all processes with Redis)", positiveInt(func(c *Config, n int) { c.FetchPerHostConcurrency = n })},
-		{"SPIDERGO_FETCH_PER_HOST_DELAY", "fetch-per-host-delay", "0s", "least gap between two request starts to one host; robots.txt Crawl-delay and a request's delay can only raise it", func(c *Config, v string) error {
+		{"SPIDERGO_FETCH_PER_HOST_CONCURRENCY", "fetch-per-host-concurrency", "4", "requests in flight to one host, across all jobs (and all processes on Redis or PostgreSQL)", positiveInt(func(c *Config, n int) { c.FetchPerHostConcurrency = n })},
+		{"SPIDERGO_FETCH_PER_HOST_DELAY", "fetch-per-host-delay", "0s", "least gap between two request starts to one host, fetched or rendered (across all processes on Redis or PostgreSQL); robots.txt Crawl-delay and a request's delay can only raise it", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 0 {
 				return errors.New("must be a duration such as 250ms, 0s or more")

@@ -109,8 +109,8 @@ type Config struct {
 	// whatever the limiter. Request.Delay and Crawl-delay can only raise it.
 	PerHostDelay time.Duration
 	// Limiter shares per-host limits; nil builds
-	// NewMemoryLimiter(PerHostConcurrency). Use NewRedisLimiter to share
-	// them between processes.
+	// NewMemoryLimiter(PerHostConcurrency). Use NewRedisLimiter or
+	// NewLeaseLimiter to share them between processes.
 	Limiter HostLimiter
 	// Observer, when set, is told about every fetch and limiter wait
 	// (metrics); nil observes nothing.

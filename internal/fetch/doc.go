@@ -88,8 +88,12 @@
 // flight per host and a minimum gap between starts. The gap for a request is
 // the largest of Config.PerHostDelay, Request.Delay and the robots.txt
 // Crawl-delay, so a caller can only slow pacing down, never speed it up.
-// [NewMemoryLimiter] shares limits inside one process, [NewRedisLimiter]
-// across processes.
+// [NewMemoryLimiter] shares limits inside one process; [NewRedisLimiter]
+// and [NewLeaseLimiter] (over a [SlotStore] such as the SQL store) across
+// processes; [NewFallbackLimiter] hands over from a shared limiter that
+// stops answering to the next one, and [WithMinDelay] applies a floor to
+// every delay, for callers (the renderer) that do not go through
+// Config.PerHostDelay.
 //
 // 429 and 503 answers to GET and HEAD are retried at most Config.MaxRetries
 // times with exponential backoff and jitter, honouring Retry-After up to

@@ -8,7 +8,7 @@ import (
 )
 
 // HostLimiter paces requests per host. One limiter is shared by every job
-// and tenant (and, for the Redis implementation, by every process), so a
+// and tenant (and, for the shared implementations, by every process), so a
 // site sees SpiderGo as one polite client however many crawls target it.
 type HostLimiter interface {
 	// Acquire blocks until a request to host may start: fewer than the

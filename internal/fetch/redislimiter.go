@@ -2,43 +2,23 @@ package fetch
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
-	mrand "math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// RedisLimiterOptions configures NewRedisLimiter; zero fields take the
-// defaults named beside them.
-type RedisLimiterOptions struct {
-	// Prefix starts every key ("spidergo:fetch:"). Processes that share
-	// limits must share the prefix.
-	Prefix string
-	// Concurrency is the number of requests in flight per host across all
-	// processes (DefaultPerHostConcurrency).
-	Concurrency int
-	// Lease is how long a slot is held without a heartbeat (30 s): a
-	// holder extends it every third of it while its fetch runs, so a
-	// process that dies mid-fetch frees its slots within one lease, however
-	// long fetches may take.
-	Lease time.Duration
-	// PollInterval is the first wait when a host is full (10ms); it grows
-	// to 20 times that while the host stays full.
-	PollInterval time.Duration
-}
+// RedisLimiter is the LeaseLimiter on Redis. Per host it keeps a sorted
+// set of leases (token → expiry) for concurrency and the reserved start of
+// the latest request for the delay. Both are read and written by one Lua
+// script using Redis' own clock, so processes on machines with skewed
+// clocks still agree.
+type RedisLimiter = LeaseLimiter
 
-// RedisLimiter is a HostLimiter shared by every process using the same
-// Redis and prefix. Per host it keeps a sorted set of leases (token → expiry)
-// for concurrency and the reserved start of the latest request for the
-// delay. Both are read and written by one Lua script using Redis' own clock,
-// so processes on machines with skewed clocks still agree.
-type RedisLimiter struct {
+// redisSlots is a SlotStore on Redis.
+type redisSlots struct {
 	client redis.Scripter
-	opts   RedisLimiterOptions
-	sleep  func(context.Context, time.Duration) error
+	prefix string
 }
 
 // acquireScript takes a slot and reserves a start time, or answers -1 when
@@ -97,30 +77,21 @@ func NewRedisLimiter(client redis.Scripter, opts RedisLimiterOptions) *RedisLimi
 	if opts.Prefix == "" {
 		opts.Prefix = "spidergo:fetch:"
 	}
-	if opts.Concurrency < 1 {
-		opts.Concurrency = DefaultPerHostConcurrency
-	}
-	if opts.Lease <= 0 {
-		opts.Lease = 30 * time.Second
-	}
-	if opts.PollInterval <= 0 {
-		opts.PollInterval = 10 * time.Millisecond
-	}
-	return &RedisLimiter{client: client, opts: opts, sleep: sleepCtx}
+	return NewLeaseLimiter(&redisSlots{client: client, prefix: opts.Prefix}, opts)
 }
 
-func (l *RedisLimiter) keys(host string) []string {
+func (r *redisSlots) keys(host string) []string {
 	// The braces are a cluster hash tag: both keys land in one slot, which
 	// a multi-key script needs.
-	base := l.opts.Prefix + "{" + host + "}"
+	base := r.prefix + "{" + host + "}"
 	return []string{base + ":leases", base + ":last"}
 }
 
-// reserve runs the acquire script once: ok false means the host is full.
-func (l *RedisLimiter) reserve(ctx context.Context, host, token string, delay time.Duration) (wait time.Duration, ok bool, err error) {
+// ReserveHostSlot implements SlotStore.
+func (r *redisSlots) ReserveHostSlot(ctx context.Context, host, token string, concurrency int, lease, delay time.Duration) (time.Duration, bool, error) {
 	keep := max(delay, 10*time.Minute)
-	ms, err := acquireScript.Run(ctx, l.client, l.keys(host),
-		token, l.opts.Concurrency, l.opts.Lease.Milliseconds(), delay.Milliseconds(), keep.Milliseconds()).Int64()
+	ms, err := acquireScript.Run(ctx, r.client, r.keys(host),
+		token, concurrency, lease.Milliseconds(), delay.Milliseconds(), keep.Milliseconds()).Int64()
 	if err != nil {
 		return 0, false, fmt.Errorf("redis limiter: %w", err)
 	}
@@ -130,67 +101,12 @@ func (l *RedisLimiter) reserve(ctx context.Context, host, token string, delay ti
 	return time.Duration(ms) * time.Millisecond, true, nil
 }
 
-// Acquire implements HostLimiter.
-func (l *RedisLimiter) Acquire(ctx context.Context, host string, delay time.Duration) (func(), error) {
-	if delay < 0 {
-		return nil, fmt.Errorf("fetch: negative delay %s", delay)
-	}
-	token := rand.Text() // names this holder's slot; never fails since Go 1.24
-	poll := l.opts.PollInterval
-	for {
-		wait, ok, err := l.reserve(ctx, host, token, delay)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, err
-		}
-		if ok {
-			release := l.releaser(ctx, host, token)
-			if err := l.sleep(ctx, wait); err != nil {
-				release()
-				return nil, err
-			}
-			return release, nil
-		}
-		// Full: wait a little, with jitter so waiting processes do not
-		// poll in lock step, and back off while the host stays full.
-		if err := l.sleep(ctx, time.Duration(float64(poll)*(0.5+mrand.Float64()))); err != nil {
-			return nil, err
-		}
-		poll = min(poll*2, l.opts.PollInterval*20)
-	}
+// ExtendHostSlot implements SlotStore.
+func (r *redisSlots) ExtendHostSlot(ctx context.Context, host, token string, lease time.Duration) error {
+	return extendScript.Run(ctx, r.client, r.keys(host)[:1], token, lease.Milliseconds()).Err()
 }
 
-// releaser returns the function that frees the slot; until it is called,
-// or ctx (the fetch's) ends, a heartbeat extends the slot's lease.
-func (l *RedisLimiter) releaser(ctx context.Context, host, token string) func() {
-	var once sync.Once
-	stop := make(chan struct{})
-	go func() {
-		t := time.NewTicker(l.opts.Lease / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				ctx, cancel := context.WithTimeout(context.Background(), l.opts.Lease/3)
-				_ = extendScript.Run(ctx, l.client, l.keys(host)[:1], token, l.opts.Lease.Milliseconds()).Err()
-				cancel()
-			}
-		}
-	}()
-	return func() {
-		once.Do(func() {
-			close(stop)
-			// The caller's context may be done by now; the slot must still
-			// be returned, or it stays taken until its lease ends.
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = releaseScript.Run(ctx, l.client, l.keys(host)[:1], token).Err()
-		})
-	}
+// ReleaseHostSlot implements SlotStore.
+func (r *redisSlots) ReleaseHostSlot(ctx context.Context, host, token string) error {
+	return releaseScript.Run(ctx, r.client, r.keys(host)[:1], token).Err()
 }

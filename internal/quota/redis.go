@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/outage"
 )
 
 // Redis is a spidergo.QuotaCounter on Redis. Each key's count for one UTC
@@ -28,9 +29,50 @@ import (
 // truth and no second write on the request path. The expiry is relative
 // (EXPIRE, not EXPIREAT) so that a clock difference between API servers and
 // Redis can never remove a live counter.
+//
+// While Redis does not answer, every call fails (the API key gate answers
+// 503): the counts live in Redis only, so no other place could tell how
+// much of a key's day is left. With a Health set, calls made while Redis
+// is known to be down fail at once instead of each waiting for Redis.
 type Redis struct {
 	rdb    redis.UniversalClient
 	prefix string
+	health Health
+}
+
+// Health follows whether Redis answers: Try says whether to ask it now,
+// Report tells how the asking went (*outage.Watch).
+type Health interface {
+	Try() bool
+	Report(err error)
+}
+
+// ErrUnavailable is in the error of every call that failed because Redis
+// did not answer, or was skipped while Redis is known to be down. It wraps
+// outage.ErrDown: the outage itself is logged once by the watch.
+var ErrUnavailable = fmt.Errorf("redis quota: Redis %w", outage.ErrDown)
+
+// WithHealth makes q report to h and skip Redis while h says it is down;
+// it returns q.
+func (q *Redis) WithHealth(h Health) *Redis {
+	q.health = h
+	return q
+}
+
+// try reports whether Redis should be asked now.
+func (q *Redis) try() error {
+	if q.health != nil && !q.health.Try() {
+		return ErrUnavailable
+	}
+	return nil
+}
+
+// report tells the health how a call went; a call ended by its own
+// context says nothing about Redis.
+func (q *Redis) report(ctx context.Context, err error) {
+	if q.health != nil && ctx.Err() == nil {
+		q.health.Report(err)
+	}
 }
 
 var _ spidergo.QuotaCounter = (*Redis)(nil)
@@ -91,9 +133,13 @@ func (q *Redis) TakeQuota(ctx context.Context, keyID, day string, limit int) (in
 	if _, err := parseDay(day); err != nil {
 		return 0, false, err
 	}
+	if err := q.try(); err != nil {
+		return 0, false, err
+	}
 	res, err := takeScript.Run(ctx, q.rdb, []string{q.key(keyID, day)}, limit, int64(keep/time.Second)).Int64Slice()
+	q.report(ctx, err)
 	if err != nil {
-		return 0, false, fmt.Errorf("redis quota take: %w", err)
+		return 0, false, fmt.Errorf("%w: take: %w", ErrUnavailable, err)
 	}
 	if len(res) != 2 {
 		return 0, false, fmt.Errorf("redis quota take: unexpected reply %v", res)
@@ -103,20 +149,30 @@ func (q *Redis) TakeQuota(ctx context.Context, keyID, day string, limit int) (in
 
 // ReturnQuota implements spidergo.QuotaCounter.
 func (q *Redis) ReturnQuota(ctx context.Context, keyID, day string) error {
-	if err := returnScript.Run(ctx, q.rdb, []string{q.key(keyID, day)}).Err(); err != nil {
-		return fmt.Errorf("redis quota return: %w", err)
+	if err := q.try(); err != nil {
+		return err
+	}
+	err := returnScript.Run(ctx, q.rdb, []string{q.key(keyID, day)}).Err()
+	q.report(ctx, err)
+	if err != nil {
+		return fmt.Errorf("%w: return: %w", ErrUnavailable, err)
 	}
 	return nil
 }
 
 // QuotaUsed implements spidergo.QuotaCounter.
 func (q *Redis) QuotaUsed(ctx context.Context, keyID, day string) (int, error) {
+	if err := q.try(); err != nil {
+		return 0, err
+	}
 	n, err := q.rdb.Get(ctx, q.key(keyID, day)).Int()
 	if errors.Is(err, redis.Nil) {
+		q.report(ctx, nil)
 		return 0, nil
 	}
+	q.report(ctx, err)
 	if err != nil {
-		return 0, fmt.Errorf("redis quota read: %w", err)
+		return 0, fmt.Errorf("%w: read: %w", ErrUnavailable, err)
 	}
 	return n, nil
 }
@@ -147,9 +203,13 @@ func (q *Redis) QuotaUsage(ctx context.Context, keyID, from, to string) ([]spide
 	if len(keys) == 0 {
 		return nil, nil
 	}
+	if err := q.try(); err != nil {
+		return nil, err
+	}
 	vals, err := q.rdb.MGet(ctx, keys...).Result()
+	q.report(ctx, err)
 	if err != nil {
-		return nil, fmt.Errorf("redis quota usage: %w", err)
+		return nil, fmt.Errorf("%w: usage: %w", ErrUnavailable, err)
 	}
 	var out []spidergo.DayCount
 	for i, v := range vals {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spidergo/spidergo"
+	"github.com/spidergo/spidergo/internal/outage"
 )
 
 // statusOf is the one table from error codes to HTTP statuses.
@@ -69,7 +70,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	body["message"] = spidergo.ErrorMessage(err)
 	body["code"] = code
 	body["request_id"] = rid
-	if status >= 500 {
+	if status >= 500 && errors.Is(err, outage.ErrDown) {
+		// A dependency's outage is logged once by its watch, not again
+		// for every request it fails.
+		s.log.Debug("request refused during an outage", "request_id", rid, "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	} else if status >= 500 {
 		s.log.Error("request failed", "request_id", rid, "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	} else if e == nil || e.Err != nil {
 		s.log.Debug("request refused", "request_id", rid, "status", status, "err", err)

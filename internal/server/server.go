@@ -49,6 +49,9 @@ type Server struct {
 
 	mux     *http.ServeMux
 	handler http.Handler
+
+	// redisPing asks Redis for /readyz; nil without Redis.
+	redisPing func(context.Context) error
 }
 
 // Deps are what the server serves: the store, the services and the job
@@ -71,13 +74,16 @@ type Deps struct {
 	// Renderer is the headless browser the engine uses, for /readyz; nil
 	// when Chromium is not installed.
 	Renderer *render.Browser
+	// RedisPing checks Redis for /readyz; nil when Redis is not
+	// configured.
+	RedisPing func(context.Context) error
 }
 
 // New builds the HTTP handler over d. It starts nothing.
 func New(cfg *config.Config, d Deps) (*Server, error) {
 	s := &Server{
 		cfg: cfg, store: d.Store, log: d.Log, now: d.Now,
-		accounts: d.Accounts, keys: d.Keys, renderer: d.Renderer,
+		accounts: d.Accounts, keys: d.Keys, renderer: d.Renderer, redisPing: d.RedisPing,
 		jobs: &jobRuntime{fetcher: d.Fetcher, svc: d.Jobs, trials: d.Trials},
 		csrf: http.NewCrossOriginProtection(),
 		mux:  http.NewServeMux(),
@@ -160,9 +166,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // Probes is the handler of a process that serves no API, a worker: the
 // health and readiness routes only, with the API's error conventions.
-// renderer is the worker's browser, nil when Chromium is not installed.
-func Probes(store spidergo.Store, renderer *render.Browser, log *slog.Logger) http.Handler {
-	s := &Server{store: store, renderer: renderer, log: log, now: time.Now, mux: http.NewServeMux()}
+// renderer is the worker's browser, nil when Chromium is not installed;
+// redisPing checks Redis, nil when it is not configured.
+func Probes(store spidergo.Store, renderer *render.Browser, redisPing func(context.Context) error, log *slog.Logger) http.Handler {
+	s := &Server{store: store, renderer: renderer, redisPing: redisPing, log: log, now: time.Now, mux: http.NewServeMux()}
 	s.mux.Handle("GET /healthz", s.wrap(s.handleHealthz))
 	s.mux.Handle("GET /readyz", s.wrap(s.handleReadyz))
 	s.mux.Handle("/", s.wrap(s.handleNoRoute))

@@ -47,6 +47,9 @@ type DB struct {
 
 	stmtMu sync.Mutex
 	stmts  map[stmtKey]*sql.Stmt
+
+	sweepMu   sync.Mutex
+	lastSweep time.Time // of the shared limits' expired rows
 }
 
 // readConns is the size of SQLite's read pool, and how many of its
