@@ -119,10 +119,7 @@ func NewJobs(cfg JobsConfig) *Jobs {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Owner == "" {
-		cfg.Owner, _ = os.Hostname()
-		if cfg.Owner == "" {
-			cfg.Owner = "spidergo"
-		}
+		cfg.Owner = defaultOwner()
 	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = defaultLeaseTTL
@@ -146,6 +143,15 @@ func NewJobs(cfg JobsConfig) *Jobs {
 		s.sched = NewRunner(RunnerConfig{Store: cfg.Store, Log: cfg.Log, MaxPerUser: cfg.MaxPerUser, Now: cfg.Now, Run: s.RunJob, Poll: cfg.Poll})
 	}
 	return s
+}
+
+// defaultOwner names this process in claims: the host name, stable across
+// restarts.
+func defaultOwner() string {
+	if h, _ := os.Hostname(); h != "" {
+		return h
+	}
+	return "spidergo"
 }
 
 // Run resumes the jobs left unfinished in the store, serves until ctx ends,
