@@ -187,7 +187,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	}
 	a.Webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: a.Fetcher, Secrets: a.Store, Store: a.Store, Log: log, Now: now,
 		Owner: owner, Attempts: cfg.WebhookAttempts, Backoff: opts.WebhookBackoff})
-	jc := crawl.JobsConfig{Owner: owner,Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
+	jc := crawl.JobsConfig{Owner: owner, Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
 		Normalize:  crawl.CheckUserURL(a.Fetcher),
 		MaxPerUser: cfg.MaxJobsPerUser, MaxSyncPerUser: cfg.MaxSyncPerUser, MaxCrawlPages: cfg.MaxCrawlPages,
 		LeaseTTL: cfg.JobLease, Observer: obs.crawl}

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -137,7 +137,7 @@ func newHookRig(t *testing.T, store *sqlstore.DB, receiverAddr string) *hookRig 
 
 func (r *hookRig) webhooks(owner string) *Webhooks {
 	return NewWebhooks(WebhooksConfig{Poster: r.poster, Secrets: r.store, Store: r.store, Owner: owner,
-		Log: slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log:     slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Backoff: 10 * time.Millisecond, Timeout: 5 * time.Second, Poll: 20 * time.Millisecond})
 }
 
