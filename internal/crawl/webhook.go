@@ -178,10 +178,6 @@ func (d *Delivery) Send(ctx context.Context, event string, data any) error {
 	return nil
 }
 
-// Close is kept for the callers' shape: deliveries no longer live in the
-// process, so there is nothing to wait for.
-func (d *Delivery) Close() {}
-
 // Wake gets a job's due deliveries sent: by the queue when there is one,
 // else by this process's Run.
 func (w *Webhooks) Wake(ctx context.Context, jobID string) error {
