@@ -149,7 +149,6 @@ func TestWebhooksSurviveARestart(t *testing.T) {
 				}
 			}
 			mu.Lock()
-			defer mu.Unlock()
 			if want := []string{"started", "page", "page", "page", "completed"}; !slices.Equal(got, want) {
 				t.Errorf("received %v, want %v", got, want)
 			}
@@ -157,6 +156,28 @@ func TestWebhooksSurviveARestart(t *testing.T) {
 				if n != 1 {
 					t.Errorf("delivery %s received %d times", id, n)
 				}
+			}
+			mu.Unlock()
+
+			// A redelivered event goes out once more, through the same
+			// path (River on PostgreSQL).
+			first := deliveries()[0]
+			if _, err := a.Jobs.Redeliver(ctx, u.ID, crid, first.ID); err != nil {
+				t.Fatal(err)
+			}
+			for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				mu.Lock()
+				n := seen[first.ID]
+				mu.Unlock()
+				if n == 2 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the redelivered event was received %d times, want 2", n)
+				}
+			}
+			if _, err := a.Jobs.Redeliver(ctx, "someone-else", crid, first.ID); spidergo.ErrorCode(err) != spidergo.ENOTFOUND {
+				t.Errorf("redeliver of another user's job: %v, want ENOTFOUND", err)
 			}
 		})
 	}
