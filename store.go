@@ -12,6 +12,7 @@ type Store interface {
 	IdentityStore
 	APIKeyStore
 	JobStore
+	DeliveryStore
 
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error

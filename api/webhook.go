@@ -93,3 +93,43 @@ func Verify(secret, header string, body []byte, now time.Time, tolerance time.Du
 	}
 	return ErrSignatureBad
 }
+
+// Webhook delivery states.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryFailed    = "failed"
+)
+
+// WebhookDelivery is one webhook event of a job and how sending it went:
+// the answer of GET /v1/crawl/{crid}/webhooks lists them, and
+// POST /v1/crawl/{crid}/webhooks/{id}/redeliver answers one. ID is the
+// X-SpiderGo-Delivery header of every request that carried it.
+// LastStatus is the HTTP status of the last answer (0 when none came) and
+// LastError a short reason ("http_503", "timeout", "connection_refused"
+// …). NextAttemptAt is set while the delivery is pending.
+type WebhookDelivery struct {
+	ID            string `json:"id"`
+	Event         string `json:"event"`
+	Attempts      int    `json:"attempts"`
+	LastStatus    int    `json:"last_status"`
+	LastError     string `json:"last_error"`
+	State         string `json:"state"`
+	NextAttemptAt *Time  `json:"next_attempt_at"`
+	CreatedAt     Time   `json:"created_at"`
+	DeliveredAt   *Time  `json:"delivered_at"`
+}
+
+// WebhookDeliveries is the answer of GET /v1/crawl/{crid}/webhooks: a
+// job's deliveries in the order they are sent, and the cursor of the next
+// page ("" at the end).
+type WebhookDeliveries struct {
+	Deliveries []*WebhookDelivery `json:"deliveries"`
+	Next       string             `json:"next"`
+}
+
+// Redelivered is the answer of POST /v1/crawl/{crid}/webhooks/{id}/redeliver.
+type Redelivered struct {
+	Message  string           `json:"message"`
+	Delivery *WebhookDelivery `json:"delivery"`
+}

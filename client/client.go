@@ -379,6 +379,39 @@ func (c *Client) RotateWebhookSecret(ctx context.Context) (string, error) {
 	return s.Secret, err
 }
 
+// WebhookDeliveries lists a job's webhook deliveries in the order they are
+// sent, with how each went: up to limit (0: the server's default of 100)
+// after cursor.
+func (c *Client) WebhookDeliveries(ctx context.Context, crid, cursor string, limit int) (*api.WebhookDeliveries, error) {
+	q := url.Values{}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var out api.WebhookDeliveries
+	if _, err := c.getJSON(ctx, call{method: http.MethodGet, path: "/v1/crawl/" + url.PathEscape(crid) + "/webhooks", query: q, idempotent: true}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Redeliver queues one of a job's webhook deliveries again and returns it,
+// pending. Queuing a delivery twice sends it once more, not twice, so the
+// call is retried like a read.
+func (c *Client) Redeliver(ctx context.Context, crid, deliveryID string) (*api.WebhookDelivery, error) {
+	var out api.Redelivered
+	path := "/v1/crawl/" + url.PathEscape(crid) + "/webhooks/" + url.PathEscape(deliveryID) + "/redeliver"
+	if _, err := c.getJSON(ctx, call{method: http.MethodPost, path: path, idempotent: true}, &out); err != nil {
+		return nil, err
+	}
+	if out.Delivery == nil {
+		return nil, fmt.Errorf("spidergo client: POST %s: answer has no delivery", path)
+	}
+	return out.Delivery, nil
+}
+
 // Finished reports whether status is final.
 func Finished(status string) bool {
 	return status == api.StatusCompleted || status == api.StatusCancelled || status == api.StatusFailed

@@ -191,12 +191,25 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		}
 	}
 	a.Engine = crawl.NewEngine(ec)
-	a.Webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: a.Fetcher, Secrets: a.Store, Log: log, Now: now, Backoff: opts.WebhookBackoff})
-	jc := crawl.JobsConfig{Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
+	// Frontier and delivery claims name the process. On SQLite the host
+	// name, stable across restarts, lets a restarted process take its own
+	// claims back at once; on PostgreSQL workers on one host must not take
+	// each other's live claims, so the process id is added. A dead
+	// worker's claims come back when their lease runs out.
+	host, _ := os.Hostname()
+	owner := host
+	db, postgres := a.Store.(*sqlstore.DB)
+	postgres = postgres && db.Postgres()
+	if postgres {
+		owner = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	a.Webhooks = crawl.NewWebhooks(crawl.WebhooksConfig{Poster: a.Fetcher, Secrets: a.Store, Store: a.Store, Log: log, Now: now,
+		Owner: owner, Attempts: cfg.WebhookAttempts, Backoff: opts.WebhookBackoff})
+	jc := crawl.JobsConfig{Owner: owner, Store: a.Store, Engine: a.Engine, Webhooks: a.Webhooks, Log: log, Now: now,
 		Normalize:  crawl.CheckUserURL(a.Fetcher),
 		MaxPerUser: cfg.MaxJobsPerUser, MaxSyncPerUser: cfg.MaxSyncPerUser, MaxCrawlPages: cfg.MaxCrawlPages,
 		LeaseTTL: cfg.JobLease, Observer: obs.crawl}
-	if db, ok := a.Store.(*sqlstore.DB); ok && db.Postgres() {
+	if postgres {
 		if err := a.useRiver(ctx, db, &jc); err != nil {
 			return nil, err
 		}
@@ -288,22 +301,20 @@ func (a *App) useRiver(ctx context.Context, db *sqlstore.DB, jc *crawl.JobsConfi
 	if a.cfg.Role != RoleAPI {
 		workers = a.cfg.WorkerConcurrency
 	}
-	// River's workers, its maintenance, the notification listener and a
-	// few queries of the job service.
-	pc.MaxConns = int32(workers + 8)
+	// River's workers (crawls and webhook senders), its maintenance, the
+	// notification listener and a few queries of the job service.
+	pc.MaxConns = int32(workers + dispatch.HookWorkers + 8)
 	if a.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
 		return fmt.Errorf("database pool: %w", err)
 	}
 	if a.River, err = dispatch.New(dispatch.Config{Pool: a.pool, DB: db.SQL(), Store: db, Creator: db, Log: a.log,
-		Now: jc.Now, Workers: workers, MaxPerUser: a.cfg.MaxJobsPerUser, Lease: a.cfg.JobLease}); err != nil {
+		Now: jc.Now, Workers: workers, MaxPerUser: a.cfg.MaxJobsPerUser, Lease: a.cfg.JobLease,
+		Deliveries: db, Hooks: a.Webhooks}); err != nil {
 		return err
 	}
 	jc.Scheduler = a.River.Bind
-	// Frontier claims name the process: workers on one host must not take
-	// each other's live claims. A dead worker's claims come back when
-	// their lease runs out, before River hands its job to another.
-	host, _ := os.Hostname()
-	jc.Owner = fmt.Sprintf("%s-%d", host, os.Getpid())
+	// Webhook deliveries go out through River too, from any worker.
+	a.Webhooks.UseQueue(a.River)
 	return nil
 }
 
@@ -421,6 +432,10 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	if a.River != nil {
 		g.Go(func() error { return a.River.Run(gctx) })
 	}
+	// Stored webhook deliveries: sent from here on SQLite, handed to
+	// River on PostgreSQL. Undelivered ones stay stored for the next
+	// start.
+	g.Go(func() error { return a.Webhooks.Run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		// Requests still running may be submitting or streaming jobs: the

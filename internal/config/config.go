@@ -84,6 +84,8 @@ type Config struct {
 	OAuth                   map[string]OAuthProvider
 	// MaxCrawlPages caps an async crawl's page limit.
 	MaxCrawlPages int
+	// WebhookAttempts is how many times a webhook event is tried.
+	WebhookAttempts int
 	// FetchPerHostConcurrency and FetchPerHostDelay are the fetcher's
 	// per-host politeness defaults (requests in flight, gap between starts).
 	FetchPerHostConcurrency int
@@ -379,6 +381,7 @@ func settings() []setting {
 			c.FetchPerHostDelay = d
 			return nil
 		}},
+		{"SPIDERGO_WEBHOOK_ATTEMPTS", "webhook-attempts", "10", "times a webhook event is tried before it is given up (backoff 1 s doubling, at most 5 min between tries)", positiveInt(func(c *Config, n int) { c.WebhookAttempts = n })},
 		{"SPIDERGO_WORKER_CONCURRENCY", "worker-concurrency", "8", "async jobs one worker process runs at once (PostgreSQL)", positiveInt(func(c *Config, n int) { c.WorkerConcurrency = n })},
 		{"SPIDERGO_JOB_LEASE", "job-lease", "1m", "how long a worker's claim on a job's pages lasts without a heartbeat; on PostgreSQL a dead worker's job moves on after about 7 leases", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)

@@ -58,7 +58,7 @@ type Jobs struct {
 	sched     Scheduler
 	obs       Observer
 
-	// base ends at Close: runs and webhook deliveries stop with it.
+	// base ends at Close: runs stop with it.
 	base context.Context
 	stop context.CancelCauseFunc
 
@@ -68,7 +68,6 @@ type Jobs struct {
 	closed  bool
 	live    map[string]*runHandle // sync runs of this process
 	syncRun map[string]int        // running synchronous requests by user
-	wg      sync.WaitGroup        // webhook deliveries finishing after a sync answer
 }
 
 // JobsConfig configures the job service.
@@ -119,10 +118,7 @@ func NewJobs(cfg JobsConfig) *Jobs {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
 	if cfg.Owner == "" {
-		cfg.Owner, _ = os.Hostname()
-		if cfg.Owner == "" {
-			cfg.Owner = "spidergo"
-		}
+		cfg.Owner = defaultOwner()
 	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = defaultLeaseTTL
@@ -148,8 +144,17 @@ func NewJobs(cfg JobsConfig) *Jobs {
 	return s
 }
 
+// defaultOwner names this process in claims: the host name, stable across
+// restarts.
+func defaultOwner() string {
+	if h, _ := os.Hostname(); h != "" {
+		return h
+	}
+	return "spidergo"
+}
+
 // Run resumes the jobs left unfinished in the store, serves until ctx ends,
-// then stops every run and delivery (Close) and returns.
+// then stops every run (Close) and returns.
 func (s *Jobs) Run(ctx context.Context) error {
 	err := s.Resume(ctx)
 	if err == nil {
@@ -180,9 +185,9 @@ func (s *Jobs) Resume(ctx context.Context) error {
 func (s *Jobs) MaxCrawlPages() int { return s.maxPages }
 
 // Close stops every run of this process — async ones stay unfinished in
-// the store for the next start — and drops undelivered webhook events. It
-// returns once runs and deliveries have stopped, which they do promptly:
-// each of their waits ends with the service's context.
+// the store for the next start. It returns once runs have stopped, which
+// they do promptly: each of their waits ends with the service's context.
+// Webhook events are stored as they happen; Webhooks.Run sends them.
 func (s *Jobs) Close() {
 	s.mu.Lock()
 	s.closed = true
@@ -191,7 +196,6 @@ func (s *Jobs) Close() {
 	if c, ok := s.sched.(interface{ Close() }); ok {
 		c.Close()
 	}
-	s.wg.Wait()
 }
 
 // Start validates a request of kind and starts its job for the actor:
@@ -275,9 +279,6 @@ func (s *Jobs) runSync(ctx context.Context, j *spidergo.Job, o *Options, keep bo
 	run := s.startRun(j.ID, j.Kind, false)
 
 	hooks := s.hooks.Open(s.base, j.UserID, j.ID, o.Webhook)
-	// Deliveries may retry for a while; the answer does not wait for them,
-	// Close does.
-	defer s.closeLater(hooks)
 	s.send(runCtx, hooks, api.EventStarted, HeadOf(j))
 
 	var q Queue = s.storeQueue(j.ID)
@@ -361,7 +362,6 @@ func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 		return
 	}
 	hooks := s.hooks.Open(s.base, j.UserID, j.ID, o.Webhook)
-	defer hooks.Close()
 	admitted, err := s.store.RequeueFrontier(bg, j.ID, s.owner)
 	if err != nil {
 		run.log.Error("job frontier unreadable", "err", err)
@@ -488,31 +488,12 @@ func (s *Jobs) setStatus(ctx context.Context, id, status, msg string) {
 	}
 }
 
-// send queues a webhook event; one that cannot be queued before ctx ends
-// is dropped, and said so in the log.
+// send stores a webhook event; one the store refuses is dropped, and said
+// so in the log.
 func (s *Jobs) send(ctx context.Context, hooks *Delivery, event string, data any) {
 	if err := hooks.Send(ctx, event, data); err != nil {
 		s.log.Warn("webhook event dropped", "crid", hooks.crid, "event", event, "err", err)
 	}
-}
-
-// closeLater closes a delivery without making the caller wait; Close waits
-// for it.
-func (s *Jobs) closeLater(d *Delivery) {
-	if d == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		d.Close() // the service's context has ended: this returns at once
-		return
-	}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		d.Close()
-	}()
 }
 
 // track registers a sync run so that Cancel can stop it; the returned
@@ -619,7 +600,6 @@ func (s *Jobs) runTrial(ctx context.Context, o *Options) (*Started, error) {
 func (s *Jobs) runMap(ctx context.Context, j *spidergo.Job, o *Options, keep bool) (*Started, error) {
 	run := s.startRun(j.ID, j.Kind, false)
 	hooks := s.hooks.Open(s.base, j.UserID, j.ID, o.Webhook)
-	defer s.closeLater(hooks)
 	s.send(ctx, hooks, api.EventStarted, HeadOf(j))
 	mapCtx, cancel := context.WithTimeout(ctx, o.Timeout+5*time.Second)
 	defer cancel()

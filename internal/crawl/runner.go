@@ -297,7 +297,7 @@ func (r *Runner) watchers() int {
 
 // Close stops every run without marking jobs finished, so the next Resume
 // continues them, and waits for the runs to return. Runs end promptly: the
-// engine and webhook deliveries honour their contexts.
+// engine honours their contexts.
 func (r *Runner) Close() {
 	r.mu.Lock()
 	if !r.closed {

@@ -93,6 +93,10 @@ type Config struct {
 	// Poll is how long a job whose user is at the cap waits before asking
 	// for a slot again (2 s).
 	Poll time.Duration
+	// Deliveries stores webhook deliveries with their River jobs, and
+	// Hooks sends them on workers; nil Hooks leaves webhooks to others.
+	Deliveries DeliveryAdder
+	Hooks      HookDrainer
 }
 
 // Scheduler implements crawl.Scheduler on River.
@@ -103,6 +107,9 @@ type Scheduler struct {
 	insert *river.Client[*sql.Tx]
 	notify *notifier
 	slice  time.Duration
+	// base ends at Close: webhook sends stop with it.
+	base context.Context
+	stop context.CancelFunc
 
 	mu      sync.Mutex
 	closed  bool
@@ -128,14 +135,21 @@ func New(cfg Config) (*Scheduler, error) {
 		cfg.Lease = time.Minute
 	}
 	s := &Scheduler{cfg: cfg, slice: 5 * cfg.Lease, running: map[string]context.CancelCauseFunc{}}
+	s.base, s.stop = context.WithCancel(context.Background())
 	rc := &river.Config{Logger: cfg.Log.With("component", "river")}
 	if cfg.Workers > 0 {
 		workers := river.NewWorkers()
 		if err := river.AddWorkerSafely(workers, &worker{s: s}); err != nil {
 			return nil, err
 		}
-		rc.Workers = workers
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
+		if cfg.Hooks != nil {
+			if err := river.AddWorkerSafely(workers, &hookWorker{s: s}); err != nil {
+				return nil, err
+			}
+			rc.Queues[hookQueue] = river.QueueConfig{MaxWorkers: HookWorkers}
+		}
+		rc.Workers = workers
 		rc.JobTimeout = s.slice + cfg.Lease
 		rc.RescueStuckJobsAfter = s.slice + 2*cfg.Lease
 	}
@@ -248,6 +262,7 @@ func (s *Scheduler) Changed(id string) { s.notify.changed(id) }
 func (s *Scheduler) Close() {
 	s.mu.Lock()
 	s.closed = true
+	s.stop()
 	for _, c := range s.running {
 		c(crawl.ErrShutdown)
 	}

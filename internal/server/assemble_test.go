@@ -92,7 +92,8 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 		ec.Renderer = browser
 	}
 	engine := crawl.NewEngine(ec)
-	hooks := crawl.NewWebhooks(crawl.WebhooksConfig{Poster: f, Secrets: store, Log: log, Now: o.Now, Backoff: o.WebhookBackoff})
+	hooks := crawl.NewWebhooks(crawl.WebhooksConfig{Poster: f, Secrets: store, Store: store, Log: log, Now: o.Now, Backoff: o.WebhookBackoff,
+		Poll: 20 * time.Millisecond})
 	jobs = crawl.NewJobs(crawl.JobsConfig{Store: store, Engine: engine, Webhooks: hooks, Log: log, Now: o.Now,
 		Normalize: crawl.CheckUserURL(f), MaxPerUser: cfg.MaxJobsPerUser, MaxSyncPerUser: cfg.MaxSyncPerUser})
 	d := Deps{Store: store, Log: log, Now: o.Now, Accounts: accounts, Keys: keys, Trials: apikey.NewTrialCounter(cfg.TrialDailyLimit),
@@ -107,9 +108,12 @@ func newServer(t testing.TB, cfg *config.Config, store spidergo.Store, log *slog
 	ctx, cancel := context.WithCancel(context.Background())
 	flushed := make(chan struct{})
 	go func() { defer close(flushed); keys.RunFlusher(ctx, apikey.FlushEvery) }()
+	delivered := make(chan struct{})
+	go func() { defer close(delivered); hooks.Run(ctx) }()
 	r := &rig{quota: q, stop: func() {
 		cancel()
 		<-flushed
+		<-delivered
 		jobs.Close()
 		accounts.Close()
 		if browser != nil {

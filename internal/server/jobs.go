@@ -118,6 +118,29 @@ func (s *Server) handleJobErrors(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
+// handleDeliveries lists a job's webhook deliveries, in the order they are
+// sent.
+func (s *Server) handleDeliveries(w http.ResponseWriter, r *http.Request) error {
+	limit, err := pageLimit(r, 100, 1000)
+	if err != nil {
+		return err
+	}
+	out, err := s.jobs.svc.Deliveries(r.Context(), userIDFrom(r.Context()), r.PathValue("id"), r.URL.Query().Get("cursor"), limit)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// handleRedeliver queues one of a job's webhook deliveries again.
+func (s *Server) handleRedeliver(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.jobs.svc.Redeliver(r.Context(), userIDFrom(r.Context()), r.PathValue("id"), r.PathValue("delivery"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, api.Redelivered{Message: "The delivery is queued again.", Delivery: d})
+}
+
 // handleCancel cancels a running job; its pages stay.
 func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) error {
 	j, err := s.jobs.svc.Cancel(r.Context(), userIDFrom(r.Context()), r.PathValue("id"))

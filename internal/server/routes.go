@@ -59,6 +59,8 @@ func (s *Server) routes() []route {
 		{"GET /v1/crawl/{id}", s.requireAPIKey(false, s.handleJob)},
 		{"GET /v1/crawl/{id}/stream", s.requireAPIKey(false, s.handleStream)},
 		{"GET /v1/crawl/{id}/errors", s.requireAPIKey(false, s.handleJobErrors)},
+		{"GET /v1/crawl/{id}/webhooks", s.requireAPIKey(false, s.handleDeliveries)},
+		{"POST /v1/crawl/{id}/webhooks/{delivery}/redeliver", s.requireAPIKey(false, s.handleRedeliver)},
 		{"DELETE /v1/crawl/{id}", s.requireAPIKey(false, s.handleCancel)},
 		{"GET /v1/history", s.requireAPIKey(false, s.handleHistory)},
 		{"DELETE /v1/history/{id}", s.requireAPIKey(false, s.handleDeleteJob)},

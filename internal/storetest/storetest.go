@@ -29,6 +29,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("APIKeys", func(t *testing.T) { testAPIKeys(t, newStore(t)) })
 	t.Run("Jobs", func(t *testing.T) { testJobs(t, newStore(t)) })
 	t.Run("WebhookSecret", func(t *testing.T) { testWebhookSecret(t, newStore(t)) })
+	t.Run("Deliveries", func(t *testing.T) { testDeliveries(t, newStore(t)) })
 	t.Run("FrontierRace", func(t *testing.T) { testFrontierRace(t, newStore(t)) })
 	t.Run("FrontierClaimRace", func(t *testing.T) { testFrontierClaimRace(t, newStore(t)) })
 	t.Run("FrontierLease", func(t *testing.T) { testFrontierLease(t, newStore(t)) })
