@@ -506,6 +506,17 @@ func TestRestartResumesCrawl(t *testing.T) {
 	crid := msg(body)["CRID"].(string)
 	<-s.started
 	<-s.started
+	// The home page is written once its links are queued, so the slow
+	// pages may start first: wait until it is stored.
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		_, body := first.call(t, "GET", "/v1/crawl/"+crid, "")
+		if msg(body)["TotalPages"] == 1.0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the home page was not stored: %v", msg(body))
+		}
+	}
 	// Stop the process mid-crawl: the home page is stored, two slow pages
 	// are in flight, the rest are queued.
 	first.http.Close()
