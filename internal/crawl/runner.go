@@ -44,6 +44,23 @@ type Creator interface {
 	Create(ctx context.Context, j *spidergo.Job) error
 }
 
+// Spreader is a Scheduler that runs one large job on several workers at
+// once: besides the job's own run, helper parts claim from the same frontier
+// in the store. Parts of a job run in different processes; a part never
+// starts or fails the job, and the run that finds the frontier empty
+// finishes it.
+type Spreader interface {
+	// Spread queues the parts of a running job; parts queued or running
+	// already are not doubled.
+	Spread(ctx context.Context, id string) error
+	// BindPart sets what a part runs.
+	BindPart(run PartFunc)
+}
+
+// PartFunc runs part number part (1, 2 …) of a running job until the
+// job's frontier is empty or ctx ends, with the same causes as RunFunc.
+type PartFunc func(ctx context.Context, j *spidergo.Job, part int)
+
 // RunFunc runs one job to its end. ctx ends with ErrCancelled or
 // ErrShutdown as its cause (context.Cause) when the run is stopped.
 type RunFunc func(ctx context.Context, j *spidergo.Job)
