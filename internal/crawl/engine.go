@@ -137,6 +137,9 @@ type Job struct {
 	OnSeeded func()
 	// OnPage, when set, is called after each page is saved.
 	OnPage func(p *spidergo.Page)
+	// Yield, when closed, ends the run gracefully: no more claims, the
+	// pages in flight are stored, and Run returns ErrYielded.
+	Yield <-chan struct{}
 }
 
 // result is what a worker hands back to the job's loop.
@@ -192,11 +195,19 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 	// path for every page. Claimed entries not yet started when the run
 	// stops are put back by the next run's RequeueFrontier.
 	var ahead []spidergo.FrontierEntry
+	yielded := func() bool {
+		select {
+		case <-j.Yield:
+			return true
+		default:
+			return false
+		}
+	}
 	for {
 		if runErr == nil {
 			runErr = sv.err()
 		}
-		for runErr == nil && ctx.Err() == nil && inflight < o.Concurrency && len(waiting) < maxWaiting {
+		for runErr == nil && ctx.Err() == nil && inflight < o.Concurrency && len(waiting) < maxWaiting && !yielded() {
 			if len(ahead) == 0 {
 				entries, err := j.Queue.Claim(ctx, 2*o.Concurrency)
 				if err != nil {
@@ -225,6 +236,9 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 			claimed++
 		}
 		if inflight == 0 {
+			if runErr == nil && ctx.Err() == nil && yielded() {
+				runErr = ErrYielded
+			}
 			if shared == nil || runErr != nil || ctx.Err() != nil {
 				break
 			}
@@ -240,6 +254,7 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 			}
 			select {
 			case <-ctx.Done():
+			case <-j.Yield:
 			case <-time.After(e.idle):
 			}
 			continue

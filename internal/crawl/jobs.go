@@ -391,7 +391,11 @@ func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 	stopRun(nil)
 	<-watched
 	var done *spidergo.Job
-	switch cause := context.Cause(ctx); {
+	cause := context.Cause(ctx)
+	if errors.Is(err, ErrYielded) {
+		cause, err = ErrShutdown, nil
+	}
+	switch {
 	case errors.Is(cause, errFinished):
 		// Another part of the job found its frontier empty and finished it.
 		if cur, err := s.store.JobByID(bg, j.ID); err == nil {
@@ -471,7 +475,11 @@ func (s *Jobs) RunPart(ctx context.Context, j *spidergo.Job, part int) {
 	stopRun(nil)
 	<-watched
 	state := "interrupted"
-	switch cause := context.Cause(ctx); {
+	cause := context.Cause(ctx)
+	if errors.Is(err, ErrYielded) {
+		cause, err = ErrShutdown, nil
+	}
+	switch {
 	case errors.Is(cause, ErrCancelled), errors.Is(cause, errFinished):
 		state = "stopped"
 	case errors.Is(cause, ErrShutdown):
@@ -541,7 +549,7 @@ func (s *Jobs) runEngine(ctx context.Context, j *spidergo.Job, o *Options, q Que
 	if how == nil {
 		how = &Job{}
 	}
-	return s.engine.Run(ctx, &Job{ID: j.ID, UserID: j.UserID, Options: o, Queue: q, Admitted: admitted, Part: how.Part, OnSeeded: how.OnSeeded,
+	return s.engine.Run(ctx, &Job{ID: j.ID, UserID: j.UserID, Options: o, Queue: q, Admitted: admitted, Part: how.Part, OnSeeded: how.OnSeeded, Yield: yieldOf(ctx),
 		OnPage: func(p *spidergo.Page) {
 			run.pages.Add(1)
 			s.sched.Changed(j.ID)

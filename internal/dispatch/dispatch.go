@@ -378,9 +378,15 @@ func (s *Scheduler) track(ctx context.Context, id string, part bool) (context.Co
 			cancel(crawl.ErrShutdown)
 		}
 	})
-	slice := time.AfterFunc(s.slice, func() { cancel(crawl.ErrShutdown) })
+	// The slice ends gracefully: the run stores the pages it is fetching
+	// and hands the job back; it is cut short only half a lease later.
+	yield := make(chan struct{})
+	runCtx = crawl.WithYield(runCtx, yield)
+	slice := time.AfterFunc(s.slice, func() { close(yield) })
+	hard := time.AfterFunc(s.slice+s.cfg.Lease/2, func() { cancel(crawl.ErrShutdown) })
 	return runCtx, func() {
 		slice.Stop()
+		hard.Stop()
 		stopWatch()
 		cancel(nil)
 		s.mu.Lock()
