@@ -207,7 +207,11 @@ type JobStore interface {
 	// job's limit of admitted URLs (0: none) and folding entries that carry
 	// a fold key already admitted, and says what it did with each. The
 	// count and the limit hold across workers admitting to one job at once.
-	AdmitFrontier(ctx context.Context, jobID string, limit int, entries []FrontierEntry) ([]Admission, error)
+	// In the same transaction it adds to the job's skip counts the entries
+	// it refused ("duplicate", "duplicate_similar", "limit") and skipped,
+	// the links left out before admission, so the counts are whole as soon
+	// as the page whose links these are is stored.
+	AdmitFrontier(ctx context.Context, jobID string, limit int, entries []FrontierEntry, skipped map[string]int) ([]Admission, error)
 	// ClaimFrontier marks up to n queued entries as in flight under the
 	// lease, in admission order, and returns them; when fewer are queued it
 	// takes in-flight entries whose lease has run out (their worker died).

@@ -285,7 +285,8 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 			// Links go to the frontier before the page is stored (which
 			// marks its entry done): a worker killed in between leaves the
 			// entry to be fetched again, never a page whose links are lost.
-			if len(next.links) > 0 {
+			// An admitting queue records the skip counts with them.
+			if len(next.links) > 0 || st.admitter != nil && len(st.skipped) > 0 {
 				if err := st.add(ctx, next.links); err != nil {
 					runErr = err
 					continue
@@ -502,21 +503,15 @@ func (st *runState) admit(ctx context.Context, entries []candidate) error {
 		batch[i] = c.entry
 		batch[i].Fold = c.fold
 	}
-	got, err := st.admitter.Admit(ctx, st.job.Options.Limit, batch)
+	got, err := st.admitter.Admit(ctx, st.job.Options.Limit, batch, st.skipped)
 	if err != nil {
 		return err
 	}
+	clear(st.skipped) // recorded with the admission
 	n := 0
 	for _, a := range got {
-		switch a {
-		case spidergo.AdmitNew:
+		if a == spidergo.AdmitNew {
 			n++
-		case spidergo.AdmitDuplicate:
-			st.skipped["duplicate"]++
-		case spidergo.AdmitSimilar:
-			st.skipped["duplicate_similar"]++
-		case spidergo.AdmitOverLimit:
-			st.skipped["limit"]++
 		}
 	}
 	st.admitted += n

@@ -48,8 +48,8 @@ func (q StoreQueue) Add(ctx context.Context, e []spidergo.FrontierEntry) ([]bool
 
 // Admit implements Admitter: the store dedups, folds and counts against
 // the limit, so the run keeps nothing per URL.
-func (q StoreQueue) Admit(ctx context.Context, limit int, e []spidergo.FrontierEntry) ([]spidergo.Admission, error) {
-	return q.Store.AdmitFrontier(ctx, q.JobID, limit, e)
+func (q StoreQueue) Admit(ctx context.Context, limit int, e []spidergo.FrontierEntry, skipped map[string]int) ([]spidergo.Admission, error) {
+	return q.Store.AdmitFrontier(ctx, q.JobID, limit, e, skipped)
 }
 
 // Open implements Shared.
@@ -76,9 +76,11 @@ func (q StoreQueue) Skip(ctx context.Context, s map[string]int) error {
 }
 
 // Admitter is a Queue that decides admissions itself, under the job's
-// limit and with fold keys: the engine then keeps no state per URL.
+// limit and with fold keys, and counts what it refuses with skipped (links
+// left out before admission) at once: the engine then keeps no state per
+// URL, and a job's skip counts are whole once its pages are stored.
 type Admitter interface {
-	Admit(ctx context.Context, limit int, entries []spidergo.FrontierEntry) ([]spidergo.Admission, error)
+	Admit(ctx context.Context, limit int, entries []spidergo.FrontierEntry, skipped map[string]int) ([]spidergo.Admission, error)
 }
 
 // Shared is a Queue other runs of the job may claim from at the same time

@@ -80,7 +80,7 @@ func startWorker(t testing.TB, dbURL, name string, site *httptest.Server, spread
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sched, err := New(Config{Pool: pool, DB: db.SQL(), Store: db, Creator: db, Log: log, Workers: 2, Lease: time.Second,
+	sched, err := New(Config{Pool: pool, DB: db.SQL(), Store: db, Creator: db, Log: log, Workers: 2, Lease: 2 * time.Second,
 		Poll: 100 * time.Millisecond, Spread: spread})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func startWorker(t testing.TB, dbURL, name string, site *httptest.Server, spread
 		return n, nil
 	}
 	jobs := crawl.NewJobs(crawl.JobsConfig{Store: db, Engine: crawl.NewEngine(crawl.EngineConfig{Fetcher: f, IdlePoll: 50 * time.Millisecond}),
-		Normalize: normalize, Log: log, Owner: name, LeaseTTL: time.Second, Poll: 100 * time.Millisecond, Scheduler: sched.Bind, MaxCrawlPages: 100000})
+		Normalize: normalize, Log: log, Owner: name, LeaseTTL: 2 * time.Second, Poll: 100 * time.Millisecond, Scheduler: sched.Bind, MaxCrawlPages: 100000})
 	w := &testWorker{name: name, jobs: jobs, sched: sched, stop: stop, done: make(chan struct{})}
 	go func() {
 		defer close(w.done)

@@ -271,7 +271,7 @@ func (d *DB) ClaimJobSlot(ctx context.Context, id string, maxRunning int, at tim
 
 // AddFrontier implements spidergo.JobStore.
 func (d *DB) AddFrontier(ctx context.Context, jobID string, entries []spidergo.FrontierEntry) ([]bool, error) {
-	res, err := d.AdmitFrontier(ctx, jobID, 0, entries)
+	res, err := d.admit(ctx, jobID, 0, entries, nil, false)
 	if err != nil {
 		return nil, err
 	}
@@ -286,12 +286,21 @@ func (d *DB) AddFrontier(ctx context.Context, jobID string, entries []spidergo.F
 // locks the job's row on PostgreSQL, so admissions to one job from several
 // workers queue up there and the admitted count they check the limit
 // against is exact; SQLite's one writer serializes them anyway.
-func (d *DB) AdmitFrontier(ctx context.Context, jobID string, limit int, entries []spidergo.FrontierEntry) ([]spidergo.Admission, error) {
+func (d *DB) AdmitFrontier(ctx context.Context, jobID string, limit int, entries []spidergo.FrontierEntry, skipped map[string]int) ([]spidergo.Admission, error) {
+	return d.admit(ctx, jobID, limit, entries, skipped, true)
+}
+
+// admit admits entries; count adds the refusals to the job's skip counts.
+func (d *DB) admit(ctx context.Context, jobID string, limit int, entries []spidergo.FrontierEntry, skipped map[string]int, count bool) ([]spidergo.Admission, error) {
 	out := make([]spidergo.Admission, len(entries))
 	if len(entries) == 0 {
-		return out, nil
+		return out, d.AddSkipped(ctx, jobID, skipped)
 	}
 	err := d.tx(ctx, func(tx *sql.Tx) error {
+		counts := map[string]int{}
+		for reason, n := range skipped {
+			counts[reason] += n
+		}
 		var last, admitted int64
 		if err := d.queryRow(ctx, tx, `UPDATE jobs SET frontier_seq = frontier_seq + ? WHERE id = ? RETURNING frontier_seq, admitted`, len(entries), jobID).Scan(&last, &admitted); err != nil {
 			return notFound(err)
@@ -329,6 +338,14 @@ func (d *DB) AdmitFrontier(ctx context.Context, jobID string, limit int, entries
 				return err
 			}
 		}
+		for _, a := range out {
+			if reason := refusalReasons[a]; count && reason != "" {
+				counts[reason]++
+			}
+		}
+		if err := d.addSkipped(ctx, tx, jobID, counts); err != nil {
+			return err
+		}
 		if n == 0 {
 			return nil
 		}
@@ -336,6 +353,11 @@ func (d *DB) AdmitFrontier(ctx context.Context, jobID string, limit int, entries
 		return err
 	})
 	return out, err
+}
+
+// refusalReasons are the skip reasons of entries AdmitFrontier refuses.
+var refusalReasons = map[spidergo.Admission]string{
+	spidergo.AdmitDuplicate: "duplicate", spidergo.AdmitSimilar: "duplicate_similar", spidergo.AdmitOverLimit: "limit",
 }
 
 // refusal says why an entry is not admitted: its URL is admitted already,
@@ -513,14 +535,19 @@ func (d *DB) AddSkipped(ctx context.Context, jobID string, skipped map[string]in
 	if len(skipped) == 0 {
 		return nil
 	}
-	return d.tx(ctx, func(tx *sql.Tx) error {
-		for reason, n := range skipped {
-			if _, err := d.exec(ctx, tx, `INSERT INTO job_skips (job_id, reason, count) VALUES (?, ?, ?) ON CONFLICT (job_id, reason) DO UPDATE SET count = job_skips.count + excluded.count`, jobID, reason, n); err != nil {
-				return err
-			}
+	return d.tx(ctx, func(tx *sql.Tx) error { return d.addSkipped(ctx, tx, jobID, skipped) })
+}
+
+func (d *DB) addSkipped(ctx context.Context, tx *sql.Tx, jobID string, skipped map[string]int) error {
+	for reason, n := range skipped {
+		if n == 0 {
+			continue
 		}
-		return nil
-	})
+		if _, err := d.exec(ctx, tx, `INSERT INTO job_skips (job_id, reason, count) VALUES (?, ?, ?) ON CONFLICT (job_id, reason) DO UPDATE SET count = job_skips.count + excluded.count`, jobID, reason, n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Pages implements spidergo.JobStore. The cursor is the seq of the last page

@@ -29,22 +29,23 @@ func testFrontierAdmit(t *testing.T, s spidergo.Store) {
 		name    string
 		limit   int
 		entries []e
+		skipped map[string]int
 		want    []spidergo.Admission
 	}{
-		{"new, repeated and folded", 4, []e{{URL: "a"}, {URL: "b", Fold: "B"}, {URL: "a"}, {URL: "b2", Fold: "B"}},
+		{"new, repeated and folded", 4, []e{{URL: "a"}, {URL: "b", Fold: "B"}, {URL: "a"}, {URL: "b2", Fold: "B"}}, map[string]int{"out_of_scope": 2},
 			[]spidergo.Admission{spidergo.AdmitNew, spidergo.AdmitNew, spidergo.AdmitDuplicate, spidergo.AdmitSimilar}},
-		{"up to the limit", 4, []e{{URL: "c"}, {URL: "d"}, {URL: "e"}},
+		{"up to the limit", 4, []e{{URL: "c"}, {URL: "d"}, {URL: "e"}}, nil,
 			[]spidergo.Admission{spidergo.AdmitNew, spidergo.AdmitNew, spidergo.AdmitOverLimit}},
-		{"at the limit, repeats are still repeats", 4, []e{{URL: "a"}, {URL: "b3", Fold: "B"}, {URL: "f", Fold: "F"}},
+		{"at the limit, repeats are still repeats", 4, []e{{URL: "a"}, {URL: "b3", Fold: "B"}, {URL: "f", Fold: "F"}}, map[string]int{"duplicate": 1},
 			[]spidergo.Admission{spidergo.AdmitDuplicate, spidergo.AdmitSimilar, spidergo.AdmitOverLimit}},
-		{"a higher limit admits more", 5, []e{{URL: "f"}, {URL: "g"}},
+		{"a higher limit admits more", 5, []e{{URL: "f"}, {URL: "g"}}, nil,
 			[]spidergo.Admission{spidergo.AdmitNew, spidergo.AdmitOverLimit}},
-		{"no limit", 0, []e{{URL: "g"}, {URL: "f"}},
+		{"no limit", 0, []e{{URL: "g"}, {URL: "f"}}, nil,
 			[]spidergo.Admission{spidergo.AdmitNew, spidergo.AdmitDuplicate}},
-		{"nothing to admit", 1, nil, []spidergo.Admission{}},
+		{"nothing to admit, skips to count", 1, nil, map[string]int{"max_depth": 3}, []spidergo.Admission{}},
 	}
 	for _, tt := range tests {
-		got, err := s.AdmitFrontier(ctx, j.ID, tt.limit, tt.entries)
+		got, err := s.AdmitFrontier(ctx, j.ID, tt.limit, tt.entries, tt.skipped)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
@@ -52,13 +53,18 @@ func testFrontierAdmit(t *testing.T, s spidergo.Store) {
 			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
 		}
 	}
-	if got, err := s.JobByID(ctx, j.ID); err != nil || got.Discovered != 6 || got.Queued != 6 {
-		t.Errorf("job after admissions: %+v, %v; want 6 discovered and queued", got, err)
+	got, err := s.JobByID(ctx, j.ID)
+	if err != nil || got.Discovered != 6 || got.Queued != 6 {
+		t.Fatalf("job after admissions: %+v, %v; want 6 discovered and queued", got, err)
+	}
+	want := map[string]int{"out_of_scope": 2, "max_depth": 3, "duplicate": 4, "duplicate_similar": 2, "limit": 3}
+	if diff := cmp.Diff(want, got.Skipped); diff != "" {
+		t.Errorf("skip counts (-want +got):\n%s", diff)
 	}
 	if n, err := s.OpenFrontier(ctx, j.ID); err != nil || n != 6 {
 		t.Errorf("open entries = %d, %v; want 6", n, err)
 	}
-	if _, err := s.AdmitFrontier(ctx, "nojob", 1, []e{{URL: "a"}}); spidergo.ErrorCode(err) != spidergo.ENOTFOUND {
+	if _, err := s.AdmitFrontier(ctx, "nojob", 1, []e{{URL: "a"}}, nil); spidergo.ErrorCode(err) != spidergo.ENOTFOUND {
 		t.Errorf("admitting to a missing job: %v, want ENOTFOUND", err)
 	}
 }
@@ -88,7 +94,7 @@ func testFrontierAdmitRace(t *testing.T, s spidergo.Store) {
 				for i := range entries {
 					entries[i].URL = fmt.Sprintf("u%d", (w+b*5+i)%60)
 				}
-				got, err := s.AdmitFrontier(ctx, j.ID, limit, entries)
+				got, err := s.AdmitFrontier(ctx, j.ID, limit, entries, nil)
 				if err != nil {
 					t.Error(err)
 					return
