@@ -6,9 +6,11 @@
 // River client with a bounded number of workers; each River job calls the
 // job service's RunFunc. Three rules make a crawl survive its worker:
 //
-//   - A run lasts one slice (five frontier leases) and then hands the job
-//     back with river.JobSnooze(0): its claimed pages go back to the
-//     frontier and any worker continues the crawl. River's job timeout is a
+//   - A run lasts one slice (five frontier leases): it then stops claiming,
+//     stores the pages it is fetching (cut short half a lease later) and
+//     hands the job back with river.JobSnooze(0): the pages it claimed
+//     ahead go back to the frontier and any worker continues the crawl.
+//     River's job timeout is a
 //     lease past the slice, and its rescuer takes over a job whose worker
 //     has been silent for seven leases: by then that worker's frontier
 //     claims, no longer extended by its heartbeat, have expired and the

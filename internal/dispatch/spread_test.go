@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -79,7 +78,7 @@ func startWorker(t testing.TB, dbURL, name string, site *httptest.Server, spread
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.DiscardHandler)
 	sched, err := New(Config{Pool: pool, DB: db.SQL(), Store: db, Creator: db, Log: log, Workers: 2, Lease: 2 * time.Second,
 		Poll: 100 * time.Millisecond, Spread: spread})
 	if err != nil {
