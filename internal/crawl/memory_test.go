@@ -84,7 +84,7 @@ func (h *heapSampler) sample(pages int) {
 // that every page is stored exactly once, and that the heap in use does not
 // grow with the crawl: between the stretch from a tenth to a fifth of the
 // site and its last fifth, the heap in use (median of samples taken after a
-// collection) may grow by less than a structure holding even 64 bytes per
+// collection) may grow by less than a structure holding even 96 bytes per
 // URL crawled in between would take. SPIDERGO_TEST_MEMORY_PAGES changes
 // the size.
 func TestCrawlMemoryFlat(t *testing.T) {
@@ -195,12 +195,12 @@ func TestCrawlMemoryFlat(t *testing.T) {
 	if early == 0 || late == 0 {
 		t.Fatalf("too few heap samples during the crawl: %+v", heap.samples)
 	}
-	bound := int64(64 * (lateFirst - earlyLast))
+	bound := int64(96 * (lateFirst - earlyLast))
 	growth := int64(late) - int64(early)
 	t.Logf("%d pages; heap in use %d KiB around %d–%d pages, %d KiB in the last fifth, peak %d KiB at %d pages (%d samples); bound on growth %d KiB",
 		n, early>>10, n/10, n/5, late>>10, peak.heap>>10, peak.pages, len(heap.samples), bound>>10)
 	if growth > bound {
-		t.Errorf("heap in use grew by %d KiB between %d and %d pages, more than %d KiB (64 bytes for each URL in between): something keeps state per URL",
+		t.Errorf("heap in use grew by %d KiB between %d and %d pages, more than %d KiB (96 bytes for each URL in between): something keeps state per URL",
 			growth>>10, earlyLast, lateFirst, bound>>10)
 	}
 }
