@@ -20,6 +20,8 @@ test: jsdeps
 	@[ -x "$${SPIDERGO_CHROMIUM_PATH:-/usr/bin/chromium}" ] || command -v chromium >/dev/null 2>&1 || echo "skipped: headless browser rendering and dashboard browser tests (Chromium is not installed: apt-get install chromium)"
 	@[ -f internal/web/testdata/js/node_modules/axe-core/axe.min.js ] || echo "note: the dashboard browser tests need axe-core: (cd internal/web/testdata/js && npm ci)"
 	$(GO) test -race -count=1 ./...
+	@# The 50 000-page crawl's memory test skips itself under the race detector (too slow): run it here.
+	$(GO) test -count=1 -run '^TestCrawlMemoryFlat$$' ./internal/crawl/
 	@if [ -f bench/go.mod ]; then cd bench && $(GO) test -count=1 ./...; fi
 
 ## jsdeps: the pinned npm packages the end-to-end tests drive (the official

@@ -156,7 +156,24 @@ type FrontierEntry struct {
 	Depth     int
 	ParentURL string
 	Seq       int64 // admission order: breadth-first by construction
+	// Fold is the key similar spellings of one page share when the job
+	// folds them ("" otherwise): a job admits one URL per fold key.
+	Fold string
 }
+
+// Admission is what AdmitFrontier did with one entry.
+type Admission uint8
+
+const (
+	// AdmitNew: the entry is queued.
+	AdmitNew Admission = iota
+	// AdmitDuplicate: the job has admitted this URL already.
+	AdmitDuplicate
+	// AdmitSimilar: the job has admitted a URL of the same fold key.
+	AdmitSimilar
+	// AdmitOverLimit: the job has admitted as many URLs as its limit.
+	AdmitOverLimit
+)
 
 // JobStore keeps jobs, their frontiers and their pages.
 type JobStore interface {
@@ -190,9 +207,19 @@ type JobStore interface {
 	// AddFrontier admits entries not seen before in the job and reports
 	// which were new. Admission is atomic per URL.
 	AddFrontier(ctx context.Context, jobID string, entries []FrontierEntry) (added []bool, err error)
+	// AdmitFrontier admits entries in order as AddFrontier does, under the
+	// job's limit of admitted URLs (0: none) and folding entries that carry
+	// a fold key already admitted, and says what it did with each. The
+	// count and the limit hold across workers admitting to one job at once.
+	// In the same transaction it adds to the job's skip counts the entries
+	// it refused ("duplicate", "duplicate_similar", "limit") and skipped,
+	// the links left out before admission, so the counts are whole as soon
+	// as the page whose links these are is stored.
+	AdmitFrontier(ctx context.Context, jobID string, limit int, entries []FrontierEntry, skipped map[string]int) ([]Admission, error)
 	// ClaimFrontier marks up to n queued entries as in flight under the
-	// lease, in admission order, and returns them. Concurrent claims never
-	// return one entry twice.
+	// lease, in admission order, and returns them; when fewer are queued it
+	// takes in-flight entries whose lease has run out (their worker died).
+	// Concurrent claims never return one entry twice.
 	ClaimFrontier(ctx context.Context, jobID string, lease Lease, n int) ([]FrontierEntry, error)
 	// ExtendLease moves the end of owner's live claims in the job to until.
 	ExtendLease(ctx context.Context, jobID string, lease Lease) error
@@ -201,6 +228,10 @@ type JobStore interface {
 	// worker lost), never another worker's live claims, and returns how
 	// many entries the job has admitted.
 	RequeueFrontier(ctx context.Context, jobID, owner string) (admitted int, err error)
+	// OpenFrontier counts the job's entries not done yet: queued or in
+	// flight under any worker's claim. Zero means the crawl has nothing
+	// left to fetch anywhere.
+	OpenFrontier(ctx context.Context, jobID string) (int, error)
 	// SavePage stores the page of an in-flight entry, marks the entry done
 	// and adds the page to the job's totals, all at once.
 	SavePage(ctx context.Context, jobID string, p *Page) error

@@ -30,8 +30,9 @@ import (
 // TestScaleOut runs SpiderGo as it runs scaled out: the binary, built
 // here, as two api processes and two workers on one PostgreSQL database
 // and one Redis, on loopback, crawling a local site. It checks the quota
-// across api processes, a crawl whose worker is killed mid-way, and a
-// revocation seen by the other api process.
+// across api processes (1500 requests on a key with 1000 left), a
+// 3000-page crawl spread over both workers one of which is killed mid-way,
+// a cancel and a revocation seen by the other api process.
 func TestScaleOut(t *testing.T) {
 	if os.Getenv("SPIDERGO_TEST_DATABASE_URL") == "" || os.Getenv("SPIDERGO_TEST_REDIS_URL") == "" {
 		t.Skip("multi-process test: set SPIDERGO_TEST_DATABASE_URL and SPIDERGO_TEST_REDIS_URL to run it")
@@ -46,7 +47,7 @@ func TestScaleOut(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	site := newTreeSite(300, 60*time.Millisecond)
+	site := newTreeSite(3000, 5*time.Millisecond)
 	srv := httptest.NewServer(site)
 	defer srv.Close()
 
@@ -54,7 +55,9 @@ func TestScaleOut(t *testing.T) {
 		"SPIDERGO_DATABASE_URL=" + dbURL,
 		"SPIDERGO_REDIS_URL=" + os.Getenv("SPIDERGO_TEST_REDIS_URL"),
 		"SPIDERGO_FETCH_ALLOW=" + strings.TrimPrefix(srv.URL, "http://"),
-		"SPIDERGO_FETCH_PER_HOST_CONCURRENCY=4",
+		"SPIDERGO_FETCH_PER_HOST_CONCURRENCY=16",
+		"SPIDERGO_MAX_SYNC_PER_USER=2000",
+		"SPIDERGO_EXTRACT_WAIT=2m",
 		"SPIDERGO_WORKER_CONCURRENCY=2",
 		"SPIDERGO_JOB_LEASE=1s",
 		"SPIDERGO_SHUTDOWN_TIMEOUT=2s",
@@ -77,7 +80,7 @@ func TestScaleOut(t *testing.T) {
 	}
 	const email, password = "ops@example.com", "a long enough password 42"
 	admin(password+"\n", "user", "create", "--email", email, "--password-stdin", "--verified")
-	const quota = 30
+	const quota = 1000
 	quotaKey := admin("", "key", "create", "--user", email, "--name", "quota", "--daily-limit", strconv.Itoa(quota))
 	crawlKey := admin("", "key", "create", "--user", email, "--name", "crawl")
 	revokeKey := admin("", "key", "create", "--user", email, "--name", "revoked")
@@ -103,12 +106,14 @@ func TestScaleOut(t *testing.T) {
 	apis := []*process{procs["api1"], procs["api2"]}
 
 	t.Run("quota across api processes", func(t *testing.T) {
-		const requests = 80
+		const requests = 1500
 		var ok, refused, other atomic.Int64
+		var mu sync.Mutex
+		others := map[string]int{} // answers neither 200 nor 429, by status and body
 		var wg sync.WaitGroup
 		for i := range requests {
 			wg.Go(func() {
-				status, _ := call(apis[i%2].url+"/v1/scrape", quotaKey, `{"url": "`+srv.URL+`/scrape"}`)
+				status, body := call(apis[i%2].url+"/v1/scrape", quotaKey, `{"url": "`+srv.URL+`/scrape"}`)
 				switch status {
 				case http.StatusOK:
 					ok.Add(1)
@@ -116,17 +121,20 @@ func TestScaleOut(t *testing.T) {
 					refused.Add(1)
 				default:
 					other.Add(1)
+					mu.Lock()
+					others[fmt.Sprintf("%d %.200s", status, body)]++
+					mu.Unlock()
 				}
 			})
 		}
 		wg.Wait()
 		if ok.Load() != quota || refused.Load() != requests-quota || other.Load() != 0 {
-			t.Errorf("%d requests on a key with %d left: %d started, %d refused, %d other answers", requests, quota, ok.Load(), refused.Load(), other.Load())
+			t.Errorf("%d requests on a key with %d left: %d started, %d refused, %d other answers: %v", requests, quota, ok.Load(), refused.Load(), other.Load(), others)
 		}
 	})
 
 	t.Run("crawl survives a killed worker", func(t *testing.T) {
-		status, body := call(apis[0].url+"/v1/crawl", crawlKey, `{"url": "`+srv.URL+`/c/0", "limit": 1000, "max_depth": 20, "sitemap": "skip", "async": true}`)
+		status, body := call(apis[0].url+"/v1/crawl", crawlKey, `{"url": "`+srv.URL+`/c/0", "limit": `+strconv.Itoa(site.n)+`, "max_depth": 20, "sitemap": "skip", "async": true}`)
 		if status != http.StatusAccepted {
 			t.Fatalf("start crawl: %d %s", status, body)
 		}
@@ -145,34 +153,37 @@ func TestScaleOut(t *testing.T) {
 			streamErr <- err
 		}()
 
-		// Kill the worker holding the job's frontier claims once a third
-		// of the site is stored.
+		// Both workers crawl the job: the frontier's claims name them.
+		// Once a third of the site is stored, kill one that holds claims.
 		db, err := sql.Open("pgx", dbURL)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer db.Close()
+		workers := []*process{procs["worker1"], procs["worker2"]}
 		var victim *process
-		give := time.Now().Add(40 * time.Second)
+		give := time.Now().Add(60 * time.Second)
 		for victim == nil {
 			if time.Now().After(give) {
-				t.Fatal("the crawl did not get a third of the way in 40 s")
+				t.Fatal("the crawl did not get a third of the way in 60 s")
 			}
 			var pages int
-			var owner sql.NullString
-			db.QueryRow(`SELECT (SELECT count(*) FROM pages WHERE job_id = $1),
-				(SELECT claimed_by FROM frontier WHERE job_id = $1 AND state = 1 LIMIT 1)`, env.CRID).Scan(&pages, &owner)
-			if pages >= site.n/3 && owner.Valid {
-				for _, w := range []*process{procs["worker1"], procs["worker2"]} {
-					if strings.HasSuffix(owner.String, "-"+strconv.Itoa(w.cmd.Process.Pid)) {
-						victim = w
-					}
+			db.QueryRow(`SELECT count(*) FROM pages WHERE job_id = $1`, env.CRID).Scan(&pages)
+			took, holding := claimants(t, db, env.CRID, workers)
+			switch {
+			case pages < site.n/3:
+			case len(took) < 2 && pages < 2*site.n/3:
+				// The other worker may not have joined yet.
+			case len(holding) > 0:
+				if len(took) < 2 {
+					t.Errorf("only %d worker took part in the crawl before %d of %d pages were stored", len(took), pages, site.n)
 				}
+				victim = holding[0]
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
 		victim.kill()
-		t.Logf("killed %s (SIGKILL) with the crawl under way", victim.name)
+		t.Logf("killed %s (SIGKILL) with the crawl under way, both workers taking part", victim.name)
 
 		urls := <-streamed
 		if err := <-streamErr; err != nil {
@@ -303,6 +314,44 @@ func TestScaleOut(t *testing.T) {
 	})
 }
 
+// claimants returns the workers whose claims the job's frontier records
+// (on entries done or in flight), and those holding entries in flight now.
+// A claim's owner is the worker's "host-pid", with "/partN" for a part.
+func claimants(t *testing.T, db *sql.DB, crid string, workers []*process) (took, holding []*process) {
+	t.Helper()
+	rows, err := db.Query(`SELECT claimed_by, bool_or(state = 1) FROM frontier WHERE job_id = $1 AND claimed_by <> '' GROUP BY claimed_by`, crid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	tookSet, holdSet := map[*process]bool{}, map[*process]bool{}
+	for rows.Next() {
+		var owner string
+		var live bool
+		if err := rows.Scan(&owner, &live); err != nil {
+			t.Fatal(err)
+		}
+		owner, _, _ = strings.Cut(owner, "/")
+		for _, w := range workers {
+			if strings.HasSuffix(owner, "-"+strconv.Itoa(w.cmd.Process.Pid)) {
+				tookSet[w] = true
+				if live {
+					holdSet[w] = true
+				}
+			}
+		}
+	}
+	for _, w := range workers {
+		if tookSet[w] {
+			took = append(took, w)
+		}
+		if holdSet[w] {
+			holding = append(holding, w)
+		}
+	}
+	return took, holding
+}
+
 // treeSite serves n pages /c/0 … /c/n-1, each linking to its two children
 // in a binary tree, after a delay; and /scrape, at once.
 type treeSite struct {
@@ -430,7 +479,9 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-var testClient = &http.Client{Timeout: 30 * time.Second}
+// testClient waits long: 1500 requests at once on a small, shared machine
+// queue for a while.
+var testClient = &http.Client{Timeout: 2 * time.Minute}
 
 // call sends a request with an API key: POST with a body, else GET.
 func call(url, key, body string) (int, []byte) {

@@ -308,7 +308,7 @@ func (a *App) useRiver(ctx context.Context, db *sqlstore.DB, jc *crawl.JobsConfi
 		return fmt.Errorf("database pool: %w", err)
 	}
 	if a.River, err = dispatch.New(dispatch.Config{Pool: a.pool, DB: db.SQL(), Store: db, Creator: db, Log: a.log,
-		Now: jc.Now, Workers: workers, MaxPerUser: a.cfg.MaxJobsPerUser, Lease: a.cfg.JobLease,
+		Now: jc.Now, Workers: workers, MaxPerUser: a.cfg.MaxJobsPerUser, Lease: a.cfg.JobLease, Spread: a.cfg.CrawlSpread,
 		Deliveries: db, Hooks: a.Webhooks}); err != nil {
 		return err
 	}

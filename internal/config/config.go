@@ -93,6 +93,9 @@ type Config struct {
 	// WorkerConcurrency bounds the async jobs one worker runs at once on
 	// PostgreSQL (River's worker count).
 	WorkerConcurrency int
+	// CrawlSpread is how many other workers a large async crawl may use
+	// besides the one running it (PostgreSQL).
+	CrawlSpread int
 	// JobLease is how long a worker's claim on a job's pages lasts without
 	// a heartbeat; it also paces how soon a dead worker's job is taken over.
 	JobLease time.Duration
@@ -383,6 +386,14 @@ func settings() []setting {
 		}},
 		{"SPIDERGO_WEBHOOK_ATTEMPTS", "webhook-attempts", "10", "times a webhook event is tried before it is given up (backoff 1 s doubling, at most 5 min between tries)", positiveInt(func(c *Config, n int) { c.WebhookAttempts = n })},
 		{"SPIDERGO_WORKER_CONCURRENCY", "worker-concurrency", "8", "async jobs one worker process runs at once (PostgreSQL)", positiveInt(func(c *Config, n int) { c.WorkerConcurrency = n })},
+		{"SPIDERGO_CRAWL_SPREAD", "crawl-spread", "7", "how many other workers one large async crawl may use at once besides its own (PostgreSQL); 0 keeps each crawl on one worker", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return errors.New("must be a whole number, 0 or more")
+			}
+			c.CrawlSpread = n
+			return nil
+		}},
 		{"SPIDERGO_JOB_LEASE", "job-lease", "1m", "how long a worker's claim on a job's pages lasts without a heartbeat; on PostgreSQL a dead worker's job moves on after about 7 leases", func(c *Config, v string) error {
 			d, err := time.ParseDuration(v)
 			if err != nil || d < time.Second {

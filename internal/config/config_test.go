@@ -39,6 +39,7 @@ func TestDefaults(t *testing.T) {
 		{"FetchPerHostConcurrency", c.FetchPerHostConcurrency, 4},
 		{"FetchPerHostDelay", c.FetchPerHostDelay, time.Duration(0)},
 		{"WorkerConcurrency", c.WorkerConcurrency, 8},
+		{"CrawlSpread", c.CrawlSpread, 7},
 		{"JobLease", c.JobLease, time.Minute},
 	}
 	for _, tt := range checks {
@@ -183,6 +184,10 @@ func TestLimits(t *testing.T) {
 		{"SPIDERGO_EXTRACT_WAIT", "0s", false, nil},
 		{"SPIDERGO_MAX_SYNC_PER_USER", "1", true, func(c *Config) bool { return c.MaxSyncPerUser == 1 }},
 		{"SPIDERGO_MAX_SYNC_PER_USER", "0", false, nil},
+		{"SPIDERGO_CRAWL_SPREAD", "0", true, func(c *Config) bool { return c.CrawlSpread == 0 }},
+		{"SPIDERGO_CRAWL_SPREAD", "3", true, func(c *Config) bool { return c.CrawlSpread == 3 }},
+		{"SPIDERGO_CRAWL_SPREAD", "-1", false, nil},
+		{"SPIDERGO_CRAWL_SPREAD", "many", false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.value, func(t *testing.T) {

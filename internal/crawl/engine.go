@@ -6,8 +6,13 @@
 // admit its links. Fetches are bounded per job (max_concurrency) and across
 // jobs (fair slots); extraction is bounded across the process by a pool
 // sized by the cores (ExtractPool), and what a page keeps by PageCaps.
-// Links are admitted by one goroutine per job against a unique (job, url)
+// Links are admitted by one goroutine per run against a unique (job, url)
 // key in the store, so no URL is fetched twice, even after a restart.
+//
+// A run over the store (StoreQueue) keeps no state per URL in memory: the
+// store decides admissions (dedup, folding, the limit), so a crawl's memory
+// does not grow with its size, and several runs — parts of one job on
+// several workers — can crawl one frontier at once.
 package crawl
 
 import (
@@ -59,6 +64,7 @@ type Engine struct {
 	caps      PageCaps
 	now       func() time.Time
 	obs       Observer
+	idle      time.Duration
 }
 
 // EngineConfig sizes an Engine.
@@ -86,6 +92,10 @@ type EngineConfig struct {
 	Now  func() time.Time
 	// Observer, when set, is told about pages and extraction (metrics).
 	Observer Observer
+	// IdlePoll is how often a run with nothing to claim from a shared
+	// frontier looks again while other runs of the job still fetch
+	// (default 250 ms).
+	IdlePoll time.Duration
 }
 
 // NewEngine builds an engine.
@@ -102,8 +112,11 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.IdlePoll <= 0 {
+		cfg.IdlePoll = 250 * time.Millisecond
+	}
 	return &Engine{fetcher: cfg.Fetcher, renderer: cfg.Renderer, cache: cfg.Cache, docs: cfg.Documents, slots: newFairSlots(cfg.FetchSlots), parse: NewExtractPool(cfg.ExtractWorkers),
-		parseWait: cfg.ExtractWait, caps: cfg.Caps, now: cfg.Now, obs: cfg.Observer}
+		parseWait: cfg.ExtractWait, caps: cfg.Caps, now: cfg.Now, obs: cfg.Observer, idle: cfg.IdlePoll}
 }
 
 // DefaultExtractWait is how long a synchronous request's page waits for an
@@ -121,8 +134,17 @@ type Job struct {
 	// Admitted is how many URLs the job has admitted already (after a
 	// restart); 0 for a fresh job, which then admits its seeds.
 	Admitted int
+	// Part marks a run that helps another run of the job crawl a shared
+	// frontier: it never admits the seeds.
+	Part bool
+	// OnSeeded, when set, is called once the seeds are in the frontier (at
+	// once when they were admitted before): other parts may start then.
+	OnSeeded func()
 	// OnPage, when set, is called after each page is saved.
 	OnPage func(p *spidergo.Page)
+	// Yield, when closed, ends the run gracefully: no more claims, the
+	// pages in flight are stored, and Run returns ErrYielded.
+	Yield <-chan struct{}
 }
 
 // result is what a worker hands back to the job's loop.
@@ -149,14 +171,22 @@ type candidate struct {
 // stream list the seed first and a batch as it was given.
 func (e *Engine) Run(ctx context.Context, j *Job) error {
 	o := j.Options
-	st := &runState{job: j, scope: newScope(o.Seeds[0], o.AllowSubdomains, o.AllowExternal, o.EntireSite), seen: map[string]bool{}, skipped: map[string]int{}, admitted: j.Admitted, obs: e.obs}
-	if j.Admitted == 0 {
+	st := &runState{job: j, scope: newScope(o.Seeds[0], o.AllowSubdomains, o.AllowExternal, o.EntireSite), skipped: map[string]int{}, admitted: j.Admitted, obs: e.obs}
+	st.admitter, _ = j.Queue.(Admitter)
+	if st.admitter == nil {
+		st.seen = map[string]bool{}
+	}
+	shared, _ := j.Queue.(Shared)
+	if j.Admitted == 0 && !j.Part {
 		if o.DuplicateURLs > 0 {
 			st.skipped["duplicate"] += o.DuplicateURLs
 		}
 		if err := e.admitSeeds(ctx, st); err != nil {
 			return err
 		}
+	}
+	if j.OnSeeded != nil {
+		j.OnSeeded()
 	}
 	sv := startSaver(ctx, j, o.Concurrency)
 	results := make(chan result)
@@ -170,11 +200,19 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 	// path for every page. Claimed entries not yet started when the run
 	// stops are put back by the next run's RequeueFrontier.
 	var ahead []spidergo.FrontierEntry
+	yielded := func() bool {
+		select {
+		case <-j.Yield:
+			return true
+		default:
+			return false
+		}
+	}
 	for {
 		if runErr == nil {
 			runErr = sv.err()
 		}
-		for runErr == nil && ctx.Err() == nil && inflight < o.Concurrency && len(waiting) < maxWaiting {
+		for runErr == nil && ctx.Err() == nil && inflight < o.Concurrency && len(waiting) < maxWaiting && !yielded() {
 			if len(ahead) == 0 {
 				entries, err := j.Queue.Claim(ctx, 2*o.Concurrency)
 				if err != nil {
@@ -203,7 +241,28 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 			claimed++
 		}
 		if inflight == 0 {
-			break
+			if runErr == nil && ctx.Err() == nil && yielded() {
+				runErr = ErrYielded
+			}
+			if shared == nil || runErr != nil || ctx.Err() != nil {
+				break
+			}
+			// Nothing to claim here: done unless another run of the job
+			// still fetches pages whose links may add more.
+			open, err := e.openElsewhere(ctx, shared, sv, st)
+			if err != nil {
+				runErr = err
+				break
+			}
+			if open == 0 {
+				break
+			}
+			select {
+			case <-ctx.Done():
+			case <-j.Yield:
+			case <-time.After(e.idle):
+			}
+			continue
 		}
 		r := <-results
 		inflight--
@@ -231,7 +290,8 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 			// Links go to the frontier before the page is stored (which
 			// marks its entry done): a worker killed in between leaves the
 			// entry to be fetched again, never a page whose links are lost.
-			if len(next.links) > 0 {
+			// An admitting queue records the skip counts with them.
+			if len(next.links) > 0 || st.admitter != nil && len(st.skipped) > 0 {
 				if err := st.add(ctx, next.links); err != nil {
 					runErr = err
 					continue
@@ -253,38 +313,74 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 	return ctx.Err()
 }
 
+// openElsewhere waits for this run's pages to be stored, records its skip
+// counts so far, and returns how many entries of the shared frontier are
+// still queued or in flight under any run's claim.
+func (e *Engine) openElsewhere(ctx context.Context, q Shared, sv *saver, st *runState) (int, error) {
+	if err := sv.flush(); err != nil {
+		return 0, err
+	}
+	if len(st.skipped) > 0 {
+		if err := st.job.Queue.Skip(ctx, st.skipped); err != nil {
+			return 0, err
+		}
+		st.skipped = map[string]int{}
+	}
+	return q.Open(ctx)
+}
+
 // saver stores a run's pages one after another, in the order it is given
 // them, off the job's loop goroutine.
 type saver struct {
 	pages  chan *spidergo.Page
 	done   chan struct{}
 	mu     sync.Mutex
+	stored *sync.Cond // signalled as handed-over pages are dealt with
+	handed int
+	dealt  int
 	failed error
 }
 
 func startSaver(ctx context.Context, j *Job, buffer int) *saver {
 	sv := &saver{pages: make(chan *spidergo.Page, buffer), done: make(chan struct{})}
+	sv.stored = sync.NewCond(&sv.mu)
 	go func() {
 		defer close(sv.done)
 		for p := range sv.pages {
-			if sv.err() != nil {
-				continue // drain: the loop stops at its next turn
-			}
-			if err := j.Queue.Save(ctx, p); err != nil {
-				sv.mu.Lock()
-				sv.failed = err
-				sv.mu.Unlock()
-				continue
-			}
-			if j.OnPage != nil {
-				j.OnPage(p)
-			}
+			if sv.err() == nil {
+				if err := j.Queue.Save(ctx, p); err != nil {
+					sv.mu.Lock()
+					sv.failed = err
+					sv.mu.Unlock()
+				} else if j.OnPage != nil {
+					j.OnPage(p)
+				}
+			} // else drain: the loop stops at its next turn
+			sv.mu.Lock()
+			sv.dealt++
+			sv.stored.Broadcast()
+			sv.mu.Unlock()
 		}
 	}()
 	return sv
 }
 
-func (sv *saver) save(p *spidergo.Page) { sv.pages <- p }
+func (sv *saver) save(p *spidergo.Page) {
+	sv.mu.Lock()
+	sv.handed++
+	sv.mu.Unlock()
+	sv.pages <- p
+}
+
+// flush waits for the pages handed over so far to be stored.
+func (sv *saver) flush() error {
+	sv.mu.Lock()
+	defer sv.mu.Unlock()
+	for sv.dealt < sv.handed {
+		sv.stored.Wait()
+	}
+	return sv.failed
+}
 
 func (sv *saver) err() error {
 	sv.mu.Lock()
@@ -303,11 +399,14 @@ func (sv *saver) close() error {
 // the job's loop goroutine; job and scope never change during the run, so
 // page workers read them too (candidates).
 type runState struct {
-	job      *Job
-	scope    scope
+	job   *Job
+	scope scope
+	// admitter is the queue when it decides admissions itself; seen is
+	// then nil: the run keeps nothing per URL.
+	admitter Admitter
 	seen     map[string]bool // exact URLs and fold keys admitted this run
 	skipped  map[string]int
-	admitted int
+	admitted int // this run's count, or the job's when seen is kept
 	obs      Observer
 }
 
@@ -354,6 +453,9 @@ func (st *runState) candidate(en spidergo.FrontierEntry, u *url.URL) candidate {
 // loop goroutine, before the store's unique key sees the URL: two
 // spellings of one page can never both be admitted in a run.
 func (st *runState) add(ctx context.Context, entries []candidate) error {
+	if st.admitter != nil {
+		return st.admit(ctx, entries)
+	}
 	var batch []spidergo.FrontierEntry
 	for _, c := range entries {
 		en := c.entry
@@ -389,6 +491,32 @@ func (st *runState) add(ctx context.Context, entries []candidate) error {
 			n++
 		} else {
 			st.skipped["duplicate"]++
+		}
+	}
+	st.admitted += n
+	if st.obs != nil && n > 0 {
+		st.obs.FrontierAdded(n)
+	}
+	return nil
+}
+
+// admit hands entries to a queue that decides admissions itself, under
+// the job's limit, and counts what it left out.
+func (st *runState) admit(ctx context.Context, entries []candidate) error {
+	batch := make([]spidergo.FrontierEntry, len(entries))
+	for i, c := range entries {
+		batch[i] = c.entry
+		batch[i].Fold = c.fold
+	}
+	got, err := st.admitter.Admit(ctx, st.job.Options.Limit, batch, st.skipped)
+	if err != nil {
+		return err
+	}
+	clear(st.skipped) // recorded with the admission
+	n := 0
+	for _, a := range got {
+		if a == spidergo.AdmitNew {
+			n++
 		}
 	}
 	st.admitted += n

@@ -138,6 +138,9 @@ func NewJobs(cfg JobsConfig) *Jobs {
 	s.base, s.stop = context.WithCancelCause(context.Background())
 	if cfg.Scheduler != nil {
 		s.sched = cfg.Scheduler(s.RunJob)
+		if sp, ok := s.sched.(Spreader); ok {
+			sp.BindPart(s.RunPart)
+		}
 	} else {
 		s.sched = NewRunner(RunnerConfig{Store: cfg.Store, Log: cfg.Log, MaxPerUser: cfg.MaxPerUser, Now: cfg.Now, Run: s.RunJob, Poll: cfg.Poll})
 	}
@@ -287,7 +290,7 @@ func (s *Jobs) runSync(ctx context.Context, j *spidergo.Job, o *Options, keep bo
 		mem = NewMemQueue()
 		q = CountQueue{MemQueue: mem, Store: s.store, JobID: j.ID}
 	}
-	runErr := s.runEngine(runCtx, j, o, q, 0, hooks, run)
+	runErr := s.runEngine(runCtx, j, o, q, 0, hooks, run, nil)
 
 	bg := context.WithoutCancel(ctx)
 	status, msg := spidergo.StatusCompleted, ""
@@ -347,14 +350,7 @@ func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 	run := s.startRun(j.ID, j.Kind, true)
 	state := spidergo.StatusFailed
 	defer func() { run.end(state) }()
-	var req api.Request
-	o, err := func() (*Options, error) {
-		if err := json.Unmarshal(j.Options, &req); err != nil {
-			return nil, err
-		}
-		// A job accepted under a higher cap keeps its limit.
-		return ValidateMax(&req, j.Kind, false, s.normalize, max(s.maxPages, j.Limit))
-	}()
+	o, err := s.storedOptions(j)
 	if err != nil {
 		run.log.Error("job options unusable", "err", err)
 		done, _ := s.finish(bg, j.ID, spidergo.StatusFailed, "invalid_options", nil)
@@ -383,11 +379,28 @@ func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 		defer close(watched)
 		s.watchStatus(ctx, j.ID, stopRun)
 	}()
-	err = s.runEngine(ctx, j, o, s.storeQueue(j.ID), admitted, hooks, run)
+	var spread func()
+	if sp, ok := s.sched.(Spreader); ok && spreads(o) {
+		spread = func() {
+			if err := sp.Spread(bg, j.ID); err != nil {
+				run.log.Warn("crawl not spread over workers", "err", err)
+			}
+		}
+	}
+	err = s.runEngine(ctx, j, o, s.storeQueue(j.ID), admitted, hooks, run, &Job{OnSeeded: spread})
 	stopRun(nil)
 	<-watched
 	var done *spidergo.Job
-	switch cause := context.Cause(ctx); {
+	cause := context.Cause(ctx)
+	if errors.Is(err, ErrYielded) {
+		cause, err = ErrShutdown, nil
+	}
+	switch {
+	case errors.Is(cause, errFinished):
+		// Another part of the job found its frontier empty and finished it.
+		if cur, err := s.store.JobByID(bg, j.ID); err == nil {
+			done = cur
+		}
 	case errors.Is(cause, ErrShutdown):
 		// Left running in the store: the next start, or another worker,
 		// resumes it. Pages claimed and not fetched go back to the
@@ -410,8 +423,92 @@ func (s *Jobs) RunJob(ctx context.Context, j *spidergo.Job) {
 	state = finalState(state, done)
 }
 
+// spreads reports whether a job is worth running on several workers: an
+// async crawl or batch of more pages than one run fetches at once.
+func spreads(o *Options) bool {
+	return o.Async && (o.Kind == spidergo.KindCrawl || o.Kind == spidergo.KindBatch) && o.Limit > o.Concurrency
+}
+
+// storedOptions reads back a stored job's request.
+func (s *Jobs) storedOptions(j *spidergo.Job) (*Options, error) {
+	var req api.Request
+	if err := json.Unmarshal(j.Options, &req); err != nil {
+		return nil, err
+	}
+	// A job accepted under a higher cap keeps its limit.
+	return ValidateMax(&req, j.Kind, false, s.normalize, max(s.maxPages, j.Limit))
+}
+
+// RunPart runs one part of a running async job beside its main run (the
+// Spreader's PartFunc): it claims entries of the job's frontier under an
+// owner of its own, stores their pages and admits their links as the main
+// run does, and finishes the job if it is the run that finds the frontier
+// empty. It sends no "started" event and never fails the job; a part that
+// stops hands its claims back at once.
+func (s *Jobs) RunPart(ctx context.Context, j *spidergo.Job, part int) {
+	bg := context.WithoutCancel(ctx)
+	run := &jobRun{log: s.log.With(slog.String("crid", j.ID), slog.String("kind", j.Kind), slog.Int("part", part)), kind: j.Kind, start: time.Now()}
+	o, err := s.storedOptions(j)
+	if err != nil {
+		run.log.Error("job options unusable", "err", err)
+		return
+	}
+	owner := fmt.Sprintf("%s/part%d", s.owner, part)
+	q := s.storeQueue(j.ID)
+	q.Owner = owner
+	admitted, err := s.store.RequeueFrontier(bg, j.ID, owner)
+	if err != nil {
+		run.log.Error("job frontier unreadable", "err", err)
+		return
+	}
+	run.log.Info("job part started", slog.String("owner", owner))
+	hooks := s.hooks.Open(s.base, j.UserID, j.ID, o.Webhook)
+	ctx, stopRun := context.WithCancelCause(ctx)
+	defer stopRun(nil)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		s.watchStatus(ctx, j.ID, stopRun)
+	}()
+	err = s.runEngine(ctx, j, o, q, max(admitted, 1), hooks, run, &Job{Part: true})
+	stopRun(nil)
+	<-watched
+	state := "interrupted"
+	cause := context.Cause(ctx)
+	if errors.Is(err, ErrYielded) {
+		cause, err = ErrShutdown, nil
+	}
+	switch {
+	case errors.Is(cause, ErrCancelled), errors.Is(cause, errFinished):
+		state = "stopped"
+	case errors.Is(cause, ErrShutdown):
+	case err != nil:
+		run.log.Error("job part failed", "err", err)
+	default:
+		// The frontier is empty everywhere: the first run to see it
+		// finishes the job, and only it tells the webhook.
+		state = spidergo.StatusCompleted
+		if s.setStatus(bg, j.ID, spidergo.StatusCompleted, "") {
+			s.sched.Changed(j.ID)
+			if cur, err := s.store.JobByID(bg, j.ID); err == nil {
+				s.send(bg, hooks, api.EventCompleted, HeadOf(cur))
+			}
+		}
+	}
+	if state != spidergo.StatusCompleted {
+		if _, err := s.store.RequeueFrontier(bg, j.ID, owner); err != nil {
+			run.log.Warn("frontier claims not handed back", "err", err)
+		}
+	}
+	run.log.Info("job part finished", slog.String("state", state), slog.Int64("pages", run.pages.Load()), slog.Duration("duration", time.Since(run.start)))
+}
+
+// errFinished stops a run whose job another run has finished.
+var errFinished = errors.New("finished by another run of the job")
+
 // watchStatus stops a run with ErrCancelled when its job is cancelled or
-// deleted through another process, which cannot reach this run directly.
+// deleted through another process, which cannot reach this run directly,
+// and with errFinished when another run of the job has finished it.
 func (s *Jobs) watchStatus(ctx context.Context, id string, stop context.CancelCauseFunc) {
 	t := time.NewTicker(s.poll)
 	defer t.Stop()
@@ -426,6 +523,9 @@ func (s *Jobs) watchStatus(ctx context.Context, id string, stop context.CancelCa
 		case spidergo.ErrorCode(err) == spidergo.ENOTFOUND, err == nil && j.Status == spidergo.StatusCancelled:
 			stop(ErrCancelled)
 			return
+		case err == nil && j.Finished():
+			stop(errFinished)
+			return
 		case err != nil && ctx.Err() == nil:
 			s.log.Warn("job status unreadable", "crid", id, "err", err)
 		}
@@ -434,8 +534,8 @@ func (s *Jobs) watchStatus(ctx context.Context, id string, stop context.CancelCa
 
 // runEngine runs the engine over q, keeping the frontier lease of a stored
 // queue alive meanwhile, and posts each page to the job's watchers and
-// webhook.
-func (s *Jobs) runEngine(ctx context.Context, j *spidergo.Job, o *Options, q Queue, admitted int, hooks *Delivery, run *jobRun) error {
+// webhook. how, when set, carries the run's Part and OnSeeded.
+func (s *Jobs) runEngine(ctx context.Context, j *spidergo.Job, o *Options, q Queue, admitted int, hooks *Delivery, run *jobRun, how *Job) error {
 	if sq, ok := q.(StoreQueue); ok {
 		leaseCtx, stopLease := context.WithCancel(ctx)
 		kept := make(chan struct{})
@@ -445,7 +545,10 @@ func (s *Jobs) runEngine(ctx context.Context, j *spidergo.Job, o *Options, q Que
 		}()
 		defer func() { stopLease(); <-kept }()
 	}
-	return s.engine.Run(ctx, &Job{ID: j.ID, UserID: j.UserID, Options: o, Queue: q, Admitted: admitted,
+	if how == nil {
+		how = &Job{}
+	}
+	return s.engine.Run(ctx, &Job{ID: j.ID, UserID: j.UserID, Options: o, Queue: q, Admitted: admitted, Part: how.Part, OnSeeded: how.OnSeeded, Yield: yieldOf(ctx),
 		OnPage: func(p *spidergo.Page) {
 			run.pages.Add(1)
 			s.sched.Changed(j.ID)
@@ -462,7 +565,7 @@ func (s *Jobs) storeQueue(jobID string) StoreQueue {
 // for a failed job, "completed" otherwise (a cancelled job's data says
 // Status "cancelled").
 func (s *Jobs) finish(ctx context.Context, id, status, msg string, hooks *Delivery) (*spidergo.Job, error) {
-	s.setStatus(ctx, id, status, msg)
+	changed := s.setStatus(ctx, id, status, msg)
 	s.sched.Changed(id)
 	j, err := s.store.JobByID(ctx, id)
 	if spidergo.ErrorCode(err) == spidergo.ENOTFOUND {
@@ -472,6 +575,9 @@ func (s *Jobs) finish(ctx context.Context, id, status, msg string, hooks *Delive
 		s.log.Error("finished job unreadable", "crid", id, "err", err)
 		return nil, err
 	}
+	if !changed && j.Status != spidergo.StatusCancelled {
+		return j, nil // another run of the job finished it, and told
+	}
 	event := api.EventCompleted
 	if j.Status == spidergo.StatusFailed {
 		event = api.EventFailed
@@ -480,12 +586,15 @@ func (s *Jobs) finish(ctx context.Context, id, status, msg string, hooks *Delive
 	return j, nil
 }
 
-func (s *Jobs) setStatus(ctx context.Context, id, status, msg string) {
-	// ECONFLICT: a status already final (a cancel) wins; ENOTFOUND: the
-	// user deleted the job meanwhile.
-	if err := s.store.SetJobStatus(ctx, id, status, msg, s.now()); err != nil && spidergo.ErrorCode(err) != spidergo.ECONFLICT && spidergo.ErrorCode(err) != spidergo.ENOTFOUND {
+// setStatus records a job's status and reports whether it changed it.
+func (s *Jobs) setStatus(ctx context.Context, id, status, msg string) bool {
+	// ECONFLICT: a status already final (a cancel, or another run's
+	// completion) wins; ENOTFOUND: the user deleted the job meanwhile.
+	err := s.store.SetJobStatus(ctx, id, status, msg, s.now())
+	if err != nil && spidergo.ErrorCode(err) != spidergo.ECONFLICT && spidergo.ErrorCode(err) != spidergo.ENOTFOUND {
 		s.log.Error("job status not saved", "crid", id, "status", status, "err", err)
 	}
+	return err == nil
 }
 
 // send stores a webhook event; one the store refuses is dropped, and said

@@ -46,6 +46,17 @@ func (q StoreQueue) Add(ctx context.Context, e []spidergo.FrontierEntry) ([]bool
 	return q.Store.AddFrontier(ctx, q.JobID, e)
 }
 
+// Admit implements Admitter: the store dedups, folds and counts against
+// the limit, so the run keeps nothing per URL.
+func (q StoreQueue) Admit(ctx context.Context, limit int, e []spidergo.FrontierEntry, skipped map[string]int) ([]spidergo.Admission, error) {
+	return q.Store.AdmitFrontier(ctx, q.JobID, limit, e, skipped)
+}
+
+// Open implements Shared.
+func (q StoreQueue) Open(ctx context.Context) (int, error) {
+	return q.Store.OpenFrontier(ctx, q.JobID)
+}
+
 func (q StoreQueue) Claim(ctx context.Context, n int) ([]spidergo.FrontierEntry, error) {
 	return q.Store.ClaimFrontier(ctx, q.JobID, q.lease(), n)
 }
@@ -62,6 +73,22 @@ func (q StoreQueue) Save(ctx context.Context, p *spidergo.Page) error {
 
 func (q StoreQueue) Skip(ctx context.Context, s map[string]int) error {
 	return q.Store.AddSkipped(ctx, q.JobID, s)
+}
+
+// Admitter is a Queue that decides admissions itself, under the job's
+// limit and with fold keys, and counts what it refuses with skipped (links
+// left out before admission) at once: the engine then keeps no state per
+// URL, and a job's skip counts are whole once its pages are stored.
+type Admitter interface {
+	Admit(ctx context.Context, limit int, entries []spidergo.FrontierEntry, skipped map[string]int) ([]spidergo.Admission, error)
+}
+
+// Shared is a Queue other runs of the job may claim from at the same time
+// (parts on other workers). A run with nothing left to claim ends only once
+// Open reports no entry queued or in flight anywhere; until then it looks
+// again now and then, since another run's pages may admit more.
+type Shared interface {
+	Open(ctx context.Context) (int, error)
 }
 
 // MemQueue keeps a small job entirely in memory: trials, which store

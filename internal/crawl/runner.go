@@ -44,6 +44,43 @@ type Creator interface {
 	Create(ctx context.Context, j *spidergo.Job) error
 }
 
+// ErrYielded is what a run returns when it gave its job back on its
+// scheduler's signal (WithYield): it claimed no more pages, stored those it
+// was fetching and handed back the ones it had claimed ahead. The job is
+// left as at a shutdown, for any worker to continue.
+var ErrYielded = errors.New("run handed back to the scheduler")
+
+type yieldKey struct{}
+
+// WithYield returns ctx carrying the signal a scheduler closes to end a
+// run's turn gracefully (ErrYielded) rather than by cancelling it, which
+// would drop the pages in flight to be fetched again.
+func WithYield(ctx context.Context, yield <-chan struct{}) context.Context {
+	return context.WithValue(ctx, yieldKey{}, yield)
+}
+
+func yieldOf(ctx context.Context) <-chan struct{} {
+	ch, _ := ctx.Value(yieldKey{}).(<-chan struct{})
+	return ch
+}
+
+// Spreader is a Scheduler that runs one large job on several workers at
+// once: besides the job's own run, helper parts claim from the same frontier
+// in the store. Parts of a job run in different processes; a part never
+// starts or fails the job, and the run that finds the frontier empty
+// finishes it.
+type Spreader interface {
+	// Spread queues the parts of a running job; parts queued or running
+	// already are not doubled.
+	Spread(ctx context.Context, id string) error
+	// BindPart sets what a part runs.
+	BindPart(run PartFunc)
+}
+
+// PartFunc runs part number part (1, 2 …) of a running job until the
+// job's frontier is empty or ctx ends, with the same causes as RunFunc.
+type PartFunc func(ctx context.Context, j *spidergo.Job, part int)
+
 // RunFunc runs one job to its end. ctx ends with ErrCancelled or
 // ErrShutdown as its cause (context.Cause) when the run is stopped.
 type RunFunc func(ctx context.Context, j *spidergo.Job)

@@ -6,9 +6,11 @@
 // River client with a bounded number of workers; each River job calls the
 // job service's RunFunc. Three rules make a crawl survive its worker:
 //
-//   - A run lasts one slice (five frontier leases) and then hands the job
-//     back with river.JobSnooze(0): its claimed pages go back to the
-//     frontier and any worker continues the crawl. River's job timeout is a
+//   - A run lasts one slice (five frontier leases): it then stops claiming,
+//     stores the pages it is fetching (cut short half a lease later) and
+//     hands the job back with river.JobSnooze(0): the pages it claimed
+//     ahead go back to the frontier and any worker continues the crawl.
+//     River's job timeout is a
 //     lease past the slice, and its rescuer takes over a job whose worker
 //     has been silent for seven leases: by then that worker's frontier
 //     claims, no longer extended by its heartbeat, have expired and the
@@ -20,6 +22,13 @@
 //   - Cancelling goes through River's job cancel, which reaches the worker
 //     running the job through LISTEN/NOTIFY; the run's status poll is the
 //     fallback.
+//   - A large crawl spreads over workers: its run queues Spread helper
+//     parts (River jobs of their own, unique by job and part number). A
+//     part runs only on a worker not running the job already — elsewhere
+//     it steps aside for a moment so that another worker takes it — and
+//     claims batches of the same frontier under its own lease, so every
+//     URL is still fetched once. The run that finds the frontier empty
+//     finishes the job; a cancel reaches every part.
 //
 // Watchers of a job (streams) are woken across processes through
 // PostgreSQL LISTEN/NOTIFY on one channel; a stream also looks again every
@@ -56,6 +65,26 @@ const kind = "spidergo_job"
 
 // Kind implements river.JobArgs.
 func (RunArgs) Kind() string { return kind }
+
+// PartArgs is the River job of one helper part of a SpiderGo job.
+type PartArgs struct {
+	CRID string `json:"crid"`
+	Part int    `json:"part"`
+}
+
+// partKind is PartArgs' River kind.
+const partKind = "spidergo_job_part"
+
+// Kind implements river.JobArgs.
+func (PartArgs) Kind() string { return partKind }
+
+// InsertOpts implements river.JobArgsWithInsertOpts: one live River job
+// per part of a SpiderGo job.
+func (PartArgs) InsertOpts() river.InsertOpts { return RunArgs{}.InsertOpts() }
+
+// stepAside is how long a part waits before another try when the worker
+// that took it runs its job already.
+const stepAside = 2 * time.Second
 
 // InsertOpts implements river.JobArgsWithInsertOpts: one live River job
 // per SpiderGo job.
@@ -97,12 +126,17 @@ type Config struct {
 	// Hooks sends them on workers; nil Hooks leaves webhooks to others.
 	Deliveries DeliveryAdder
 	Hooks      HookDrainer
+	// Spread is how many helper parts a large crawl queues besides its own
+	// run, so that up to Spread+1 workers crawl it at once; 0 keeps every
+	// job on one worker.
+	Spread int
 }
 
 // Scheduler implements crawl.Scheduler on River.
 type Scheduler struct {
 	cfg    Config
 	run    crawl.RunFunc
+	part   crawl.PartFunc
 	client *river.Client[pgx.Tx]
 	insert *river.Client[*sql.Tx]
 	notify *notifier
@@ -114,7 +148,12 @@ type Scheduler struct {
 	mu      sync.Mutex
 	closed  bool
 	started bool // River's workers, which Close must stop
-	running map[string]context.CancelCauseFunc
+	running map[string]map[*runSlot]struct{}
+}
+
+// runSlot is one run of a job in this process: its main run or a part.
+type runSlot struct {
+	cancel context.CancelCauseFunc
 }
 
 // New builds a Scheduler; Bind gives it the job service's RunFunc.
@@ -134,12 +173,15 @@ func New(cfg Config) (*Scheduler, error) {
 	if cfg.Lease <= 0 {
 		cfg.Lease = time.Minute
 	}
-	s := &Scheduler{cfg: cfg, slice: 5 * cfg.Lease, running: map[string]context.CancelCauseFunc{}}
+	s := &Scheduler{cfg: cfg, slice: 5 * cfg.Lease, running: map[string]map[*runSlot]struct{}{}}
 	s.base, s.stop = context.WithCancel(context.Background())
 	rc := &river.Config{Logger: cfg.Log.With("component", "river")}
 	if cfg.Workers > 0 {
 		workers := river.NewWorkers()
 		if err := river.AddWorkerSafely(workers, &worker{s: s}); err != nil {
+			return nil, err
+		}
+		if err := river.AddWorkerSafely(workers, &partWorker{s: s}); err != nil {
 			return nil, err
 		}
 		rc.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}}
@@ -168,6 +210,23 @@ func New(cfg Config) (*Scheduler, error) {
 func (s *Scheduler) Bind(run crawl.RunFunc) crawl.Scheduler {
 	s.run = run
 	return s
+}
+
+// BindPart implements crawl.Spreader.
+func (s *Scheduler) BindPart(run crawl.PartFunc) { s.part = run }
+
+// Spread implements crawl.Spreader: it queues the job's parts; River's
+// unique jobs keep those already queued or running from being doubled.
+func (s *Scheduler) Spread(ctx context.Context, id string) error {
+	if s.cfg.Spread <= 0 || s.part == nil {
+		return nil
+	}
+	for n := 1; n <= s.cfg.Spread; n++ {
+		if _, err := s.client.Insert(ctx, PartArgs{CRID: id, Part: n}, nil); err != nil {
+			return fmt.Errorf("queue part %d: %w", n, err)
+		}
+	}
+	return nil
 }
 
 // Run starts the River workers (when this process has any) and runs the
@@ -214,13 +273,13 @@ func (s *Scheduler) Submit(ctx context.Context, j *spidergo.Job) error {
 // its next status poll.
 func (s *Scheduler) Cancel(ctx context.Context, id string) error {
 	s.mu.Lock()
-	if c := s.running[id]; c != nil {
-		c(crawl.ErrCancelled)
+	for r := range s.running[id] {
+		r.cancel(crawl.ErrCancelled)
 	}
 	s.mu.Unlock()
-	res, err := s.client.JobList(ctx, river.NewJobListParams().Kinds(kind).
+	res, err := s.client.JobList(ctx, river.NewJobListParams().Kinds(kind, partKind).
 		States(rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled).
-		Where("args->>'crid' = @crid", river.NamedArgs{"crid": id}).First(10))
+		Where("args->>'crid' = @crid", river.NamedArgs{"crid": id}).First(s.cfg.Spread+10))
 	if err != nil {
 		return fmt.Errorf("find river job: %w", err)
 	}
@@ -263,8 +322,10 @@ func (s *Scheduler) Close() {
 	s.mu.Lock()
 	s.closed = true
 	s.stop()
-	for _, c := range s.running {
-		c(crawl.ErrShutdown)
+	for _, runs := range s.running {
+		for r := range runs {
+			r.cancel(crawl.ErrShutdown)
+		}
 	}
 	started := s.started
 	s.mu.Unlock()
@@ -296,20 +357,36 @@ func (s *Scheduler) work(ctx context.Context, id string) error {
 		}
 		return err
 	}
-	runCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
-	defer cancel(nil)
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	runCtx, done, ok := s.track(ctx, id, false)
+	if !ok {
 		return river.JobSnooze(0)
 	}
-	s.running[id] = cancel
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.running, id)
+	defer done()
+	s.Changed(id)
+	s.run(runCtx, j)
+	s.Changed(id)
+	return s.handBack(ctx, id)
+}
+
+// track registers a run of job id in this process and returns its
+// context, which ends with River's (a remote cancel, the timeout, the
+// stop), at the end of the slice, or at Close, with the cause the job
+// service expects. It refuses when the process is closing, and, for a
+// part, when a run of the job is here already.
+func (s *Scheduler) track(ctx context.Context, id string, part bool) (context.Context, func(), bool) {
+	runCtx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	r := &runSlot{cancel: cancel}
+	s.mu.Lock()
+	if s.closed || part && len(s.running[id]) > 0 {
 		s.mu.Unlock()
-	}()
+		cancel(nil)
+		return nil, nil, false
+	}
+	if s.running[id] == nil {
+		s.running[id] = map[*runSlot]struct{}{}
+	}
+	s.running[id][r] = struct{}{}
+	s.mu.Unlock()
 	// River's context ends on a remote cancel, its timeout or its stop.
 	stopWatch := context.AfterFunc(ctx, func() {
 		if errors.Is(context.Cause(ctx), river.ErrJobCancelledRemotely) {
@@ -318,14 +395,29 @@ func (s *Scheduler) work(ctx context.Context, id string) error {
 			cancel(crawl.ErrShutdown)
 		}
 	})
-	defer stopWatch()
-	slice := time.AfterFunc(s.slice, func() { cancel(crawl.ErrShutdown) })
-	defer slice.Stop()
+	// The slice ends gracefully: the run stores the pages it is fetching
+	// and hands the job back; it is cut short only half a lease later.
+	yield := make(chan struct{})
+	runCtx = crawl.WithYield(runCtx, yield)
+	slice := time.AfterFunc(s.slice, func() { close(yield) })
+	hard := time.AfterFunc(s.slice+s.cfg.Lease/2, func() { cancel(crawl.ErrShutdown) })
+	return runCtx, func() {
+		slice.Stop()
+		hard.Stop()
+		stopWatch()
+		cancel(nil)
+		s.mu.Lock()
+		delete(s.running[id], r)
+		if len(s.running[id]) == 0 {
+			delete(s.running, id)
+		}
+		s.mu.Unlock()
+	}, true
+}
 
-	s.Changed(id)
-	s.run(runCtx, j)
-	s.Changed(id)
-
+// handBack ends a River job whose run returned: done when the SpiderGo job
+// is finished (or gone), else snoozed for any worker to continue.
+func (s *Scheduler) handBack(ctx context.Context, id string) error {
 	bg := context.WithoutCancel(ctx)
 	cur, err := s.cfg.Store.JobByID(bg, id)
 	switch {
@@ -339,6 +431,41 @@ func (s *Scheduler) work(ctx context.Context, id string) error {
 	// The slice ended or the process stops: the run handed its claims
 	// back; any worker continues.
 	return river.JobSnooze(0)
+}
+
+// workPart runs one slice of a part of a SpiderGo job.
+func (s *Scheduler) workPart(ctx context.Context, id string, part int) error {
+	j, err := s.cfg.Store.JobByID(ctx, id)
+	switch {
+	case spidergo.ErrorCode(err) == spidergo.ENOTFOUND:
+		return nil
+	case err != nil:
+		return err
+	case j.Finished():
+		return nil
+	case j.Status != spidergo.StatusRunning || s.part == nil:
+		return river.JobSnooze(s.cfg.Poll)
+	}
+	runCtx, done, ok := s.track(ctx, id, true)
+	if !ok {
+		// This worker runs the job already (or is stopping): leave the
+		// part to another one.
+		return river.JobSnooze(stepAside)
+	}
+	defer done()
+	s.part(runCtx, j, part)
+	s.Changed(id)
+	return s.handBack(ctx, id)
+}
+
+// partWorker is River's worker for PartArgs.
+type partWorker struct {
+	river.WorkerDefaults[PartArgs]
+	s *Scheduler
+}
+
+func (w *partWorker) Work(ctx context.Context, job *river.Job[PartArgs]) error {
+	return w.s.workPart(ctx, job.Args.CRID, job.Args.Part)
 }
 
 // worker is River's worker for RunArgs.

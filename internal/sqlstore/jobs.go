@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -270,37 +271,115 @@ func (d *DB) ClaimJobSlot(ctx context.Context, id string, maxRunning int, at tim
 
 // AddFrontier implements spidergo.JobStore.
 func (d *DB) AddFrontier(ctx context.Context, jobID string, entries []spidergo.FrontierEntry) ([]bool, error) {
-	added := make([]bool, len(entries))
+	res, err := d.admit(ctx, jobID, 0, entries, nil, false)
+	if err != nil {
+		return nil, err
+	}
+	added := make([]bool, len(res))
+	for i, a := range res {
+		added[i] = a == spidergo.AdmitNew
+	}
+	return added, nil
+}
+
+// AdmitFrontier implements spidergo.JobStore. Bumping frontier_seq first
+// locks the job's row on PostgreSQL, so admissions to one job from several
+// workers queue up there and the admitted count they check the limit
+// against is exact; SQLite's one writer serializes them anyway.
+func (d *DB) AdmitFrontier(ctx context.Context, jobID string, limit int, entries []spidergo.FrontierEntry, skipped map[string]int) ([]spidergo.Admission, error) {
+	return d.admit(ctx, jobID, limit, entries, skipped, true)
+}
+
+// admit admits entries; count adds the refusals to the job's skip counts.
+func (d *DB) admit(ctx context.Context, jobID string, limit int, entries []spidergo.FrontierEntry, skipped map[string]int, count bool) ([]spidergo.Admission, error) {
+	out := make([]spidergo.Admission, len(entries))
 	if len(entries) == 0 {
-		return added, nil
+		return out, d.AddSkipped(ctx, jobID, skipped)
 	}
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		var last int64
-		if err := d.queryRow(ctx, tx, `UPDATE jobs SET frontier_seq = frontier_seq + ? WHERE id = ? RETURNING frontier_seq`, len(entries), jobID).Scan(&last); err != nil {
+		counts := map[string]int{}
+		for reason, n := range skipped {
+			counts[reason] += n
+		}
+		var last, admitted int64
+		if err := d.queryRow(ctx, tx, `UPDATE jobs SET frontier_seq = frontier_seq + ? WHERE id = ? RETURNING frontier_seq, admitted`, len(entries), jobID).Scan(&last, &admitted); err != nil {
 			return notFound(err)
 		}
 		seq := last - int64(len(entries))
+		var n int64
 		for i := range entries {
 			seq++
 			e := &entries[i]
 			e.Seq = seq
-			res, err := d.exec(ctx, tx, `INSERT INTO frontier (job_id, url, depth, parent_url, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id, url) DO NOTHING`,
-				jobID, e.URL, e.Depth, e.ParentURL, e.Seq)
+			if limit > 0 && admitted+n >= int64(limit) {
+				a, err := d.refusal(ctx, tx, jobID, e, spidergo.AdmitOverLimit)
+				if err != nil {
+					return err
+				}
+				out[i] = a
+				continue
+			}
+			res, err := d.exec(ctx, tx, `INSERT INTO frontier (job_id, url, depth, parent_url, seq, fold) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				jobID, e.URL, e.Depth, e.ParentURL, e.Seq, e.Fold)
 			if err != nil {
 				return err
 			}
-			n, err := res.RowsAffected()
+			added, err := res.RowsAffected()
 			if err != nil {
 				return err
 			}
-			added[i] = n == 1
+			if added == 1 {
+				n++
+				out[i] = spidergo.AdmitNew
+				continue
+			}
+			// The URL or its fold key is taken: say which.
+			if out[i], err = d.refusal(ctx, tx, jobID, e, spidergo.AdmitSimilar); err != nil {
+				return err
+			}
 		}
-		return nil
+		for _, a := range out {
+			if reason := refusalReasons[a]; count && reason != "" {
+				counts[reason]++
+			}
+		}
+		if err := d.addSkipped(ctx, tx, jobID, counts); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		_, err := d.exec(ctx, tx, `UPDATE jobs SET admitted = admitted + ? WHERE id = ?`, n, jobID)
+		return err
 	})
-	return added, err
+	return out, err
 }
 
-// ClaimFrontier implements spidergo.JobStore.
+// refusalReasons are the skip reasons of entries AdmitFrontier refuses.
+var refusalReasons = map[spidergo.Admission]string{
+	spidergo.AdmitDuplicate: "duplicate", spidergo.AdmitSimilar: "duplicate_similar", spidergo.AdmitOverLimit: "limit",
+}
+
+// refusal says why an entry is not admitted: its URL is admitted already,
+// or a similar one, or else the reason given.
+func (d *DB) refusal(ctx context.Context, tx *sql.Tx, jobID string, e *spidergo.FrontierEntry, otherwise spidergo.Admission) (spidergo.Admission, error) {
+	var dup, similar bool
+	err := d.queryRow(ctx, tx, `SELECT EXISTS (SELECT 1 FROM frontier WHERE job_id = ? AND url = ?),
+		EXISTS (SELECT 1 FROM frontier WHERE job_id = ? AND fold = ? AND fold <> '')`, jobID, e.URL, jobID, e.Fold).Scan(&dup, &similar)
+	switch {
+	case err != nil:
+		return 0, err
+	case dup:
+		return spidergo.AdmitDuplicate, nil
+	case similar:
+		return spidergo.AdmitSimilar, nil
+	}
+	return otherwise, nil
+}
+
+// ClaimFrontier implements spidergo.JobStore. On PostgreSQL the rows are
+// locked with SKIP LOCKED, so workers claiming from one job at once each
+// take other entries without waiting for each other.
 func (d *DB) ClaimFrontier(ctx context.Context, jobID string, lease spidergo.Lease, n int) ([]spidergo.FrontierEntry, error) {
 	var out []spidergo.FrontierEntry
 	lock := ""
@@ -308,21 +387,31 @@ func (d *DB) ClaimFrontier(ctx context.Context, jobID string, lease spidergo.Lea
 		lock = ` FOR UPDATE SKIP LOCKED`
 	}
 	err := d.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := d.query(ctx, tx, `SELECT url, depth, parent_url, seq FROM frontier WHERE job_id = ? AND state = 0 ORDER BY seq LIMIT ?`+lock, jobID, n)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var e spidergo.FrontierEntry
-			if err := rows.Scan(&e.URL, &e.Depth, &e.ParentURL, &e.Seq); err != nil {
-				rows.Close()
+		out = out[:0]
+		read := func(q string, args ...any) error {
+			rows, err := d.query(ctx, tx, q+lock, args...)
+			if err != nil {
 				return err
 			}
-			out = append(out, e)
+			defer rows.Close()
+			for rows.Next() {
+				var e spidergo.FrontierEntry
+				if err := rows.Scan(&e.URL, &e.Depth, &e.ParentURL, &e.Seq); err != nil {
+					return err
+				}
+				out = append(out, e)
+			}
+			return rows.Err()
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := read(`SELECT url, depth, parent_url, seq FROM frontier WHERE job_id = ? AND state = 0 ORDER BY seq LIMIT ?`, jobID, n); err != nil {
 			return err
+		}
+		if len(out) < n {
+			// Entries of a worker that stopped extending its lease.
+			if err := read(`SELECT url, depth, parent_url, seq FROM frontier WHERE job_id = ? AND state = 1 AND lease_until < ? ORDER BY seq LIMIT ?`,
+				jobID, millis(d.now()), n-len(out)); err != nil {
+				return err
+			}
 		}
 		for _, e := range out {
 			if _, err := d.exec(ctx, tx, `UPDATE frontier SET state = 1, claimed_by = ?, lease_until = ? WHERE job_id = ? AND url = ?`,
@@ -352,6 +441,13 @@ func (d *DB) RequeueFrontier(ctx context.Context, jobID, owner string) (int, err
 	return n, err
 }
 
+// OpenFrontier implements spidergo.JobStore.
+func (d *DB) OpenFrontier(ctx context.Context, jobID string) (int, error) {
+	var n int
+	err := d.queryRow(ctx, d.db, `SELECT count(*) FROM frontier WHERE job_id = ? AND state < 2`, jobID).Scan(&n)
+	return n, err
+}
+
 // SavePage implements spidergo.JobStore. A page whose entry is already done
 // (a second worker, or a replay after restart) is dropped, so a job never
 // holds a URL twice.
@@ -360,23 +456,36 @@ func (d *DB) SavePage(ctx context.Context, jobID string, p *spidergo.Page) error
 	if err != nil {
 		return err
 	}
-	return d.tx(ctx, func(tx *sql.Tx) error {
+	// The job's row is updated (locked) before the entry's, the order
+	// AdmitFrontier takes them in too: two workers saving and admitting in
+	// one job never wait on each other in a cycle.
+	err = d.tx(ctx, func(tx *sql.Tx) error {
+		seq, userID, err := d.countPage(ctx, tx, jobID, p)
+		if err != nil {
+			return err
+		}
 		res, err := d.exec(ctx, tx, `UPDATE frontier SET state = 2 WHERE job_id = ? AND url = ? AND state < 2`, jobID, p.URL)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if n, err := res.RowsAffected(); err != nil {
 			return err
-		}
-		seq, userID, err := d.countPage(ctx, tx, jobID, p)
-		if err != nil {
-			return err
+		} else if n == 0 {
+			return errPageDropped // rolls the count back
 		}
 		_, err = d.exec(ctx, tx, `INSERT INTO pages (job_id, seq, user_id, url, fetched_at, ok, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			jobID, seq, userID, p.URL, millis(p.FetchedAt), !p.Failed(), string(data))
 		return err
 	})
+	if errors.Is(err, errPageDropped) || spidergo.ErrorCode(err) == spidergo.ENOTFOUND {
+		return nil // a replay, or the job was deleted meanwhile
+	}
+	return err
 }
+
+// errPageDropped ends the transaction of a page whose entry is done
+// already.
+var errPageDropped = errors.New("page of an entry already done")
 
 // countPage adds p to the job's totals and returns the job's new page count
 // (the page's seq) and its owner.
@@ -426,14 +535,19 @@ func (d *DB) AddSkipped(ctx context.Context, jobID string, skipped map[string]in
 	if len(skipped) == 0 {
 		return nil
 	}
-	return d.tx(ctx, func(tx *sql.Tx) error {
-		for reason, n := range skipped {
-			if _, err := d.exec(ctx, tx, `INSERT INTO job_skips (job_id, reason, count) VALUES (?, ?, ?) ON CONFLICT (job_id, reason) DO UPDATE SET count = job_skips.count + excluded.count`, jobID, reason, n); err != nil {
-				return err
-			}
+	return d.tx(ctx, func(tx *sql.Tx) error { return d.addSkipped(ctx, tx, jobID, skipped) })
+}
+
+func (d *DB) addSkipped(ctx context.Context, tx *sql.Tx, jobID string, skipped map[string]int) error {
+	for reason, n := range skipped {
+		if n == 0 {
+			continue
 		}
-		return nil
-	})
+		if _, err := d.exec(ctx, tx, `INSERT INTO job_skips (job_id, reason, count) VALUES (?, ?, ?) ON CONFLICT (job_id, reason) DO UPDATE SET count = job_skips.count + excluded.count`, jobID, reason, n); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Pages implements spidergo.JobStore. The cursor is the seq of the last page
