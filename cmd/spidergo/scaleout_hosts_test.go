@@ -54,6 +54,7 @@ func TestScaleOutPerHostLimit(t *testing.T) {
 			defer srv.Close()
 			env := []string{
 				"SPIDERGO_DATABASE_URL=" + storetest.PostgresDatabase(t),
+				"SPIDERGO_DATABASE_MAX_CONNECTIONS=8",
 				"SPIDERGO_FETCH_ALLOW=" + strings.TrimPrefix(srv.URL, "http://"),
 				"SPIDERGO_FETCH_PER_HOST_CONCURRENCY=" + strconv.Itoa(perHost),
 				"SPIDERGO_WORKER_CONCURRENCY=1",

@@ -53,6 +53,7 @@ func TestScaleOutWebhooks(t *testing.T) {
 
 	env := []string{
 		"SPIDERGO_DATABASE_URL=" + dbURL,
+		"SPIDERGO_DATABASE_MAX_CONNECTIONS=8",
 		"SPIDERGO_REDIS_URL=" + os.Getenv("SPIDERGO_TEST_REDIS_URL"),
 		"SPIDERGO_FETCH_ALLOW=" + strings.TrimPrefix(srv.URL, "http://") + "," + rcvAddr,
 		"SPIDERGO_WORKER_CONCURRENCY=2",

@@ -138,6 +138,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		if err != nil {
 			return nil, fmt.Errorf("database: %w", err)
 		}
+		db.SetMaxConnections(cfg.DatabaseMaxConnections)
 		a.Store, a.ownStore = db, true
 	}
 	if cfg.RedisURL != "" {
@@ -303,7 +304,7 @@ func (a *App) useRiver(ctx context.Context, db *sqlstore.DB, jc *crawl.JobsConfi
 	}
 	// River's workers (crawls and webhook senders), its maintenance, the
 	// notification listener and a few queries of the job service.
-	pc.MaxConns = int32(workers + dispatch.HookWorkers + 8)
+	pc.MaxConns = int32(min(workers+dispatch.HookWorkers+8, max(a.cfg.DatabaseMaxConnections, 4)))
 	if a.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
 		return fmt.Errorf("database pool: %w", err)
 	}

@@ -93,6 +93,9 @@ type Config struct {
 	// WorkerConcurrency bounds the async jobs one worker runs at once on
 	// PostgreSQL (River's worker count).
 	WorkerConcurrency int
+	// DatabaseMaxConnections bounds the PostgreSQL connections of each of
+	// the process's two pools (queries, and River's).
+	DatabaseMaxConnections int
 	// CrawlSpread is how many other workers a large async crawl may use
 	// besides the one running it (PostgreSQL).
 	CrawlSpread int
@@ -385,6 +388,7 @@ func settings() []setting {
 			return nil
 		}},
 		{"SPIDERGO_WEBHOOK_ATTEMPTS", "webhook-attempts", "10", "times a webhook event is tried before it is given up (backoff 1 s doubling, at most 5 min between tries)", positiveInt(func(c *Config, n int) { c.WebhookAttempts = n })},
+		{"SPIDERGO_DATABASE_MAX_CONNECTIONS", "database-max-connections", "32", "PostgreSQL connections each of a process's two pools (queries, River) may open", positiveInt(func(c *Config, n int) { c.DatabaseMaxConnections = n })},
 		{"SPIDERGO_WORKER_CONCURRENCY", "worker-concurrency", "8", "async jobs one worker process runs at once (PostgreSQL)", positiveInt(func(c *Config, n int) { c.WorkerConcurrency = n })},
 		{"SPIDERGO_CRAWL_SPREAD", "crawl-spread", "7", "how many other workers one large async crawl may use at once besides its own (PostgreSQL); 0 keeps each crawl on one worker", func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)

@@ -123,6 +123,15 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 	return d, nil
 }
 
+// SetMaxConnections bounds the connections the store opens to PostgreSQL
+// (SQLite keeps its one writer and its readers).
+func (d *DB) SetMaxConnections(n int) {
+	if d.postgres && n > 0 {
+		d.db.SetMaxOpenConns(n)
+		d.db.SetMaxIdleConns(n)
+	}
+}
+
 // Connect opens the database without migrating it.
 func Connect(ctx context.Context, databaseURL string) (*DB, error) {
 	d := &DB{now: time.Now}
