@@ -431,7 +431,7 @@ func (st *runState) candidates(parent spidergo.FrontierEntry, links []string) ([
 	}
 	var out []candidate
 	for _, l := range links {
-		key, u, ok := normalizeParsed(l, o.IgnoreQuery)
+		key, u, ok := normalizeLink(l, o.IgnoreQuery)
 		if !ok {
 			skipped["invalid_url"]++
 			continue

@@ -48,6 +48,24 @@ func normalizeParsed(raw string, ignoreQuery bool) (string, *url.URL, bool) {
 	return out, pu, true
 }
 
+// normalizeLink is normalizeParsed for a link extract returned: an
+// absolute http(s) URL already serialized by the WHATWG parser, without its
+// fragment. Serializing a parsed URL and parsing it again gives the same
+// URL, so a link without a query (nothing to sort) and without user info
+// is its own key and needs no second WHATWG parse: only Go's parse, which
+// the scope checks read and which refuses what the fetcher would refuse.
+// Anything else goes the full way.
+func normalizeLink(link string, ignoreQuery bool) (string, *url.URL, bool) {
+	if strings.ContainsAny(link, "?@#") || !(strings.HasPrefix(link, "https://") || strings.HasPrefix(link, "http://")) {
+		return normalizeParsed(link, ignoreQuery)
+	}
+	pu, err := url.Parse(link)
+	if err != nil || pu.Host == "" || pu.User != nil {
+		return normalizeParsed(link, ignoreQuery)
+	}
+	return link, pu, true
+}
+
 // scope decides whether a URL belongs to a crawl: the seed's host
 // (case-insensitive, a leading "www." ignored) on the seed's port, any
 // scheme, under the seed's directory (a seed /docs/intro keeps the crawl in
