@@ -248,8 +248,21 @@ func (e *Engine) Run(ctx context.Context, j *Job) error {
 	return ctx.Err()
 }
 
-// saver stores a run's pages one after another, in the order it is given
-// them, off the job's loop goroutine.
+// BatchQueue is a Queue that can store several pages at once, in order,
+// all or none (StoreQueue over the SQL store).
+type BatchQueue interface {
+	Queue
+	SaveBatch(ctx context.Context, pages []*spidergo.Page) error
+}
+
+// maxSaveBatch bounds the pages one store write takes.
+const maxSaveBatch = 64
+
+// saver stores a run's pages in the order it is given them, off the job's
+// loop goroutine. With a BatchQueue it writes the pages that arrived while
+// its previous write ran in one transaction: nothing waits for a batch to
+// fill, so a page is stored within one write of being handed over, and a
+// busy crawl pays one commit for many pages.
 type saver struct {
 	pages  chan *spidergo.Page
 	done   chan struct{}
@@ -258,21 +271,44 @@ type saver struct {
 }
 
 func startSaver(ctx context.Context, j *Job, buffer int) *saver {
-	sv := &saver{pages: make(chan *spidergo.Page, buffer), done: make(chan struct{})}
+	sv := &saver{pages: make(chan *spidergo.Page, max(buffer, maxSaveBatch)), done: make(chan struct{})}
+	bq, batching := j.Queue.(BatchQueue)
 	go func() {
 		defer close(sv.done)
+		batch := make([]*spidergo.Page, 0, maxSaveBatch)
 		for p := range sv.pages {
+			batch = append(batch[:0], p)
+		fill:
+			for batching && len(batch) < maxSaveBatch {
+				select {
+				case q, ok := <-sv.pages:
+					if !ok {
+						break fill
+					}
+					batch = append(batch, q)
+				default:
+					break fill
+				}
+			}
 			if sv.err() != nil {
 				continue // drain: the loop stops at its next turn
 			}
-			if err := j.Queue.Save(ctx, p); err != nil {
+			var err error
+			if batching && len(batch) > 1 {
+				err = bq.SaveBatch(ctx, batch)
+			} else {
+				err = j.Queue.Save(ctx, p)
+			}
+			if err != nil {
 				sv.mu.Lock()
 				sv.failed = err
 				sv.mu.Unlock()
 				continue
 			}
 			if j.OnPage != nil {
-				j.OnPage(p)
+				for _, p := range batch {
+					j.OnPage(p)
+				}
 			}
 		}
 	}()

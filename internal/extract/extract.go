@@ -197,6 +197,12 @@ type Product = spidergo.Product
 // not valid UTF-8 are decoded using the page's BOM or <meta charset>, else as
 // windows-1252. pageURL may be nil, in which case relative URLs are dropped.
 func Extract(body []byte, pageURL *url.URL, opts Options) (res *Result, err error) {
+	return extract(body, pageURL, opts, true)
+}
+
+// extract is Extract; scan false always builds the tree, which tests
+// compare the token scan with.
+func extract(body []byte, pageURL *url.URL, opts Options, scan bool) (res *Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			res, err = nil, &PanicError{Value: r, Stack: debug.Stack()}
@@ -210,6 +216,16 @@ func Extract(body []byte, pageURL *url.URL, opts Options) (res *Result, err erro
 		return nil, err
 	}
 	text := decode(body)
+	if scan && opts.treeless() {
+		if p, ok := scanPage(text, pageURL); ok {
+			res = &Result{}
+			if opts.wants(FormatRawHTML) {
+				res.RawHTML = text
+			}
+			p.fill(res, opts)
+			return res, nil
+		}
+	}
 	doc, err := parse(text)
 	if err != nil {
 		return nil, err

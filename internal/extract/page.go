@@ -27,7 +27,7 @@ type page struct {
 	heads    []linkTag // <link> elements
 	baseHref string
 
-	anchors    []*html.Node
+	anchors    []anchor
 	images     []*html.Node // img and picture/source
 	jsonLD     []string
 	microdata  []*html.Node // top-level itemscope elements
@@ -40,6 +40,9 @@ type page struct {
 type metaTag struct{ key, content string }
 
 type linkTag struct{ rel, href, sizes string }
+
+// anchor is an <a> or <area> element with an href attribute.
+type anchor struct{ href, rel string }
 
 func newPage(doc *html.Node, pageURL *url.URL) *page {
 	p := &page{doc: doc, pageURL: pageURL, resolved: map[string]string{}, urlParser: whatwg.NewParser()}
@@ -111,8 +114,8 @@ func newPage(doc *html.Node, pageURL *url.URL) *page {
 				sizes: attr(n, "sizes"),
 			})
 		case atom.A, atom.Area:
-			if _, ok := attrOK(n, "href"); ok {
-				p.anchors = append(p.anchors, n)
+			if href, ok := attrOK(n, "href"); ok {
+				p.anchors = append(p.anchors, anchor{href, attr(n, "rel")})
 			}
 		case atom.Img, atom.Source:
 			p.images = append(p.images, n)
@@ -130,8 +133,15 @@ func newPage(doc *html.Node, pageURL *url.URL) *page {
 		}
 		return true
 	})
-	if pageURL != nil {
-		if u, err := p.urlParser.Parse(pageURL.String()); err == nil {
+	p.setBase()
+	return p
+}
+
+// setBase resolves the page's base URL from its URL and <base href>, and
+// the page's host and registrable domain.
+func (p *page) setBase() {
+	if p.pageURL != nil {
+		if u, err := p.urlParser.Parse(p.pageURL.String()); err == nil {
 			p.base = u
 			p.pageHost = strings.ToLower(u.Hostname())
 		}
@@ -151,11 +161,12 @@ func newPage(doc *html.Node, pageURL *url.URL) *page {
 		}
 	}
 	p.pageDomain = registrableDomain(p.pageHost)
-	return p
 }
 
-func isJSONLD(n *html.Node) bool {
-	t := strings.ToLower(strings.TrimSpace(attr(n, "type")))
+func isJSONLD(n *html.Node) bool { return isJSONLDType(attr(n, "type")) }
+
+func isJSONLDType(t string) bool {
+	t = strings.ToLower(strings.TrimSpace(t))
 	return t == "application/ld+json" || strings.HasPrefix(t, "application/ld+json;")
 }
 
@@ -303,7 +314,7 @@ func (p *page) links(subdomains bool) Links {
 	seen := make(map[string]bool, len(p.anchors))
 	nofollow := map[string]bool{}
 	for _, a := range p.anchors {
-		href := strings.TrimSpace(attr(a, "href"))
+		href := strings.TrimSpace(a.href)
 		if href == "" || href[0] == '#' {
 			continue
 		}
@@ -311,7 +322,7 @@ func (p *page) links(subdomains bool) Links {
 		if u == "" {
 			continue
 		}
-		if hasToken(strings.ToLower(attr(a, "rel")), "nofollow") && !nofollow[u] {
+		if hasToken(strings.ToLower(a.rel), "nofollow") && !nofollow[u] {
 			nofollow[u] = true
 			l.Nofollow = append(l.Nofollow, u)
 		}

@@ -104,6 +104,42 @@ func (d *DB) hotRow(ctx context.Context, q querier, query string, args ...any) *
 	return st.QueryRowContext(ctx, args...)
 }
 
+// txStmt returns query ready to run in tx, a transaction on the writer:
+// on SQLite the statement is prepared once on the writer's connection and
+// reused by every transaction (database/sql hands the transaction the copy
+// already prepared on its connection), so the crawl's per-page statements
+// are not parsed and planned again for every page. On PostgreSQL it returns
+// nil and the statement runs as it is: pgx prepares and caches statements
+// per connection by itself.
+func (d *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	if d.postgres {
+		return nil
+	}
+	st, err := d.prepared(ctx, d.write, query)
+	if err != nil {
+		return nil
+	}
+	return tx.StmtContext(ctx, st)
+}
+
+// txExec runs a write statement in tx, prepared once where that helps
+// (txStmt).
+func (d *DB) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if st := d.txStmt(ctx, tx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return d.exec(ctx, tx, query, args...)
+}
+
+// txRow runs a one-row statement in tx, prepared once where that helps
+// (txStmt).
+func (d *DB) txRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st := d.txStmt(ctx, tx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return d.queryRow(ctx, tx, query, args...)
+}
+
 var _ spidergo.Store = (*DB)(nil)
 
 // Open connects to databaseURL ("sqlite:PATH" or "postgres://…") and

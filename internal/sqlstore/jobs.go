@@ -276,7 +276,7 @@ func (d *DB) AddFrontier(ctx context.Context, jobID string, entries []spidergo.F
 	}
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var last int64
-		if err := d.queryRow(ctx, tx, `UPDATE jobs SET frontier_seq = frontier_seq + ? WHERE id = ? RETURNING frontier_seq`, len(entries), jobID).Scan(&last); err != nil {
+		if err := d.txRow(ctx, tx, `UPDATE jobs SET frontier_seq = frontier_seq + ? WHERE id = ? RETURNING frontier_seq`, len(entries), jobID).Scan(&last); err != nil {
 			return notFound(err)
 		}
 		seq := last - int64(len(entries))
@@ -284,7 +284,7 @@ func (d *DB) AddFrontier(ctx context.Context, jobID string, entries []spidergo.F
 			seq++
 			e := &entries[i]
 			e.Seq = seq
-			res, err := d.exec(ctx, tx, `INSERT INTO frontier (job_id, url, depth, parent_url, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id, url) DO NOTHING`,
+			res, err := d.txExec(ctx, tx, `INSERT INTO frontier (job_id, url, depth, parent_url, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id, url) DO NOTHING`,
 				jobID, e.URL, e.Depth, e.ParentURL, e.Seq)
 			if err != nil {
 				return err
@@ -325,7 +325,7 @@ func (d *DB) ClaimFrontier(ctx context.Context, jobID string, lease spidergo.Lea
 			return err
 		}
 		for _, e := range out {
-			if _, err := d.exec(ctx, tx, `UPDATE frontier SET state = 1, claimed_by = ?, lease_until = ? WHERE job_id = ? AND url = ?`,
+			if _, err := d.txExec(ctx, tx, `UPDATE frontier SET state = 1, claimed_by = ?, lease_until = ? WHERE job_id = ? AND url = ?`,
 				lease.Owner, millis(lease.Until), jobID, e.URL); err != nil {
 				return err
 			}
@@ -356,26 +356,65 @@ func (d *DB) RequeueFrontier(ctx context.Context, jobID, owner string) (int, err
 // (a second worker, or a replay after restart) is dropped, so a job never
 // holds a URL twice.
 func (d *DB) SavePage(ctx context.Context, jobID string, p *spidergo.Page) error {
-	data, err := encodePage(p)
-	if err != nil {
-		return err
+	return d.SavePages(ctx, jobID, []*spidergo.Page{p})
+}
+
+// SavePages is SavePage for several pages of a job in one transaction, in
+// order: all are stored or none. A crawl hands the store the pages that
+// finished while the previous write ran, so a busy crawl pays for one
+// commit per batch rather than per page, and a crash loses only pages whose
+// batch was not committed (their frontier entries are still in flight and
+// are claimed again).
+func (d *DB) SavePages(ctx context.Context, jobID string, pages []*spidergo.Page) error {
+	if len(pages) == 0 {
+		return nil
+	}
+	data := make([][]byte, len(pages))
+	for i, p := range pages {
+		var err error
+		if data[i], err = encodePage(p); err != nil {
+			return err
+		}
 	}
 	return d.tx(ctx, func(tx *sql.Tx) error {
-		res, err := d.exec(ctx, tx, `UPDATE frontier SET state = 2 WHERE job_id = ? AND url = ? AND state < 2`, jobID, p.URL)
-		if err != nil {
-			return err
+		for i, p := range pages {
+			res, err := d.txExec(ctx, tx, `UPDATE frontier SET state = 2 WHERE job_id = ? AND url = ? AND state < 2`, jobID, p.URL)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				continue
+			}
+			seq, userID, err := d.countPageTx(ctx, tx, jobID, p)
+			if err != nil {
+				return err
+			}
+			if _, err = d.txExec(ctx, tx, insertPage, jobID, seq, userID, p.URL, millis(p.FetchedAt), !p.Failed(), string(data[i])); err != nil {
+				return err
+			}
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err
-		}
-		seq, userID, err := d.countPage(ctx, tx, jobID, p)
-		if err != nil {
-			return err
-		}
-		_, err = d.exec(ctx, tx, `INSERT INTO pages (job_id, seq, user_id, url, fetched_at, ok, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			jobID, seq, userID, p.URL, millis(p.FetchedAt), !p.Failed(), string(data))
-		return err
+		return nil
 	})
+}
+
+const insertPage = `INSERT INTO pages (job_id, seq, user_id, url, fetched_at, ok, data) VALUES (?, ?, ?, ?, ?, ?, ?)`
+
+const countPageQuery = `UPDATE jobs SET total_pages = total_pages + 1, total_response_ms = total_response_ms + ?, total_payload = total_payload + ?, failed_pages = failed_pages + ?
+		WHERE id = ? RETURNING total_pages, user_id`
+
+// countPageTx is countPage inside a write transaction, its statement
+// prepared once.
+func (d *DB) countPageTx(ctx context.Context, tx *sql.Tx, jobID string, p *spidergo.Page) (seq int64, userID string, err error) {
+	failed := 0
+	if p.Failed() {
+		failed = 1
+	}
+	err = d.txRow(ctx, tx, countPageQuery, p.ResponseTimeMS, p.PayloadSize, failed, jobID).Scan(&seq, &userID)
+	return seq, userID, notFound(err)
 }
 
 // countPage adds p to the job's totals and returns the job's new page count
@@ -385,9 +424,7 @@ func (d *DB) countPage(ctx context.Context, q querier, jobID string, p *spidergo
 	if p.Failed() {
 		failed = 1
 	}
-	err = d.queryRow(ctx, q, `UPDATE jobs SET total_pages = total_pages + 1, total_response_ms = total_response_ms + ?, total_payload = total_payload + ?, failed_pages = failed_pages + ?
-		WHERE id = ? RETURNING total_pages, user_id`,
-		p.ResponseTimeMS, p.PayloadSize, failed, jobID).Scan(&seq, &userID)
+	err = d.queryRow(ctx, q, countPageQuery, p.ResponseTimeMS, p.PayloadSize, failed, jobID).Scan(&seq, &userID)
 	return seq, userID, notFound(err)
 }
 

@@ -92,3 +92,4 @@ func (q *claimAheadQueue) Claim(ctx context.Context, n int) ([]spidergo.Frontier
 	q.buf = q.buf[n:]
 	return out, nil
 }
+
