@@ -92,4 +92,3 @@ func (q *claimAheadQueue) Claim(ctx context.Context, n int) ([]spidergo.Frontier
 	q.buf = q.buf[n:]
 	return out, nil
 }
-
