@@ -274,9 +274,10 @@ func (d *DB) AddFrontier(ctx context.Context, jobID string, entries []spidergo.F
 	if len(entries) == 0 {
 		return added, nil
 	}
+	d.prepareWrites(ctx, bumpFrontierSeq, insertFrontier)
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		var last int64
-		if err := d.txRow(ctx, tx, `UPDATE jobs SET frontier_seq = frontier_seq + ? WHERE id = ? RETURNING frontier_seq`, len(entries), jobID).Scan(&last); err != nil {
+		if err := d.txRow(ctx, tx, bumpFrontierSeq, len(entries), jobID).Scan(&last); err != nil {
 			return notFound(err)
 		}
 		seq := last - int64(len(entries))
@@ -284,7 +285,7 @@ func (d *DB) AddFrontier(ctx context.Context, jobID string, entries []spidergo.F
 			seq++
 			e := &entries[i]
 			e.Seq = seq
-			res, err := d.txExec(ctx, tx, `INSERT INTO frontier (job_id, url, depth, parent_url, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id, url) DO NOTHING`,
+			res, err := d.txExec(ctx, tx, insertFrontier,
 				jobID, e.URL, e.Depth, e.ParentURL, e.Seq)
 			if err != nil {
 				return err
@@ -307,6 +308,7 @@ func (d *DB) ClaimFrontier(ctx context.Context, jobID string, lease spidergo.Lea
 	if d.postgres {
 		lock = ` FOR UPDATE SKIP LOCKED`
 	}
+	d.prepareWrites(ctx, claimEntry)
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := d.query(ctx, tx, `SELECT url, depth, parent_url, seq FROM frontier WHERE job_id = ? AND state = 0 ORDER BY seq LIMIT ?`+lock, jobID, n)
 		if err != nil {
@@ -325,7 +327,7 @@ func (d *DB) ClaimFrontier(ctx context.Context, jobID string, lease spidergo.Lea
 			return err
 		}
 		for _, e := range out {
-			if _, err := d.txExec(ctx, tx, `UPDATE frontier SET state = 1, claimed_by = ?, lease_until = ? WHERE job_id = ? AND url = ?`,
+			if _, err := d.txExec(ctx, tx, claimEntry,
 				lease.Owner, millis(lease.Until), jobID, e.URL); err != nil {
 				return err
 			}
@@ -376,9 +378,10 @@ func (d *DB) SavePages(ctx context.Context, jobID string, pages []*spidergo.Page
 			return err
 		}
 	}
+	d.prepareWrites(ctx, finishEntry, countPageQuery, insertPage)
 	return d.tx(ctx, func(tx *sql.Tx) error {
 		for i, p := range pages {
-			res, err := d.txExec(ctx, tx, `UPDATE frontier SET state = 2 WHERE job_id = ? AND url = ? AND state < 2`, jobID, p.URL)
+			res, err := d.txExec(ctx, tx, finishEntry, jobID, p.URL)
 			if err != nil {
 				return err
 			}
@@ -400,6 +403,15 @@ func (d *DB) SavePages(ctx context.Context, jobID string, pages []*spidergo.Page
 		return nil
 	})
 }
+
+// The crawl's statements run for every page and link, prepared once on
+// SQLite's writer (prepareWrites).
+const (
+	insertFrontier  = `INSERT INTO frontier (job_id, url, depth, parent_url, seq) VALUES (?, ?, ?, ?, ?) ON CONFLICT (job_id, url) DO NOTHING`
+	bumpFrontierSeq = `UPDATE jobs SET frontier_seq = frontier_seq + ? WHERE id = ? RETURNING frontier_seq`
+	claimEntry      = `UPDATE frontier SET state = 1, claimed_by = ?, lease_until = ? WHERE job_id = ? AND url = ?`
+	finishEntry     = `UPDATE frontier SET state = 2 WHERE job_id = ? AND url = ? AND state < 2`
+)
 
 const insertPage = `INSERT INTO pages (job_id, seq, user_id, url, fetched_at, ok, data) VALUES (?, ?, ?, ?, ?, ?, ?)`
 
