@@ -32,6 +32,7 @@ type page struct {
 	jsonLD     []string
 	microdata  []*html.Node // top-level itemscope elements
 	resolved   map[string]string
+	origin     string // the base's scheme and host, for absPath; "" until needed
 	urlParser  whatwg.Parser
 	pageHost   string
 	pageDomain string
@@ -193,6 +194,12 @@ func (p *page) abs(ref string) string {
 	if v, ok := p.resolved[ref]; ok {
 		return v
 	}
+	if out, ok := p.absPath(ref); ok {
+		if len(p.resolved) < 50_000 {
+			p.resolved[ref] = out
+		}
+		return out
+	}
 	var u *whatwg.Url
 	var err error
 	if p.base != nil {
@@ -307,6 +314,38 @@ func (p *page) favicon() string {
 		}
 	}
 	return ""
+}
+
+// absPath resolves the commonest link, a path from the site's root made
+// only of characters the URL parser leaves as they are ("/a/b-c_d.html",
+// "/list?page=2&sort=new"), without the parser: the URL is the base's
+// origin followed by the path. It reports false for anything else (dot
+// segments, escapes, other characters, a fragment, a base that is not
+// http(s)), which the parser resolves.
+func (p *page) absPath(ref string) (string, bool) {
+	if p.base == nil || len(ref) < 1 || ref[0] != '/' || len(ref) > 1 && ref[1] == '/' || strings.Contains(ref, "/.") {
+		return "", false
+	}
+	if p.origin == "" {
+		scheme := p.base.Scheme()
+		if (scheme != "http" && scheme != "https") || p.base.Hostname() == "" || p.base.Username() != "" || p.base.Password() != "" {
+			return "", false
+		}
+		p.origin = scheme + "://" + p.base.Host()
+	}
+	query := false
+	for i := 0; i < len(ref); i++ {
+		c := ref[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '/', c == '-', c == '_', c == '.', c == '~':
+		case c == '?' && !query:
+			query = true
+		case query && (c == '=' || c == '&'):
+		default:
+			return "", false
+		}
+	}
+	return p.origin + ref, true
 }
 
 func (p *page) links(subdomains bool) Links {

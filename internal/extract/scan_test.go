@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	whatwg "github.com/nlnwa/whatwg-url/url"
 )
 
 // treelessOptions are the option sets that take the token scan.
@@ -166,4 +168,55 @@ func FuzzScanMatchesTree(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		compareScan(t, "fuzz", body, "https://example.com/dir/page")
 	})
+}
+
+// FuzzAbsPath checks that the short way of resolving a root-relative link
+// gives what the URL parser gives.
+func FuzzAbsPath(f *testing.F) {
+	for _, s := range []string{"/a/b", "/a?b=1&c=2", "/a/./b", "/a/../b", "/%41", "/a b", "/?", "/a?b?c", "//h/x", "/a#f", "/.a", "/a.", "/~u/x-y_z.html"} {
+		f.Add("https://Example.com:443/d/p", s)
+		f.Add("http://h.example:8080/", s)
+	}
+	f.Fuzz(func(t *testing.T, base, ref string) {
+		u, err := url.Parse(base)
+		if err != nil {
+			return
+		}
+		p := &page{pageURL: u, resolved: map[string]string{}, urlParser: whatwg.NewParser()}
+		p.setBase()
+		got, ok := p.absPath(ref)
+		if !ok {
+			return
+		}
+		bu, err := p.urlParser.Parse(p.base.Href(false))
+		if err != nil {
+			t.Fatalf("base %q: %v", p.base.Href(false), err)
+		}
+		want := ""
+		if r, err := bu.Parse(ref); err == nil && (r.Scheme() == "http" || r.Scheme() == "https") && r.Hostname() != "" {
+			want = r.Href(true)
+		}
+		if got != want {
+			t.Fatalf("absPath(%q) against %q = %q; the parser gives %q", ref, base, got, want)
+		}
+	})
+}
+
+func TestAbsPathMatchesParser(t *testing.T) {
+	for _, base := range []string{"https://Example.com:443/d/p", "http://h.example:8080/x?y#z", "https://user@h.example/", "https://[::1]:8443/"} {
+		u := mustURL(t, base)
+		for _, ref := range []string{"/", "/a/b", "/a?b=1&c=2", "/a/./b", "/%41", "/a b", "/a?b?c", "/~u/x-y_z.html", "/A.B/c."} {
+			p := &page{pageURL: u, resolved: map[string]string{}, urlParser: whatwg.NewParser()}
+			p.setBase()
+			got := p.abs(ref)
+			bu, _ := p.urlParser.Parse(p.base.Href(false))
+			r, err := bu.Parse(ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := r.Href(true); got != want {
+				t.Errorf("abs(%q) against %q = %q, want %q", ref, base, got, want)
+			}
+		}
+	}
 }
