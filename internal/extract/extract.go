@@ -35,11 +35,15 @@
 package extract
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"runtime/debug"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/spidergo/spidergo"
 )
@@ -215,17 +219,30 @@ func extract(body []byte, pageURL *url.URL, opts Options, scan bool) (res *Resul
 	if err != nil {
 		return nil, err
 	}
-	text := decode(body)
 	if scan && opts.treeless() {
-		if p, ok := scanPage(text, pageURL); ok {
+		// UTF-8 pages (what the fetcher hands over) are read in place;
+		// others are decoded first, as for the tree.
+		var r io.Reader
+		var text string
+		if utf8.Valid(body) {
+			r = bytes.NewReader(body)
+		} else {
+			text = decode(body)
+			r = strings.NewReader(text)
+		}
+		if p, ok := scanPage(r, pageURL); ok {
 			res = &Result{}
 			if opts.wants(FormatRawHTML) {
+				if text == "" {
+					text = string(body)
+				}
 				res.RawHTML = text
 			}
 			p.fill(res, opts)
 			return res, nil
 		}
 	}
+	text := decode(body)
 	doc, err := parse(text)
 	if err != nil {
 		return nil, err

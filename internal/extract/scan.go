@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"io"
 	"net/url"
 	"strings"
 
@@ -46,11 +47,12 @@ const maxScanDepth = 100
 // raw text the parser reads differently; <template>, whose content the tree
 // walk skips; <select> and <frameset>, where the parser drops tags; start
 // tags inside a table but outside its cells, which the parser moves before
-// the table ("foster parenting"); and pages nested deep enough to approach
-// the parser's limit.
-func scanPage(text string, pageURL *url.URL) (*page, bool) {
+// the table ("foster parenting"); an <a> opened inside another, where the
+// parser's adoption agency reorders elements; and pages nested deep enough
+// to approach the parser's limit.
+func scanPage(r io.Reader, pageURL *url.URL) (*page, bool) {
 	p := &page{pageURL: pageURL, resolved: map[string]string{}, urlParser: whatwg.NewParser()}
-	z := html.NewTokenizer(strings.NewReader(text))
+	z := html.NewTokenizer(r)
 	var (
 		tables []atom.Atom // open table structure, innermost last
 		depth  int
@@ -58,25 +60,31 @@ func scanPage(text string, pageURL *url.URL) (*page, bool) {
 		// carrying each gives it, later ones only add missing attributes.
 		lang, xmlLang         string
 		langSeen, xmlLangSeen bool
-		attrs                 []html.Attribute
+		// The current tag's attributes, as the tokenizer's slices: valid
+		// until the next token, copied only when used.
+		attrs [][2][]byte
+		// aOpen: an <a> was opened and not closed by </a>. Another <a>
+		// then makes the parser run its adoption agency, which can move
+		// elements out of document order: the tree reads such pages.
+		aOpen bool
 	)
-	// readAttrs reads the tag's attributes, leaving out values trimAttrs
-	// would drop from the tree.
 	readAttrs := func(hasAttr bool) {
 		attrs = attrs[:0]
 		for hasAttr {
 			var k, v []byte
 			k, v, hasAttr = z.TagAttr()
-			attrs = append(attrs, html.Attribute{Key: string(k), Val: string(v)})
+			attrs = append(attrs, [2][]byte{k, v})
 		}
 	}
+	// get returns an attribute's value, leaving out values trimAttrs would
+	// drop from the tree.
 	get := func(key string) (string, bool) {
 		for _, a := range attrs {
-			if a.Key == key {
-				if len(a.Val) > maxAttrLen {
+			if string(a[0]) == key {
+				if len(a[1]) > maxAttrLen {
 					return "", false
 				}
-				return a.Val, true
+				return string(a[1]), true
 			}
 		}
 		return "", false
@@ -150,6 +158,9 @@ func scanPage(text string, pageURL *url.URL) (*page, bool) {
 			a := atom.Lookup(name)
 			if counted(a) && depth > 0 {
 				depth--
+			}
+			if a == atom.A {
+				aOpen = false
 			}
 			if len(tables) == 0 {
 				continue
@@ -228,10 +239,10 @@ func scanPage(text string, pageURL *url.URL) (*page, bool) {
 				readAttrs(hasAttr)
 				for _, at := range attrs {
 					switch {
-					case at.Key == "lang" && !langSeen:
-						lang, langSeen = at.Val, true
-					case at.Key == "xml:lang" && !xmlLangSeen:
-						xmlLang, xmlLangSeen = at.Val, true
+					case string(at[0]) == "lang" && !langSeen:
+						lang, langSeen = string(at[1]), true
+					case string(at[0]) == "xml:lang" && !xmlLangSeen:
+						xmlLang, xmlLangSeen = string(at[1]), true
 					}
 				}
 			case atom.Title:
@@ -288,6 +299,12 @@ func scanPage(text string, pageURL *url.URL) (*page, bool) {
 					sizes: val("sizes"),
 				})
 			case atom.A, atom.Area:
+				if a == atom.A {
+					if aOpen {
+						return nil, false
+					}
+					aOpen = true
+				}
 				readAttrs(hasAttr)
 				if href, ok := get("href"); ok {
 					p.anchors = append(p.anchors, anchor{href, val("rel")})
