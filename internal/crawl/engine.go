@@ -258,6 +258,9 @@ type BatchQueue interface {
 // maxSaveBatch bounds the pages one store write takes.
 const maxSaveBatch = 64
 
+// flushTimeout bounds the last writes of a run whose context has ended.
+const flushTimeout = 10 * time.Second
+
 // saver stores a run's pages in the order it is given them, off the job's
 // loop goroutine. With a BatchQueue it writes the pages that arrived while
 // its previous write ran in one transaction: nothing waits for a batch to
@@ -273,6 +276,18 @@ type saver struct {
 func startSaver(ctx context.Context, j *Job, buffer int) *saver {
 	sv := &saver{pages: make(chan *spidergo.Page, max(buffer, maxSaveBatch)), done: make(chan struct{})}
 	bq, batching := j.Queue.(BatchQueue)
+	// Pages handed over before the run stops are still written when its
+	// context ends (a cancel, a shutdown): the write outlives the context,
+	// bounded by flushTimeout once the context is done.
+	wctx := context.WithoutCancel(ctx)
+	write := func(fn func(context.Context) error) error {
+		if ctx.Err() == nil {
+			return fn(wctx)
+		}
+		c, cancel := context.WithTimeout(wctx, flushTimeout)
+		defer cancel()
+		return fn(c)
+	}
 	go func() {
 		defer close(sv.done)
 		batch := make([]*spidergo.Page, 0, maxSaveBatch)
@@ -293,12 +308,12 @@ func startSaver(ctx context.Context, j *Job, buffer int) *saver {
 			if sv.err() != nil {
 				continue // drain: the loop stops at its next turn
 			}
-			var err error
-			if batching && len(batch) > 1 {
-				err = bq.SaveBatch(ctx, batch)
-			} else {
-				err = j.Queue.Save(ctx, p)
-			}
+			err := write(func(ctx context.Context) error {
+				if batching && len(batch) > 1 {
+					return bq.SaveBatch(ctx, batch)
+				}
+				return j.Queue.Save(ctx, p)
+			})
 			if err != nil {
 				sv.mu.Lock()
 				sv.failed = err

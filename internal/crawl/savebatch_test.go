@@ -108,3 +108,77 @@ func TestSaveBatches(t *testing.T) {
 		})
 	}
 }
+
+// flushQueue blocks its first write until released and records whether
+// each write's context was still live.
+type flushQueue struct {
+	batchQueue
+	once     sync.Once
+	started  chan struct{}
+	release  chan struct{}
+	ctxErrs  []error
+	errsLock sync.Mutex
+}
+
+func (q *flushQueue) SaveBatch(ctx context.Context, pages []*spidergo.Page) error {
+	q.once.Do(func() {
+		close(q.started)
+		<-q.release
+	})
+	q.errsLock.Lock()
+	q.ctxErrs = append(q.ctxErrs, ctx.Err())
+	q.errsLock.Unlock()
+	return q.batchQueue.SaveBatch(ctx, pages)
+}
+
+func (q *flushQueue) Save(ctx context.Context, p *spidergo.Page) error {
+	return q.SaveBatch(ctx, []*spidergo.Page{p})
+}
+
+// TestSaveFlushesOnCancel: pages handed to the saver before a run is
+// cancelled are still written, with a live context, and reported.
+func TestSaveFlushesOnCancel(t *testing.T) {
+	pages := map[string]string{"/robots.txt": "", "/sitemap.xml": ""}
+	var links []string
+	for i := range 20 {
+		links = append(links, fmt.Sprintf("/p%d", i))
+		pages[fmt.Sprintf("/p%d", i)] = page(fmt.Sprintf("p%d", i))
+	}
+	pages["/"] = page("home", links...)
+	site := newTestSite(t, pages)
+	req := api.Request{URL: site.URL + "/", Limit: ptr(100), MaxConcurrency: ptr(4)}
+	o, err := Validate(&req, spidergo.KindCrawl, false, func(s string) (string, error) {
+		n, _ := Normalize(s, false)
+		return n, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := &flushQueue{batchQueue: batchQueue{MemQueue: NewMemQueue()}, started: make(chan struct{}), release: make(chan struct{})}
+	var mu sync.Mutex
+	reported := 0
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	e := NewEngine(EngineConfig{Fetcher: newTestFetcher(t, site.Server)})
+	go func() {
+		done <- e.Run(ctx, &Job{ID: "j", Options: o, Queue: q, OnPage: func(*spidergo.Page) {
+			mu.Lock()
+			reported++
+			mu.Unlock()
+		}})
+	}()
+	<-q.started
+	cancel()
+	close(q.release)
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("run = %v, want context.Canceled", err)
+	}
+	for i, err := range q.ctxErrs {
+		if err != nil {
+			t.Errorf("write %d ran with an ended context: %v", i, err)
+		}
+	}
+	if len(q.Pages) == 0 || len(q.Pages) != reported {
+		t.Errorf("%d pages stored, %d reported; want the same, at least the seed", len(q.Pages), reported)
+	}
+}
