@@ -13,7 +13,11 @@
 // leaves the tree usable for the fallback to the whole body). Links and
 // Robots are always filled because the crawler needs them; every other
 // output is computed only when its format is asked for, and the content
-// formats share one content selection.
+// formats share one content selection. A request for links, metadata and
+// raw HTML only (a crawl that follows links) builds no tree: a scan of the
+// page's tokens reads the same elements and gives the same results, and
+// leaves to the tree the pages where the parser would move or drop
+// elements (scan.go).
 //
 // Main-content detection (Options.OnlyMainContent) runs readeck's readability
 // port and then removes the boilerplate readability tends to keep: share and
