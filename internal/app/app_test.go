@@ -18,7 +18,7 @@ import (
 	"github.com/spidergo/spidergo/internal/storetest"
 )
 
-func testConfig(t *testing.T, role string) *config.Config {
+func testConfig(t testing.TB, role string) *config.Config {
 	t.Helper()
 	cfg, err := config.Load(nil, func(k string) string {
 		if k == "SPIDERGO_ROLE" {

@@ -329,8 +329,24 @@ func (e *Engine) openElsewhere(ctx context.Context, q Shared, sv *saver, st *run
 	return q.Open(ctx)
 }
 
-// saver stores a run's pages one after another, in the order it is given
-// them, off the job's loop goroutine.
+// BatchQueue is a Queue that can store several pages at once, in order,
+// all or none (StoreQueue over the SQL store).
+type BatchQueue interface {
+	Queue
+	SaveBatch(ctx context.Context, pages []*spidergo.Page) error
+}
+
+// maxSaveBatch bounds the pages one store write takes.
+const maxSaveBatch = 64
+
+// flushTimeout bounds the last writes of a run whose context has ended.
+const flushTimeout = 10 * time.Second
+
+// saver stores a run's pages in the order it is given them, off the job's
+// loop goroutine. With a BatchQueue it writes the pages that arrived while
+// its previous write ran in one transaction: nothing waits for a batch to
+// fill, so a page is stored within one write of being handed over, and a
+// busy crawl pays one commit for many pages.
 type saver struct {
 	pages  chan *spidergo.Page
 	done   chan struct{}
@@ -342,22 +358,57 @@ type saver struct {
 }
 
 func startSaver(ctx context.Context, j *Job, buffer int) *saver {
-	sv := &saver{pages: make(chan *spidergo.Page, buffer), done: make(chan struct{})}
+	sv := &saver{pages: make(chan *spidergo.Page, max(buffer, maxSaveBatch)), done: make(chan struct{})}
 	sv.stored = sync.NewCond(&sv.mu)
+	bq, batching := j.Queue.(BatchQueue)
+	// Pages handed over before the run stops are still written when its
+	// context ends (a cancel, a shutdown): the write outlives the context,
+	// bounded by flushTimeout once the context is done.
+	wctx := context.WithoutCancel(ctx)
+	write := func(fn func(context.Context) error) error {
+		if ctx.Err() == nil {
+			return fn(wctx)
+		}
+		c, cancel := context.WithTimeout(wctx, flushTimeout)
+		defer cancel()
+		return fn(c)
+	}
 	go func() {
 		defer close(sv.done)
+		batch := make([]*spidergo.Page, 0, maxSaveBatch)
 		for p := range sv.pages {
-			if sv.err() == nil {
-				if err := j.Queue.Save(ctx, p); err != nil {
+			batch = append(batch[:0], p)
+		fill:
+			for batching && len(batch) < maxSaveBatch {
+				select {
+				case q, ok := <-sv.pages:
+					if !ok {
+						break fill
+					}
+					batch = append(batch, q)
+				default:
+					break fill
+				}
+			}
+			if sv.err() == nil { // else drain: the loop stops at its next turn
+				err := write(func(ctx context.Context) error {
+					if batching && len(batch) > 1 {
+						return bq.SaveBatch(ctx, batch)
+					}
+					return j.Queue.Save(ctx, p)
+				})
+				if err != nil {
 					sv.mu.Lock()
 					sv.failed = err
 					sv.mu.Unlock()
 				} else if j.OnPage != nil {
-					j.OnPage(p)
+					for _, p := range batch {
+						j.OnPage(p)
+					}
 				}
-			} // else drain: the loop stops at its next turn
+			}
 			sv.mu.Lock()
-			sv.dealt++
+			sv.dealt += len(batch)
 			sv.stored.Broadcast()
 			sv.mu.Unlock()
 		}
@@ -564,7 +615,7 @@ func (st *runState) candidates(parent spidergo.FrontierEntry, links []string) ([
 	}
 	var out []candidate
 	for _, l := range links {
-		key, u, ok := normalizeParsed(l, o.IgnoreQuery)
+		key, u, ok := normalizeLink(l, o.IgnoreQuery)
 		if !ok {
 			skipped["invalid_url"]++
 			continue

@@ -71,6 +71,37 @@ func (q StoreQueue) Save(ctx context.Context, p *spidergo.Page) error {
 	return err
 }
 
+// pageBatchStore is a store that saves several pages of a job in one
+// transaction (sqlstore.DB does).
+type pageBatchStore interface {
+	SavePages(ctx context.Context, jobID string, pages []*spidergo.Page) error
+}
+
+// SaveBatch stores pages in one transaction when the store can, else one
+// by one.
+func (q StoreQueue) SaveBatch(ctx context.Context, pages []*spidergo.Page) error {
+	bs, ok := q.Store.(pageBatchStore)
+	if !ok {
+		for _, p := range pages {
+			if err := q.Save(ctx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if q.Observer == nil {
+		return bs.SavePages(ctx, q.JobID, pages)
+	}
+	start := time.Now()
+	err := bs.SavePages(ctx, q.JobID, pages)
+	// What each page waited for its batch's write.
+	d := time.Since(start)
+	for range pages {
+		q.Observer.PageSaved(d)
+	}
+	return err
+}
+
 func (q StoreQueue) Skip(ctx context.Context, s map[string]int) error {
 	return q.Store.AddSkipped(ctx, q.JobID, s)
 }

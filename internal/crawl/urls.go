@@ -2,6 +2,7 @@ package crawl
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/nlnwa/whatwg-url/canonicalizer"
@@ -46,6 +47,65 @@ func normalizeParsed(raw string, ignoreQuery bool) (string, *url.URL, bool) {
 		return "", nil, false
 	}
 	return out, pu, true
+}
+
+// normalizeLink is normalizeParsed for a link extract returned: an
+// absolute http(s) URL already serialized by the WHATWG parser, without its
+// fragment. Serializing a parsed URL and parsing it again gives the same
+// URL, so a link without a query (nothing to sort) and without user info
+// is its own key and needs no second WHATWG parse: only Go's parse, which
+// the scope checks read and which refuses what the fetcher would refuse.
+// Anything else goes the full way.
+func normalizeLink(link string, ignoreQuery bool) (string, *url.URL, bool) {
+	key := link
+	if i := strings.IndexByte(link, '?'); i >= 0 {
+		sorted, ok := sortPlainQuery(link[i+1:])
+		if !ok {
+			return normalizeParsed(link, ignoreQuery)
+		}
+		if key = link[:i]; !ignoreQuery && sorted != "" {
+			key += "?" + sorted
+		}
+	}
+	if strings.ContainsAny(key, "@#") || !(strings.HasPrefix(key, "https://") || strings.HasPrefix(key, "http://")) {
+		return normalizeParsed(link, ignoreQuery)
+	}
+	pu, err := url.Parse(key)
+	if err != nil || pu.Host == "" || pu.User != nil {
+		return normalizeParsed(link, ignoreQuery)
+	}
+	return key, pu, true
+}
+
+// sortPlainQuery sorts a query's parameters by name, keeping the order of
+// equal names, as the canonical parse does — for queries whose every
+// parameter is name=value made of letters, digits and "-._", which the
+// canonical form writes back unchanged. It reports false for any other
+// query, which takes the full parse.
+func sortPlainQuery(q string) (string, bool) {
+	if q == "" {
+		return "", true
+	}
+	var params []string
+	for p := range strings.SplitSeq(q, "&") {
+		eq := strings.IndexByte(p, '=')
+		if eq <= 0 {
+			return "", false
+		}
+		for i := 0; i < len(p); i++ {
+			c := p[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '=' && i == eq) {
+				return "", false
+			}
+		}
+		params = append(params, p)
+	}
+	if len(params) > 1 {
+		slices.SortStableFunc(params, func(a, b string) int {
+			return strings.Compare(a[:strings.IndexByte(a, '=')], b[:strings.IndexByte(b, '=')])
+		})
+	}
+	return strings.Join(params, "&"), true
 }
 
 // scope decides whether a URL belongs to a crawl: the seed's host

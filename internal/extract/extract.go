@@ -12,7 +12,11 @@
 // tree and may change it. Links and Robots are always filled because the
 // crawler needs them; every other output is computed only when its format is
 // asked for, and the content formats share one content selection. Markdown is
-// written by this package in one walk of the chosen content (markdown.go).
+// written by this package in one walk of the chosen content (markdown.go). A
+// request for links, metadata and raw HTML only (a crawl that follows links)
+// builds no tree: a scan of the page's tokens reads the same elements and
+// gives the same results, and leaves to the tree the pages where the parser
+// would move or drop elements (scan.go).
 //
 // Main-content detection (Options.OnlyMainContent) scores the page's own tree
 // for its article container (score.go) and then removes the boilerplate such
@@ -36,11 +40,15 @@
 package extract
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"runtime/debug"
 	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/spidergo/spidergo"
 )
@@ -199,6 +207,12 @@ type Product = spidergo.Product
 // not valid UTF-8 are decoded using the page's BOM or <meta charset>, else as
 // windows-1252. pageURL may be nil, in which case relative URLs are dropped.
 func Extract(body []byte, pageURL *url.URL, opts Options) (res *Result, err error) {
+	return extract(body, pageURL, opts, true)
+}
+
+// extract is Extract; scan false always builds the tree, which tests
+// compare the token scan with.
+func extract(body []byte, pageURL *url.URL, opts Options, scan bool) (res *Result, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			res, err = nil, &PanicError{Value: r, Stack: debug.Stack()}
@@ -210,6 +224,29 @@ func Extract(body []byte, pageURL *url.URL, opts Options) (res *Result, err erro
 	sel, err := compileSelectors(opts.IncludeTags, opts.ExcludeTags)
 	if err != nil {
 		return nil, err
+	}
+	if scan && opts.treeless() {
+		// UTF-8 pages (what the fetcher hands over) are read in place;
+		// others are decoded first, as for the tree.
+		var r io.Reader
+		var text string
+		if utf8.Valid(body) {
+			r = bytes.NewReader(body)
+		} else {
+			text = decode(body)
+			r = strings.NewReader(text)
+		}
+		if p, ok := scanPage(r, pageURL); ok {
+			res = &Result{}
+			if opts.wants(FormatRawHTML) {
+				if text == "" {
+					text = string(body)
+				}
+				res.RawHTML = text
+			}
+			p.fill(res, opts)
+			return res, nil
+		}
 	}
 	text := decode(body)
 	doc, err := parse(text)

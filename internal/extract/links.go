@@ -4,7 +4,6 @@ import (
 	"net/url"
 
 	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 )
 
 // SplitLinks resolves the links of a document that is not HTML (a PDF's
@@ -13,7 +12,7 @@ import (
 func SplitLinks(pageURL *url.URL, hrefs []string, subdomainsInternal bool) Links {
 	p := newPage(&html.Node{Type: html.DocumentNode}, pageURL)
 	for _, h := range hrefs {
-		p.anchors = append(p.anchors, &html.Node{Type: html.ElementNode, Data: "a", DataAtom: atom.A, Attr: []html.Attribute{{Key: "href", Val: h}}})
+		p.anchors = append(p.anchors, anchor{href: h})
 	}
 	l := p.links(subdomainsInternal)
 	l.Nofollow = nil

@@ -27,11 +27,12 @@ type page struct {
 	heads    []linkTag // <link> elements
 	baseHref string
 
-	anchors    []*html.Node
+	anchors    []anchor
 	images     []*html.Node // img and picture/source
 	jsonLD     []string
 	microdata  []*html.Node // top-level itemscope elements
 	resolved   map[string]string
+	origin     string // the base's scheme and host, for absPath; "" until needed
 	urlParser  whatwg.Parser
 	pageHost   string
 	pageDomain string
@@ -40,6 +41,9 @@ type page struct {
 type metaTag struct{ key, content string }
 
 type linkTag struct{ rel, href, sizes string }
+
+// anchor is an <a> or <area> element with an href attribute.
+type anchor struct{ href, rel string }
 
 func newPage(doc *html.Node, pageURL *url.URL) *page {
 	p := &page{doc: doc, pageURL: pageURL, resolved: map[string]string{}, urlParser: whatwg.NewParser()}
@@ -111,8 +115,8 @@ func newPage(doc *html.Node, pageURL *url.URL) *page {
 				sizes: attr(n, "sizes"),
 			})
 		case atom.A, atom.Area:
-			if _, ok := attrOK(n, "href"); ok {
-				p.anchors = append(p.anchors, n)
+			if href, ok := attrOK(n, "href"); ok {
+				p.anchors = append(p.anchors, anchor{href, attr(n, "rel")})
 			}
 		case atom.Img, atom.Source:
 			p.images = append(p.images, n)
@@ -130,8 +134,15 @@ func newPage(doc *html.Node, pageURL *url.URL) *page {
 		}
 		return true
 	})
-	if pageURL != nil {
-		if u, err := p.urlParser.Parse(pageURL.String()); err == nil {
+	p.setBase()
+	return p
+}
+
+// setBase resolves the page's base URL from its URL and <base href>, and
+// the page's host and registrable domain.
+func (p *page) setBase() {
+	if p.pageURL != nil {
+		if u, err := p.urlParser.Parse(p.pageURL.String()); err == nil {
 			p.base = u
 			p.pageHost = strings.ToLower(u.Hostname())
 		}
@@ -151,11 +162,12 @@ func newPage(doc *html.Node, pageURL *url.URL) *page {
 		}
 	}
 	p.pageDomain = registrableDomain(p.pageHost)
-	return p
 }
 
-func isJSONLD(n *html.Node) bool {
-	t := strings.ToLower(strings.TrimSpace(attr(n, "type")))
+func isJSONLD(n *html.Node) bool { return isJSONLDType(attr(n, "type")) }
+
+func isJSONLDType(t string) bool {
+	t = strings.ToLower(strings.TrimSpace(t))
 	return t == "application/ld+json" || strings.HasPrefix(t, "application/ld+json;")
 }
 
@@ -181,6 +193,12 @@ func (p *page) abs(ref string) string {
 	}
 	if v, ok := p.resolved[ref]; ok {
 		return v
+	}
+	if out, ok := p.absPath(ref); ok {
+		if len(p.resolved) < 50_000 {
+			p.resolved[ref] = out
+		}
+		return out
 	}
 	var u *whatwg.Url
 	var err error
@@ -298,12 +316,44 @@ func (p *page) favicon() string {
 	return ""
 }
 
+// absPath resolves the commonest link, a path from the site's root made
+// only of characters the URL parser leaves as they are ("/a/b-c_d.html",
+// "/list?page=2&sort=new"), without the parser: the URL is the base's
+// origin followed by the path. It reports false for anything else (dot
+// segments, escapes, other characters, a fragment, a base that is not
+// http(s)), which the parser resolves.
+func (p *page) absPath(ref string) (string, bool) {
+	if p.base == nil || len(ref) < 1 || ref[0] != '/' || len(ref) > 1 && ref[1] == '/' || strings.Contains(ref, "/.") {
+		return "", false
+	}
+	if p.origin == "" {
+		scheme := p.base.Scheme()
+		if (scheme != "http" && scheme != "https") || p.base.Hostname() == "" || p.base.Username() != "" || p.base.Password() != "" {
+			return "", false
+		}
+		p.origin = scheme + "://" + p.base.Host()
+	}
+	query := false
+	for i := 0; i < len(ref); i++ {
+		c := ref[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '/', c == '-', c == '_', c == '.', c == '~':
+		case c == '?' && !query:
+			query = true
+		case query && (c == '=' || c == '&'):
+		default:
+			return "", false
+		}
+	}
+	return p.origin + ref, true
+}
+
 func (p *page) links(subdomains bool) Links {
 	l := Links{Internal: []string{}, External: []string{}}
 	seen := make(map[string]bool, len(p.anchors))
 	nofollow := map[string]bool{}
 	for _, a := range p.anchors {
-		href := strings.TrimSpace(attr(a, "href"))
+		href := strings.TrimSpace(a.href)
 		if href == "" || href[0] == '#' {
 			continue
 		}
@@ -311,7 +361,7 @@ func (p *page) links(subdomains bool) Links {
 		if u == "" {
 			continue
 		}
-		if hasToken(strings.ToLower(attr(a, "rel")), "nofollow") && !nofollow[u] {
+		if hasToken(strings.ToLower(a.rel), "nofollow") && !nofollow[u] {
 			nofollow[u] = true
 			l.Nofollow = append(l.Nofollow, u)
 		}

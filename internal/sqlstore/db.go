@@ -76,13 +76,22 @@ type stmtKey struct {
 func (d *DB) prepared(ctx context.Context, pool *sql.DB, query string) (*sql.Stmt, error) {
 	k := stmtKey{pool, query}
 	d.stmtMu.Lock()
-	defer d.stmtMu.Unlock()
-	if st, ok := d.stmts[k]; ok {
+	st, ok := d.stmts[k]
+	d.stmtMu.Unlock()
+	if ok {
 		return st, nil
 	}
+	// Prepared without the lock: preparing waits for a connection of the
+	// pool, which a transaction looking up its statements (txStmt) may hold.
 	st, err := pool.PrepareContext(ctx, d.rebind(query))
 	if err != nil {
 		return nil, err
+	}
+	d.stmtMu.Lock()
+	defer d.stmtMu.Unlock()
+	if had, ok := d.stmts[k]; ok {
+		st.Close()
+		return had, nil
 	}
 	if d.stmts == nil {
 		d.stmts = map[stmtKey]*sql.Stmt{}
@@ -105,6 +114,56 @@ func (d *DB) hotRow(ctx context.Context, q querier, query string, args ...any) *
 		return d.queryRow(ctx, q, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
+}
+
+// prepareWrites prepares queries on SQLite's writer connection, once, for
+// txStmt to hand to transactions. It must run outside a transaction: the
+// writer is one connection, which a transaction holds.
+func (d *DB) prepareWrites(ctx context.Context, queries ...string) {
+	if d.postgres {
+		return
+	}
+	for _, q := range queries {
+		d.prepared(ctx, d.write, q) // on failure, txStmt finds nothing and the query runs as it is
+	}
+}
+
+// txStmt returns query ready to run in tx, a transaction on the writer,
+// when prepareWrites prepared it: database/sql hands the transaction the
+// copy already prepared on its connection (or prepares it again on that
+// connection if the pool replaced it), so the crawl's per-page statements
+// are not parsed and planned again for every page. On PostgreSQL it
+// returns nil and the statement runs as it is: pgx prepares and caches
+// statements per connection by itself.
+func (d *DB) txStmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	if d.postgres {
+		return nil
+	}
+	d.stmtMu.Lock()
+	st := d.stmts[stmtKey{d.write, query}]
+	d.stmtMu.Unlock()
+	if st == nil {
+		return nil
+	}
+	return tx.StmtContext(ctx, st)
+}
+
+// txExec runs a write statement in tx, prepared once where that helps
+// (txStmt).
+func (d *DB) txExec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if st := d.txStmt(ctx, tx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return d.exec(ctx, tx, query, args...)
+}
+
+// txRow runs a one-row statement in tx, prepared once where that helps
+// (txStmt).
+func (d *DB) txRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st := d.txStmt(ctx, tx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return d.queryRow(ctx, tx, query, args...)
 }
 
 var _ spidergo.Store = (*DB)(nil)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -296,13 +295,14 @@ func (d *DB) admit(ctx context.Context, jobID string, limit int, entries []spide
 	if len(entries) == 0 {
 		return out, d.AddSkipped(ctx, jobID, skipped)
 	}
+	d.prepareWrites(ctx, bumpFrontierSeq, insertFrontier)
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		counts := map[string]int{}
 		for reason, n := range skipped {
 			counts[reason] += n
 		}
 		var last, admitted int64
-		if err := d.queryRow(ctx, tx, `UPDATE jobs SET frontier_seq = frontier_seq + ? WHERE id = ? RETURNING frontier_seq, admitted`, len(entries), jobID).Scan(&last, &admitted); err != nil {
+		if err := d.txRow(ctx, tx, bumpFrontierSeq, len(entries), jobID).Scan(&last, &admitted); err != nil {
 			return notFound(err)
 		}
 		seq := last - int64(len(entries))
@@ -319,8 +319,7 @@ func (d *DB) admit(ctx context.Context, jobID string, limit int, entries []spide
 				out[i] = a
 				continue
 			}
-			res, err := d.exec(ctx, tx, `INSERT INTO frontier (job_id, url, depth, parent_url, seq, fold) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				jobID, e.URL, e.Depth, e.ParentURL, e.Seq, e.Fold)
+			res, err := d.txExec(ctx, tx, insertFrontier, jobID, e.URL, e.Depth, e.ParentURL, e.Seq, e.Fold)
 			if err != nil {
 				return err
 			}
@@ -386,6 +385,7 @@ func (d *DB) ClaimFrontier(ctx context.Context, jobID string, lease spidergo.Lea
 	if d.postgres {
 		lock = ` FOR UPDATE SKIP LOCKED`
 	}
+	d.prepareWrites(ctx, claimEntry)
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
 		read := func(q string, args ...any) error {
@@ -414,7 +414,7 @@ func (d *DB) ClaimFrontier(ctx context.Context, jobID string, lease spidergo.Lea
 			}
 		}
 		for _, e := range out {
-			if _, err := d.exec(ctx, tx, `UPDATE frontier SET state = 1, claimed_by = ?, lease_until = ? WHERE job_id = ? AND url = ?`,
+			if _, err := d.txExec(ctx, tx, claimEntry,
 				lease.Owner, millis(lease.Until), jobID, e.URL); err != nil {
 				return err
 			}
@@ -452,40 +452,91 @@ func (d *DB) OpenFrontier(ctx context.Context, jobID string) (int, error) {
 // (a second worker, or a replay after restart) is dropped, so a job never
 // holds a URL twice.
 func (d *DB) SavePage(ctx context.Context, jobID string, p *spidergo.Page) error {
-	data, err := encodePage(p)
-	if err != nil {
-		return err
+	return d.SavePages(ctx, jobID, []*spidergo.Page{p})
+}
+
+// SavePages is SavePage for several pages of a job in one transaction, in
+// order: all are stored or none. A crawl hands the store the pages that
+// finished while the previous write ran, so a busy crawl pays for one
+// commit per batch rather than per page, and a crash loses only pages whose
+// batch was not committed (their frontier entries are still in flight and
+// are claimed again).
+func (d *DB) SavePages(ctx context.Context, jobID string, pages []*spidergo.Page) error {
+	if len(pages) == 0 {
+		return nil
 	}
-	// The job's row is updated (locked) before the entry's, the order
-	// AdmitFrontier takes them in too: two workers saving and admitting in
-	// one job never wait on each other in a cycle.
-	err = d.tx(ctx, func(tx *sql.Tx) error {
-		seq, userID, err := d.countPage(ctx, tx, jobID, p)
-		if err != nil {
+	data := make([][]byte, len(pages))
+	for i, p := range pages {
+		var err error
+		if data[i], err = encodePage(p); err != nil {
 			return err
 		}
-		res, err := d.exec(ctx, tx, `UPDATE frontier SET state = 2 WHERE job_id = ? AND url = ? AND state < 2`, jobID, p.URL)
-		if err != nil {
+	}
+	d.prepareWrites(ctx, lockJob, finishEntry, countPageQuery, insertPage)
+	// The job's row is locked before the entries', the order AdmitFrontier
+	// takes them in too: two workers saving and admitting in one job never
+	// wait on each other in a cycle.
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		if res, err := d.txExec(ctx, tx, lockJob, jobID); err != nil {
 			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
+		} else if n, err := res.RowsAffected(); err != nil {
 			return err
 		} else if n == 0 {
-			return errPageDropped // rolls the count back
+			return notFound(sql.ErrNoRows)
 		}
-		_, err = d.exec(ctx, tx, `INSERT INTO pages (job_id, seq, user_id, url, fetched_at, ok, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			jobID, seq, userID, p.URL, millis(p.FetchedAt), !p.Failed(), string(data))
-		return err
+		for i, p := range pages {
+			res, err := d.txExec(ctx, tx, finishEntry, jobID, p.URL)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				continue
+			}
+			seq, userID, err := d.countPageTx(ctx, tx, jobID, p)
+			if err != nil {
+				return err
+			}
+			if _, err = d.txExec(ctx, tx, insertPage, jobID, seq, userID, p.URL, millis(p.FetchedAt), !p.Failed(), string(data[i])); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	if errors.Is(err, errPageDropped) || spidergo.ErrorCode(err) == spidergo.ENOTFOUND {
-		return nil // a replay, or the job was deleted meanwhile
+	if spidergo.ErrorCode(err) == spidergo.ENOTFOUND {
+		return nil // the job was deleted meanwhile
 	}
 	return err
 }
 
-// errPageDropped ends the transaction of a page whose entry is done
-// already.
-var errPageDropped = errors.New("page of an entry already done")
+// The crawl's statements run for every page and link, prepared once on
+// SQLite's writer (prepareWrites).
+const (
+	insertFrontier  = `INSERT INTO frontier (job_id, url, depth, parent_url, seq, fold) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	bumpFrontierSeq = `UPDATE jobs SET frontier_seq = frontier_seq + ? WHERE id = ? RETURNING frontier_seq, admitted`
+	lockJob         = `UPDATE jobs SET frontier_seq = frontier_seq WHERE id = ?`
+	claimEntry      = `UPDATE frontier SET state = 1, claimed_by = ?, lease_until = ? WHERE job_id = ? AND url = ?`
+	finishEntry     = `UPDATE frontier SET state = 2 WHERE job_id = ? AND url = ? AND state < 2`
+)
+
+const insertPage = `INSERT INTO pages (job_id, seq, user_id, url, fetched_at, ok, data) VALUES (?, ?, ?, ?, ?, ?, ?)`
+
+const countPageQuery = `UPDATE jobs SET total_pages = total_pages + 1, total_response_ms = total_response_ms + ?, total_payload = total_payload + ?, failed_pages = failed_pages + ?
+		WHERE id = ? RETURNING total_pages, user_id`
+
+// countPageTx is countPage inside a write transaction, its statement
+// prepared once.
+func (d *DB) countPageTx(ctx context.Context, tx *sql.Tx, jobID string, p *spidergo.Page) (seq int64, userID string, err error) {
+	failed := 0
+	if p.Failed() {
+		failed = 1
+	}
+	err = d.txRow(ctx, tx, countPageQuery, p.ResponseTimeMS, p.PayloadSize, failed, jobID).Scan(&seq, &userID)
+	return seq, userID, notFound(err)
+}
 
 // countPage adds p to the job's totals and returns the job's new page count
 // (the page's seq) and its owner.
@@ -494,9 +545,7 @@ func (d *DB) countPage(ctx context.Context, q querier, jobID string, p *spidergo
 	if p.Failed() {
 		failed = 1
 	}
-	err = d.queryRow(ctx, q, `UPDATE jobs SET total_pages = total_pages + 1, total_response_ms = total_response_ms + ?, total_payload = total_payload + ?, failed_pages = failed_pages + ?
-		WHERE id = ? RETURNING total_pages, user_id`,
-		p.ResponseTimeMS, p.PayloadSize, failed, jobID).Scan(&seq, &userID)
+	err = d.queryRow(ctx, q, countPageQuery, p.ResponseTimeMS, p.PayloadSize, failed, jobID).Scan(&seq, &userID)
 	return seq, userID, notFound(err)
 }
 

@@ -7,7 +7,8 @@ import (
 	"github.com/spidergo/spidergo/bench/site"
 )
 
-// TestCrawlers crawls a small site with both crawlers, as the benchmark
+// TestCrawlers crawls a small site with both crawlers (SpiderGo through its
+// engine and through the whole server), as the benchmark
 // does, and checks that they reach it all and that SpiderGo fetches nothing
 // twice.
 func TestCrawlers(t *testing.T) {
@@ -18,13 +19,16 @@ func TestCrawlers(t *testing.T) {
 	defer srv.Close()
 	for _, tc := range []struct {
 		crawler, mode string
-	}{{"spidergo", "links"}, {"spidergo", "full"}, {"spidergo", "markdown"}, {"colly", "links"}, {"colly", "full"}} {
+	}{{"spidergo", "links"}, {"spidergo", "full"}, {"spidergo", "markdown"}, {"server", "links"}, {"colly", "links"}, {"colly", "full"}} {
 		srv.Reset()
 		var r result
 		wl := modes[tc.mode]
-		if tc.crawler == "spidergo" {
+		switch tc.crawler {
+		case "spidergo":
 			r, err = runSpiderGo(context.Background(), srv.URL, wl, 4, 1000, diagnosis{})
-		} else {
+		case "server":
+			r, err = runServer(context.Background(), srv.URL, wl, 4, 1000)
+		default:
 			r, err = runColly(srv.URL, wl.markdown, 4, 1000)
 		}
 		if err != nil {
@@ -41,7 +45,7 @@ func TestCrawlers(t *testing.T) {
 			t.Errorf("%s (%s): reached %d pages in %d fetches, %d not found; want %d pages, none not found",
 				tc.crawler, tc.mode, len(reached), r.Pages, st.NotFound, srv.Crawlable())
 		}
-		if tc.crawler == "spidergo" && st.RepeatedURLs() != 0 {
+		if tc.crawler != "colly" && st.RepeatedURLs() != 0 {
 			t.Errorf("spidergo (%s) fetched %d URLs again: %v", tc.mode, st.Requests-st.URLs, srv.Hits())
 		}
 	}

@@ -82,7 +82,8 @@ func main() {
 		seed     = flag.Uint64("seed", 1, "seed of the synthetic site")
 		concs    = flag.String("concurrency", "8,32", "comma-separated concurrencies to measure")
 		modeList = flag.String("modes", "links,full", "comma-separated workloads: links, full, markdown")
-		crawlers = flag.String("crawlers", "spidergo,colly", "comma-separated crawlers: spidergo, colly")
+		crawlers = flag.String("crawlers", "spidergo,colly", "comma-separated crawlers: spidergo (the engine), server (the whole server over its API), colly; base and base-server run spidergo and server from the -base binary")
+		baseExe  = flag.String("base", "", "a crawlbench binary built from an earlier SpiderGo, run for the base and base-server crawlers, interleaved with the others")
 		runs     = flag.Int("runs", 1, "runs of every configuration; the table shows medians and ranges")
 
 		runOne  = flag.Bool("run-one", false, "internal: run one configuration against -site and print JSON")
@@ -121,7 +122,7 @@ func main() {
 	if *ahead > 0 {
 		extra = append(extra, "-claim-ahead", strconv.Itoa(*ahead))
 	}
-	if err := parent(*pages, *limit, *seed, *concs, *modeList, *crawlers, max(*runs, 1), extra); err != nil {
+	if err := parent(*pages, *limit, *seed, *concs, *modeList, *crawlers, max(*runs, 1), *baseExe, extra); err != nil {
 		fmt.Fprintln(os.Stderr, "crawlbench:", err)
 		os.Exit(1)
 	}
@@ -143,6 +144,8 @@ func child(siteURL, crawler, mode string, conc, limit int, diag diagnosis) error
 	switch crawler {
 	case "spidergo":
 		r, err = runSpiderGo(ctx, siteURL, wl, conc, limit, diag)
+	case "server":
+		r, err = runServer(ctx, siteURL, wl, conc, limit)
 	case "colly":
 		r, err = runColly(siteURL, wl.markdown, conc, limit)
 	default:
@@ -159,7 +162,7 @@ func child(siteURL, crawler, mode string, conc, limit int, diag diagnosis) error
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
-func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, runs int, extra []string) error {
+func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, runs int, baseExe string, extra []string) error {
 	var cs []int
 	for _, s := range split(concs) {
 		n, err := strconv.Atoi(s)
@@ -177,6 +180,11 @@ func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, 
 	exe, err := os.Executable()
 	if err != nil {
 		return err
+	}
+	for _, cr := range crs {
+		if strings.HasPrefix(cr, "base") && baseExe == "" {
+			return fmt.Errorf("crawler %q needs -base", cr)
+		}
 	}
 
 	start := time.Now()
@@ -206,8 +214,14 @@ func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, 
 	for round := range runs {
 		for k, cf := range configs {
 			srv.Reset()
-			args := []string{"-run-one", "-site", srv.URL, "-crawler", cf.crawler, "-mode", cf.mode, "-c", strconv.Itoa(cf.conc), "-limit", strconv.Itoa(limit)}
-			cmd := exec.Command(exe, append(args, extra...)...)
+			bin, crawler := exe, cf.crawler
+			if strings.HasPrefix(crawler, "base") {
+				// The earlier build runs the same harness.
+				bin = baseExe
+				crawler = map[string]string{"base": "spidergo", "base-server": "server"}[crawler]
+			}
+			args := []string{"-run-one", "-site", srv.URL, "-crawler", crawler, "-mode", cf.mode, "-c", strconv.Itoa(cf.conc), "-limit", strconv.Itoa(limit)}
+			cmd := exec.Command(bin, append(args, extra...)...)
 			var out bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &out, os.Stderr
 			if err := cmd.Run(); err != nil {
@@ -217,6 +231,7 @@ func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, 
 			if err := json.NewDecoder(io.LimitReader(&out, 1<<20)).Decode(&r); err != nil {
 				return fmt.Errorf("%s %s c=%d: reading the child's result: %w", cf.crawler, cf.mode, cf.conc, err)
 			}
+			r.Crawler = cf.crawler
 			r.CPUSeconds = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 			r.Site = srv.Stats()
 			fmt.Fprintf(os.Stderr, "run %d: %-8s %-5s c=%-2d %5d pages in %6.1fs, %4d MiB peak, %d requests, %d failed, load %s\n",
@@ -243,7 +258,7 @@ func printTable(w io.Writer, rows [][]result) {
 	fmt.Fprintln(w, "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
 	for _, rs := range rows {
 		r := rs[0]
-		name := map[string]string{"spidergo": "SpiderGo", "colly": "Colly v2"}[r.Crawler]
+		name := map[string]string{"spidergo": "SpiderGo engine", "server": "SpiderGo server (API)", "base": "SpiderGo engine, before", "base-server": "SpiderGo server (API), before", "colly": "Colly v2"}[r.Crawler]
 		formats := map[string]string{"links": "links", "full": "default (markdown, text, links, metadata)", "markdown": "links + Markdown of the whole page"}[r.Mode]
 		if r.Crawler == "colly" && r.Mode != "links" {
 			formats = "links + Markdown of the whole page"
