@@ -13,7 +13,7 @@
 // crawler needs them; every other output is computed only when its format is
 // asked for, and the content formats share one content selection. Markdown is
 // written by this package in one walk of the chosen content (markdown.go). A
-// request for links, metadata and raw HTML only (a crawl that follows links)
+// request for links and raw HTML only (a crawl that follows links)
 // builds no tree: a scan of the page's tokens reads the same elements and
 // gives the same results, and leaves to the tree the pages where the parser
 // would move or drop elements (scan.go).

@@ -11,17 +11,18 @@ import (
 )
 
 // treeless reports whether opts ask only for what a scan of the page's
-// tokens can give without building its tree: links, metadata and the raw
-// HTML (with the title, description, language, canonical URL and robots
-// directives that always come). That is what a crawl that only follows
-// links asks for, and the tree is most of its cost.
+// tokens can give without building its tree: links and the raw HTML (with
+// the title, description, language, canonical URL and robots directives
+// that always come). That is what a crawl that only follows links asks
+// for, and the tree is most of its cost. Metadata needs the tree: its
+// author may come from the visible byline under the headline.
 func (o Options) treeless() bool {
 	if len(o.Formats) == 0 || len(o.IncludeTags) > 0 || len(o.ExcludeTags) > 0 {
 		return false
 	}
 	for _, f := range o.Formats {
 		switch f {
-		case FormatLinks, FormatMetadata, FormatRawHTML:
+		case FormatLinks, FormatRawHTML:
 		default:
 			return false
 		}

@@ -17,8 +17,8 @@ import (
 // treelessOptions are the option sets that take the token scan.
 var treelessOptions = []Options{
 	{Formats: []string{FormatLinks}},
-	{Formats: []string{FormatLinks, FormatMetadata}, SubdomainsInternal: true, RobotsHeaders: []string{"spidergo: noindex"}},
-	{Formats: []string{FormatMetadata, FormatRawHTML}, OnlyMainContent: true},
+	{Formats: []string{FormatLinks, FormatRawHTML}, SubdomainsInternal: true, RobotsHeaders: []string{"spidergo: noindex"}},
+	{Formats: []string{FormatRawHTML}, OnlyMainContent: true},
 }
 
 // compareScan extracts body both ways and fails on any difference. It
