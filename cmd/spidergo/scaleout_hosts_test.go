@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,16 +24,7 @@ import (
 // allows all processes together. It runs with the limits in Redis, and
 // with no Redis, where PostgreSQL holds them.
 func TestScaleOutPerHostLimit(t *testing.T) {
-	if os.Getenv("SPIDERGO_TEST_DATABASE_URL") == "" {
-		t.Skip("multi-process test: set SPIDERGO_TEST_DATABASE_URL (and SPIDERGO_TEST_REDIS_URL) to run it")
-	}
-	if testing.Short() {
-		t.Skip("multi-process test: not in -short")
-	}
-	bin := filepath.Join(t.TempDir(), "spidergo")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildScaleOut(t, false)
 	const perHost = 3
 	for _, variant := range []struct {
 		name  string
@@ -133,20 +121,6 @@ func TestScaleOutPerHostLimit(t *testing.T) {
 			t.Logf("%d requests served, at most %d in flight (limit %d)", site.served.Load(), site.peak.Load(), perHost)
 		})
 	}
-}
-
-// runAdmin runs one admin command of the binary and returns its output.
-func runAdmin(t *testing.T, bin string, env []string, stdin string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("spidergo %s: %v\n%s", strings.Join(args, " "), err, errb.String())
-	}
-	return strings.TrimSpace(out.String())
 }
 
 // busySite serves n pages /h/0 … /h/n-1, a binary tree of links, each

@@ -34,18 +34,8 @@ import (
 // 3000-page crawl spread over both workers one of which is killed mid-way,
 // a cancel and a revocation seen by the other api process.
 func TestScaleOut(t *testing.T) {
-	if os.Getenv("SPIDERGO_TEST_DATABASE_URL") == "" || os.Getenv("SPIDERGO_TEST_REDIS_URL") == "" {
-		t.Skip("multi-process test: set SPIDERGO_TEST_DATABASE_URL and SPIDERGO_TEST_REDIS_URL to run it")
-	}
-	if testing.Short() {
-		t.Skip("multi-process test: not in -short")
-	}
+	bin := buildScaleOut(t, true)
 	dbURL := storetest.PostgresDatabase(t)
-	bin := filepath.Join(t.TempDir(), "spidergo")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 
 	site := newTreeSite(3000, 5*time.Millisecond)
 	srv := httptest.NewServer(site)
@@ -69,15 +59,7 @@ func TestScaleOut(t *testing.T) {
 	}
 	admin := func(stdin string, args ...string) string {
 		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		cmd.Stdin = strings.NewReader(stdin)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("spidergo %s: %v\n%s", strings.Join(args, " "), err, errb.String())
-		}
-		return strings.TrimSpace(out.String())
+		return runAdmin(t, bin, env, stdin, args...)
 	}
 	const email, password = "ops@example.com", "a long enough password 42"
 	admin(password+"\n", "user", "create", "--email", email, "--password-stdin", "--verified")
@@ -540,4 +522,36 @@ func stream(url, key string, timeout time.Duration) ([]string, error) {
 		return urls, err
 	}
 	return urls, fmt.Errorf("stream ended without a summary after %d pages", len(urls))
+}
+
+// buildScaleOut skips a multi-process test unless PostgreSQL (and, when
+// needRedis, Redis) is configured and the run is not -short, and builds
+// the binary the test runs.
+func buildScaleOut(t *testing.T, needRedis bool) string {
+	t.Helper()
+	if os.Getenv("SPIDERGO_TEST_DATABASE_URL") == "" || needRedis && os.Getenv("SPIDERGO_TEST_REDIS_URL") == "" {
+		t.Skip("multi-process test: set SPIDERGO_TEST_DATABASE_URL and SPIDERGO_TEST_REDIS_URL to run it")
+	}
+	if testing.Short() {
+		t.Skip("multi-process test: not in -short")
+	}
+	bin := filepath.Join(t.TempDir(), "spidergo")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runAdmin runs one admin command of the binary and returns its output.
+func runAdmin(t *testing.T, bin string, env []string, stdin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("spidergo %s: %v\n%s", strings.Join(args, " "), err, errb.String())
+	}
+	return strings.TrimSpace(out.String())
 }

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -27,17 +25,8 @@ import (
 // down; then the receiver comes up and must get every event — started,
 // each page, completed — exactly once, in order, each signed.
 func TestScaleOutWebhooks(t *testing.T) {
-	if os.Getenv("SPIDERGO_TEST_DATABASE_URL") == "" || os.Getenv("SPIDERGO_TEST_REDIS_URL") == "" {
-		t.Skip("multi-process test: set SPIDERGO_TEST_DATABASE_URL and SPIDERGO_TEST_REDIS_URL to run it")
-	}
-	if testing.Short() {
-		t.Skip("multi-process test: not in -short")
-	}
+	bin := buildScaleOut(t, true)
 	dbURL := storetest.PostgresDatabase(t)
-	bin := filepath.Join(t.TempDir(), "spidergo")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 
 	site := newTreeSite(15, 10*time.Millisecond)
 	srv := httptest.NewServer(site)
@@ -65,14 +54,7 @@ func TestScaleOutWebhooks(t *testing.T) {
 	}
 	admin := func(stdin string, args ...string) string {
 		t.Helper()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		cmd.Stdin = strings.NewReader(stdin)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("spidergo %s: %v", strings.Join(args, " "), err)
-		}
-		return strings.TrimSpace(string(out))
+		return runAdmin(t, bin, env, stdin, args...)
 	}
 	const email = "hooks@example.com"
 	admin("a long enough password 42\n", "user", "create", "--email", email, "--password-stdin", "--verified")
