@@ -303,8 +303,8 @@ func TestQuotaResetsAtUTCMidnight(t *testing.T) {
 }
 
 // gateBackends returns, per quota backend, a fresh server environment:
-// the SQL counter on SQLite and on PostgreSQL, and Redis (over SQLite for
-// the keys) when configured. Unconfigured backends skip.
+// the SQL counter on SQLite and on PostgreSQL, and Redis (over SQLite or
+// PostgreSQL for the keys) when configured. Unconfigured backends skip.
 func gateBackends() map[string]func(t testing.TB) *keyEnv {
 	out := map[string]func(t testing.TB) *keyEnv{}
 	for name, open := range storetest.Each() {
@@ -313,6 +313,11 @@ func gateBackends() map[string]func(t testing.TB) *keyEnv {
 	out["redis"] = func(t testing.TB) *keyEnv {
 		rdb, prefix := storetest.Redis(t)
 		return newKeyEnv(t, storetest.SQLite(t), quota.NewRedis(rdb, prefix), nil)
+	}
+	// How several instances run: keys in PostgreSQL, quota in Redis.
+	out["postgres+redis"] = func(t testing.TB) *keyEnv {
+		rdb, prefix := storetest.Redis(t)
+		return newKeyEnv(t, storetest.Postgres(t), quota.NewRedis(rdb, prefix), nil)
 	}
 	return out
 }
