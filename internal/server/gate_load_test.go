@@ -22,10 +22,10 @@ import (
 // command.
 //
 // It runs on each quota backend the tests can reach: SQLite always, and
-// PostgreSQL and Redis (with SQLite keeping the keys) when
+// PostgreSQL and Redis (with SQLite or PostgreSQL keeping the keys) when
 // SPIDERGO_TEST_DATABASE_URL and SPIDERGO_TEST_REDIS_URL are set.
 func BenchmarkGateUnderLoad(b *testing.B) {
-	for _, backend := range []string{"sqlite", "postgres", "redis"} {
+	for _, backend := range []string{"sqlite", "postgres", "redis", "postgres+redis"} {
 		b.Run(backend, func(b *testing.B) { benchmarkGateUnderLoad(b, backend) })
 	}
 }
@@ -148,7 +148,7 @@ func BenchmarkGateOpenLoop(b *testing.B) {
 				routes = append(routes, "healthz")
 			}
 			for _, route := range routes {
-				for _, rate := range []int{500, 1000, 2000, 3000, 4000} {
+				for _, rate := range []int{500, 1000, 1500, 2000, 3000, 4000} {
 					b.Run(fmt.Sprintf("%s/rate=%d", route, rate), func(b *testing.B) {
 						if route == "healthz" {
 							openLoop(b, srv.URL+"/healthz", "", 64, rate)
