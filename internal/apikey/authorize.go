@@ -74,20 +74,37 @@ func (s *Service) Authorize(ctx context.Context, secret string, work bool) (*Gra
 	if !spidergo.WellFormedAPIKey(secret) {
 		return nil, errBadKey
 	}
-	k, err := s.key(ctx, secret)
+	day := spidergo.QuotaDay(now)
+	// A read on a store that also counts the quota reads the key and its
+	// count in one query.
+	both, _ := s.store.(keyUsageReader)
+	if work || any(s.quota) != any(s.store) {
+		both = nil
+	}
+	var (
+		k    *spidergo.APIKey
+		used int
+		err  error
+	)
+	if both != nil {
+		k, used, err = s.keyAndUsage(ctx, both, secret, day)
+	} else {
+		k, err = s.key(ctx, secret)
+	}
 	if err != nil {
 		return nil, err
 	}
-	g := &Grant{Key: k, UserID: k.UserID, Limit: k.DailyLimit, Reset: spidergo.QuotaReset(now), svc: s, day: spidergo.QuotaDay(now)}
+	g := &Grant{Key: k, UserID: k.UserID, Limit: k.DailyLimit, Reset: spidergo.QuotaReset(now), svc: s, day: day}
 	if !k.IsActive {
 		s.log.Info("revoked API key used", "key_id", k.ID, "last4", k.Last4)
 		return g, spidergo.Errorf(spidergo.EFORBIDDEN, "This API key has been revoked. Create a new key in the dashboard.")
 	}
 	s.touch.note(k.ID, now)
 	if !work {
-		used, err := s.quota.QuotaUsed(ctx, k.ID, g.day)
-		if err != nil {
-			return g, quotaUnavailable(err)
+		if both == nil {
+			if used, err = s.quota.QuotaUsed(ctx, k.ID, g.day); err != nil {
+				return g, quotaUnavailable(err)
+			}
 		}
 		g.Used, g.Remaining = used, max(0, k.DailyLimit-used)
 		return g, nil
@@ -110,10 +127,31 @@ func (s *Service) Authorize(ctx context.Context, secret string, work bool) (*Gra
 	return g, nil
 }
 
+// keyUsageReader is a store that reads a key by its hash together with its
+// quota count for a day (sqlstore.DB).
+type keyUsageReader interface {
+	APIKeyAndUsage(ctx context.Context, hash, day string) (*spidergo.APIKey, int, error)
+}
+
 // key finds the active or revoked key secret names.
 func (s *Service) key(ctx context.Context, secret string) (*spidergo.APIKey, error) {
 	hash := spidergo.HashAPIKey(secret)
 	k, err := s.store.APIKeyByHash(ctx, hash)
+	return s.checkKey(secret, hash, k, err)
+}
+
+// keyAndUsage is key, with the key's quota count for day read in the same
+// query.
+func (s *Service) keyAndUsage(ctx context.Context, store keyUsageReader, secret, day string) (*spidergo.APIKey, int, error) {
+	hash := spidergo.HashAPIKey(secret)
+	k, used, err := store.APIKeyAndUsage(ctx, hash, day)
+	k, err = s.checkKey(secret, hash, k, err)
+	return k, used, err
+}
+
+// checkKey turns the lookup of hash into the key secret names or the
+// error to answer.
+func (s *Service) checkKey(secret, hash string, k *spidergo.APIKey, err error) (*spidergo.APIKey, error) {
 	if errors.Is(err, spidergo.ErrNotFound) {
 		s.log.Debug("unknown API key", "last4", secret[len(secret)-4:])
 		return nil, errBadKey

@@ -16,7 +16,8 @@ import (
 // gate ("none"), behind it as a read (key lookup and the quota read), and
 // behind it as work (key lookup and the atomic quota take), on each quota
 // backend that is configured; and work again with the metrics observer
-// ("work+metrics"), to show what the observer costs. docs/benchmarks.md
+// ("work+metrics"), to show what the observer costs. Besides the time per
+// request it reports the process's CPU time per request. docs/benchmarks.md
 // records the figures.
 func BenchmarkAPIKeyGate(b *testing.B) {
 	for _, backend := range []string{"sqlite", "postgres", "redis"} {
@@ -51,6 +52,7 @@ func BenchmarkAPIKeyGate(b *testing.B) {
 					}
 					defer func() { e.s.obs = nil }()
 					header := bearer(secret)
+					cpu0 := cpuTime()
 					for b.Loop() {
 						req := httptest.NewRequest(c.method, c.path, strings.NewReader(`{"url":"https://example.com"}`))
 						req.Header = header
@@ -60,6 +62,9 @@ func BenchmarkAPIKeyGate(b *testing.B) {
 							b.Fatalf("status %d: %s", rec.Code, rec.Body)
 						}
 					}
+					// The process's CPU time per request: SpiderGo's own
+					// work, without the database server's or Redis's.
+					b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-us/op")
 				})
 			}
 		})

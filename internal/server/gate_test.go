@@ -177,6 +177,9 @@ func TestGateErrorTable(t *testing.T) {
 		{"404 from the handler keeps the unit", "/v1/test/notfound", `{}`, bearer(secret), 404, spidergo.ENOTFOUND, 5, 3, 2, k},
 		{"lower-case scheme", "/v1/test/work", `{"url":"x"}`, http.Header{"Authorization": {"bearer " + secret}}, 200, "", 5, 2, 3, k},
 		{"read takes no unit", "/v1/test/whoami", ``, bearer(secret), 200, "", 5, 2, 3, k},
+		{"read of a spent key", "/v1/test/whoami", ``, bearer(spentSecret), 200, "", 1, 0, 1, spent},
+		{"401 unknown key on a read", "/v1/test/whoami", ``, bearer(unknownSecret), 401, spidergo.EUNAUTHORIZED, 1000, 0, 3, k},
+		{"403 revoked key on a read", "/v1/test/whoami", ``, bearer(revokedSecret), 403, spidergo.EFORBIDDEN, 5, 0, 0, revoked},
 		{"unknown /v1 route", "/v1/no/such/route", ``, bearer(secret), 404, spidergo.ENOTFOUND, 5, 2, 3, k},
 		{"unknown /v1 route without a key", "/v1/no/such/route", ``, nil, 401, spidergo.EUNAUTHORIZED, 1000, 0, 3, k},
 	}
@@ -303,8 +306,8 @@ func TestQuotaResetsAtUTCMidnight(t *testing.T) {
 }
 
 // gateBackends returns, per quota backend, a fresh server environment:
-// the SQL counter on SQLite and on PostgreSQL, and Redis (over SQLite for
-// the keys) when configured. Unconfigured backends skip.
+// the SQL counter on SQLite and on PostgreSQL, and Redis (over SQLite or
+// PostgreSQL for the keys) when configured. Unconfigured backends skip.
 func gateBackends() map[string]func(t testing.TB) *keyEnv {
 	out := map[string]func(t testing.TB) *keyEnv{}
 	for name, open := range storetest.Each() {
@@ -313,6 +316,11 @@ func gateBackends() map[string]func(t testing.TB) *keyEnv {
 	out["redis"] = func(t testing.TB) *keyEnv {
 		rdb, prefix := storetest.Redis(t)
 		return newKeyEnv(t, storetest.SQLite(t), quota.NewRedis(rdb, prefix), nil)
+	}
+	// How several instances run: keys in PostgreSQL, quota in Redis.
+	out["postgres+redis"] = func(t testing.TB) *keyEnv {
+		rdb, prefix := storetest.Redis(t)
+		return newKeyEnv(t, storetest.Postgres(t), quota.NewRedis(rdb, prefix), nil)
 	}
 	return out
 }
