@@ -9,8 +9,8 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// Readability finds the article container well but keeps what sits inside
-// it around the story: bylines and dates, photo captions and credits,
+// Scoring (score.go) finds the article container well but keeps what sits
+// inside it around the story: bylines and dates, photo captions and credits,
 // share bars, newsletter boxes, "related" lists, author bios. The passes
 // below remove those, each one a structural rule measured on the
 // article-extraction data set (bench/cmd/extracteval).
@@ -219,7 +219,7 @@ func isChrome(n *html.Node) bool {
 	return classWords(n, func(w string) bool { return layoutHints[w] })
 }
 
-// cleanArticle removes the boilerplate readability left in its article.
+// cleanArticle removes the boilerplate left in the chosen article.
 func (cl *cleaner) cleanArticle(art *html.Node) {
 	cl.dropShareButtons(art)
 	total := cl.stats(art).words

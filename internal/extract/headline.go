@@ -10,7 +10,7 @@ import (
 
 // A reader, and a language model, needs the headline of what it reads.
 // Main-content detection keeps the body and often leaves the page's <h1>
-// out (readability drops a heading that repeats the title, and many pages
+// out (the title heading is dropped as it repeats the title, and many pages
 // put the <h1> in a header above the article), so the Markdown of the main
 // content starts with the headline as "# Headline" when the content has no
 // <h1> of its own.
@@ -89,7 +89,7 @@ func firstHeading(n *html.Node) *html.Node {
 }
 
 // promoteHeadline makes the heading of the content that says the headline
-// its <h1> (readability turns every <h1> of an article into an <h2>) and
+// its <h1> (many pages set the headline in an <h2> or lower) and
 // reports whether the content now carries the headline; withHeadline adds
 // it otherwise.
 func promoteHeadline(n *html.Node, headline string) bool {

@@ -70,7 +70,7 @@ func tidy(root *html.Node) {
 			return true
 		}
 		if n.DataAtom == 0 {
-			// Elements readability creates carry only their name.
+			// Elements built without an atom carry only their name.
 			n.DataAtom = atom.Lookup([]byte(n.Data))
 		}
 		lang := attr(n, "data-lang")
