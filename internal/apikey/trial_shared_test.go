@@ -11,7 +11,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/spidergo/spidergo/internal/outage"
-	"github.com/spidergo/spidergo/internal/sqlstore"
 	"github.com/spidergo/spidergo/internal/storetest"
 )
 
@@ -46,14 +45,7 @@ func TestTrialCounterOnDatabase(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var counters []*TrialCounter
-			for range 3 {
-				db, err := sqlstore.Open(context.Background(), url)
-				if err != nil {
-					t.Fatal(err)
-				}
-				// A few connections each: the test server is shared.
-				db.SQL().SetMaxOpenConns(4)
-				t.Cleanup(func() { db.Close() })
+			for _, db := range storetest.Stores(t, url, 3) {
 				c := NewTrialCounter(3)
 				if tt.redis {
 					c.Share(RedisTrials{closed}, outage.New("redis", "", nil))

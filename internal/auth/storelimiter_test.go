@@ -19,19 +19,7 @@ import (
 // own connection pool: n processes sharing the database.
 func databaseStores(t *testing.T, n int) []*sqlstore.DB {
 	t.Helper()
-	url := storetest.PostgresDatabase(t)
-	var dbs []*sqlstore.DB
-	for range n {
-		d, err := sqlstore.Open(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// A few connections each: the test server is shared.
-		d.SQL().SetMaxOpenConns(4)
-		t.Cleanup(func() { d.Close() })
-		dbs = append(dbs, d)
-	}
-	return dbs
+	return storetest.Stores(t, storetest.PostgresDatabase(t), n)
 }
 
 // allowedOf counts the attempts on key allowed among n made at once, spread

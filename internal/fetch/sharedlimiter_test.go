@@ -18,19 +18,7 @@ import (
 // own connection pool: n processes sharing the database.
 func databaseSlots(t *testing.T, n int) []*sqlstore.DB {
 	t.Helper()
-	url := storetest.PostgresDatabase(t)
-	var dbs []*sqlstore.DB
-	for range n {
-		d, err := sqlstore.Open(context.Background(), url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// A few connections each: the test server is shared.
-		d.SQL().SetMaxOpenConns(4)
-		t.Cleanup(func() { d.Close() })
-		dbs = append(dbs, d)
-	}
-	return dbs
+	return storetest.Stores(t, storetest.PostgresDatabase(t), n)
 }
 
 // closedRedis is a client of a loopback port nobody listens on: Redis

@@ -24,6 +24,24 @@ func SQLite(t testing.TB) *sqlstore.DB {
 	return d
 }
 
+// Stores opens n stores on the database at url, each its own small
+// connection pool (the test server is shared): n processes sharing one
+// database.
+func Stores(t testing.TB, url string, n int) []*sqlstore.DB {
+	t.Helper()
+	var dbs []*sqlstore.DB
+	for range n {
+		d, err := sqlstore.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.SetMaxConnections(4)
+		t.Cleanup(func() { d.Close() })
+		dbs = append(dbs, d)
+	}
+	return dbs
+}
+
 // PostgresURL returns SPIDERGO_TEST_DATABASE_URL, skipping the test when it
 // is unset. CI always sets it.
 func PostgresURL(t testing.TB) string {
