@@ -387,6 +387,11 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			c = nx
 			continue
 		}
+		if !fromEnd && isSubheading(c) && opensSection(c) {
+			// A section's heading over its first paragraph opens the
+			// content (legal articles, guides' steps), it is no label.
+			return true
+		}
 		if !fromEnd && hasDekHint(c) {
 			// The standfirst opens the story; what came before it was
 			// trimmed already.
@@ -401,6 +406,31 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 		return true
 	}
 	return false
+}
+
+func isSubheading(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+		return true
+	}
+	return false
+}
+
+// opensSection reports whether the block after the heading h is a
+// paragraph of prose: a sentence, or ten words and more.
+func opensSection(h *html.Node) bool {
+	n := h.NextSibling
+	for n != nil && n.Type != html.ElementNode {
+		if n.Type == html.TextNode && strings.TrimSpace(n.Data) != "" {
+			return false
+		}
+		n = n.NextSibling
+	}
+	if n == nil || n.DataAtom != atom.P {
+		return false
+	}
+	t := toText(n)
+	return !isJunkLine(t, countWords(t))
 }
 
 // isEdgeJunk reports whether a block at the edge of the article is

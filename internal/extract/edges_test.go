@@ -77,6 +77,18 @@ func TestEdgeBoilerplate(t *testing.T) {
 			keep: []string{"pot.jpg"},
 		},
 		{
+			name: "the first section's heading over its paragraph stays",
+			body: `<div id="terms"><h1>Terms of sale</h1><p class="muted">In force from 1 January 2026</p><h2>Article 1 – Scope</h2>` + article + `<h2>Article 2 – Prices</h2>` + story(6) + `</div>`,
+			keep: []string{"Article 1 – Scope", "Article 2 – Prices", "Paragraph 0"},
+			drop: []string{"In force from"},
+		},
+		{
+			name: "a short label before the story's opening still goes",
+			body: `<article><h1>Soup</h1><h3>Food and drink</h3><p>Updated 3 March</p>` + article + `</article>`,
+			keep: []string{"Paragraph 0"},
+			drop: []string{"Food and drink", "Updated 3 March"},
+		},
+		{
 			name: "rules at the edges and rules in a row",
 			body: `<article><h1>Soup</h1><hr>` + story(0) + story(1) + `<hr><p></p><hr>` + story(2) + story(3) + `<hr><div><hr></div><hr></article>`,
 			keep: []string{"Paragraph 3"},

@@ -78,7 +78,7 @@ func main() {
 	verbose := flag.Bool("v", false, "print per-page scores")
 	only := flag.String("only", "", "comma-separated extractors to run (default all: spidergo,readeck-v2,go-trafilatura)")
 	dump := flag.String("dump", "", "directory to write each extractor's text per page into")
-	nonnews := flag.String("nonnews", "testdata/nonnews", "labelled snippet set of non-news pages (labels.json and the pages); empty skips it")
+	nonnews := flag.String("nonnews", "testdata/nonnews,testdata/multilingual,testdata/kinds", "comma-separated labelled snippet sets (labels.json and the pages); empty skips them")
 	flag.Parse()
 	if *data != "" {
 		if err := run(*data, *verbose, *only, *dump); err != nil {
@@ -87,9 +87,11 @@ func main() {
 		}
 	}
 	if *nonnews != "" {
-		if err := runSnippets(*nonnews, *verbose, *only); err != nil {
-			fmt.Fprintln(os.Stderr, "extracteval:", err)
-			os.Exit(1)
+		for _, dir := range strings.Split(*nonnews, ",") {
+			if err := runSnippets(dir, *verbose, *only, *dump); err != nil {
+				fmt.Fprintln(os.Stderr, "extracteval:", err)
+				os.Exit(1)
+			}
 		}
 	}
 }

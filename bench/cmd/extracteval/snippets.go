@@ -89,7 +89,9 @@ func checkSnippets(pg snippetPage, text string) (c snippetCounts, missed, leaked
 }
 
 // runSnippets scores each extractor on the labelled pages under dir.
-func runSnippets(dir string, verbose bool, only string) error {
+// With dump set, each extractor's text is written under
+// dump/<extractor>/<set>/<page>.txt.
+func runSnippets(dir string, verbose bool, only, dump string) error {
 	raw, err := os.ReadFile(filepath.Join(dir, "labels.json"))
 	if err != nil {
 		return err
@@ -130,6 +132,15 @@ func runSnippets(dir string, verbose bool, only string) error {
 			if err != nil {
 				errs++
 				text = ""
+			}
+			if dump != "" {
+				out := filepath.Join(dump, ex.name, filepath.Base(dir))
+				if err := os.MkdirAll(out, 0o755); err != nil {
+					return err
+				}
+				if err := os.WriteFile(filepath.Join(out, strings.TrimSuffix(name, ".html")+".txt"), []byte(text), 0o644); err != nil {
+					return err
+				}
 			}
 			c, missed, leaked := checkSnippets(pg, text)
 			total.add(c)
