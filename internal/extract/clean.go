@@ -232,6 +232,19 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 		if n.Type != html.ElementNode || n == art {
 			return true
 		}
+		if cl.cardItem(n, total) {
+			// A listing's item is judged with its run: its date, author,
+			// caption and linked title are the item's own. Only a line
+			// that points elsewhere ("See more: …") goes.
+			walk(n, func(c *html.Node) bool {
+				if c.Type == html.ElementNode && c.DataAtom == atom.P && cl.isLinkLine(c) {
+					drop = append(drop, c)
+					return false
+				}
+				return true
+			})
+			return false
+		}
 		switch n.DataAtom {
 		case atom.Figcaption:
 			drop = append(drop, n)
@@ -297,6 +310,18 @@ func (cl *cleaner) repeatedItem(n *html.Node, total float64) bool {
 	// A run of cards that is a small part of the page is a related or
 	// more-stories strip beside the content, not the content.
 	return r.items >= 3 && r.words >= total/3
+}
+
+// cardItem reports whether n is an item of a listing made of short cards
+// (a hundred words or fewer on average): result rows, product tiles,
+// portfolio pieces. Long repeated blocks are a layout's columns, whose
+// parts are judged one by one.
+func (cl *cleaner) cardItem(n *html.Node, total float64) bool {
+	if !cl.repeatedItem(n, total) {
+		return false
+	}
+	r := cl.runs[runKey{n.Parent, n.DataAtom, attr(n, "class")}]
+	return r.words <= 100*float64(r.items)
 }
 
 // runKey names a run of like siblings: their parent, element and class.

@@ -51,6 +51,32 @@ func TestListingsKeepTheirItems(t *testing.T) {
 			keep: []string{"The Garden Birds Handbook", "Waders of the Estuary", "Owls of Britain"},
 		},
 		{
+			name: "product tiles whose bodies are mostly their linked titles",
+			body: chrome + `<section class="plp"><h1>Drills</h1><p>A combi drill drills wood and metal, drives screws and, with hammer action, drills into brick.</p><ul class="grid">` +
+				`<li class="tile"><div class="tile__body"><h3><a href="/p/1">Bosch PSB 1800 LI-2 Cordless Combi Drill</a></h3><p>18V, two batteries.</p><span>£89.99</span></div></li>` +
+				`<li class="tile"><div class="tile__body"><h3><a href="/p/2">Makita Drill</a></h3><p>Metal chuck and LED light; battery sold separately.</p><span>£74.50</span></div></li>` +
+				`<li class="tile"><div class="tile__body"><h3><a href="/p/3">DeWalt Drill</a></h3><p>Compact brushless motor with two batteries.</p><span>£179.00</span></div></li>` +
+				`<li class="tile"><div class="tile__body"><h3><a href="/p/4">Festool TPC 18/4 Percussion Drill</a></h3><p>Swappable chucks.</p><span>£489.00</span></div></li></ul></section>` + footer,
+			keep: []string{"Bosch PSB 1800 LI-2 Cordless Combi Drill", "18V, two batteries.", "Festool TPC 18/4 Percussion Drill", "£489.00"},
+		},
+		{
+			name: "search results keep their dates and captions",
+			body: chrome + `<main><h1>Search results</h1><div class="results">` +
+				`<div class="result"><span class="result__date">12 Feb 2027</span><h3><a href="/n/0">New cycle lane on Harbour Road</a></h3><p>The lane will be separated from traffic by kerbs.</p></div>` +
+				`<div class="result"><span class="result__date">28 Jan 2027</span><h3><a href="/n/1">Consultation on speed limits</a></h3><p>Residents can comment online until 10 March.</p></div>` +
+				`<div class="result"><span class="result__date">19 Jan 2027</span><h3><a href="/n/2">Bike parking at the station</a></h3><p>Sixty covered stands beside platform 1.</p><p><strong>See more:</strong> <a href="/n/9">Harbour Road bridge reopens to pedestrians after repairs</a></p></div></div></main>` + footer,
+			keep: []string{"12 Feb 2027", "28 Jan 2027", "Consultation on speed limits"},
+			drop: []string{"Harbour Road bridge reopens"},
+		},
+		{
+			name: "a portfolio's pieces keep their captions",
+			body: chrome + `<main><h1>Work</h1><p>I draw maps, book covers and typefaces for publishers across Europe, from my studio in Budapest.</p><div class="row">` +
+				`<div class="col"><figure><img src="/a.jpg" alt="atlas"><figcaption>Danube Atlas, Corvina Press, 2025</figcaption></figure></div>` +
+				`<div class="col"><figure><img src="/b.jpg" alt="cover"><figcaption>Cover for The Salt Road, Hart and Lowe</figcaption></figure></div>` +
+				`<div class="col"><figure><img src="/c.jpg" alt="type"><figcaption>Varga Sans, a typeface in four weights</figcaption></figure></div></div></main>` + footer,
+			keep: []string{"Danube Atlas, Corvina Press, 2025", "Varga Sans, a typeface in four weights"},
+		},
+		{
 			name: "page feedback widget",
 			body: chrome + `<main><h1>Buckets</h1>` + longStory.String() + `<div class="feedback"><p>Was this page helpful?</p><a href="/yes">Yes</a> <a href="/no">No</a></div>` + story(9) + `</main>` + footer,
 			keep: []string{"Paragraph 0 tells the story", "Paragraph 9 tells the story"},

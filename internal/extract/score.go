@@ -395,10 +395,15 @@ func (cl *cleaner) dropClutter(art *html.Node) {
 		if n.Type != html.ElementNode || n == art {
 			return true
 		}
+		if cl.cardItem(n, total) {
+			// An item of a listing is judged with its run, and so are its
+			// parts: a card's body is mostly its linked title.
+			return false
+		}
 		switch n.DataAtom {
 		case atom.Div, atom.Section, atom.Ul, atom.Ol, atom.Aside, atom.Table:
 			s := cl.stats(n)
-			if s.words < total/3 && s.linkDensity() > 0.3 && !cl.repeatedItem(n, total) {
+			if s.words < total/3 && s.linkDensity() > 0.3 {
 				drop = append(drop, n)
 				return false
 			}
