@@ -171,12 +171,19 @@ func dropNonContent(root *html.Node) {
 	}
 }
 
-// hidden reports whether the page hides n from readers.
+// hidden reports whether the page hides n from readers. A tab panel is
+// not hidden however the page hides it (the hidden attribute, aria-hidden,
+// display:none): it is content one click away, a shop's specifications and
+// reviews, the other steps of a guide; nor is an element hidden "until
+// found", which the browser's find-in-page opens.
 func hidden(n *html.Node) bool {
+	if strings.EqualFold(attr(n, "role"), "tabpanel") {
+		return false
+	}
 	for _, a := range n.Attr {
 		switch a.Key {
 		case "hidden":
-			return true
+			return !strings.EqualFold(a.Val, "until-found")
 		case "aria-hidden":
 			// Icons are often aria-hidden; only hide elements, not glyphs.
 			if a.Val == "true" && n.DataAtom != atom.Span && n.DataAtom != atom.I && n.DataAtom != atom.Svg {

@@ -133,3 +133,57 @@ func TestListingsKeepTheirItems(t *testing.T) {
 		})
 	}
 }
+
+func TestHiddenContent(t *testing.T) {
+	var article strings.Builder
+	for i := range 4 {
+		article.WriteString(story(i))
+	}
+	tests := []struct {
+		name       string
+		body       string
+		keep, drop []string
+	}{
+		{
+			name: "tab panels hidden by attribute, aria-hidden or style",
+			body: `<main><h1>Merino tee</h1>` + article.String() +
+				`<div role="tablist"><button role="tab">Specs</button><button role="tab">Reviews</button></div>` +
+				`<div role="tabpanel" hidden><table><tr><th>Fabric</th><td>100% merino wool, 17.5 micron</td></tr></table></div>` +
+				`<div role="tabpanel" aria-hidden="true" style="display: none;"><p>Wore it four days straight on a hut trip. No smell, no itching.</p></div></main>`,
+			keep: []string{"100% merino wool, 17.5 micron", "Wore it four days straight"},
+		},
+		{
+			name: "hidden until found",
+			body: `<main><h1>FAQ</h1>` + article.String() + `<h2>Can I return it?</h2><div hidden="until-found"><p>Yes, within 60 days, even worn.</p></div></main>`,
+			keep: []string{"Yes, within 60 days"},
+		},
+		{
+			name: "hidden blocks that are not tabs still go",
+			body: `<main><h1>Soup</h1>` + article.String() + `<div hidden><p>Sign up to our newsletter for recipes every week.</p></div>` +
+				`<div style="display:none"><p>Your basket is empty.</p></div><div aria-hidden="true"><p>Loading the next story.</p></div></main>`,
+			keep: []string{"Paragraph 3"},
+			drop: []string{"newsletter", "basket", "Loading"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := "<html><head><title>Page</title></head><body>" + tt.body + "</body></html>"
+			for _, main := range []bool{true, false} {
+				res, err := Extract([]byte(page), mustURL(t, "https://example.com/p"), Options{Formats: []string{FormatText}, OnlyMainContent: main})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, k := range tt.keep {
+					if !strings.Contains(res.Text, k) {
+						t.Errorf("main=%v: lost %q:\n%s", main, k, res.Text)
+					}
+				}
+				for _, d := range tt.drop {
+					if strings.Contains(res.Text, d) {
+						t.Errorf("main=%v: kept %q:\n%s", main, d, res.Text)
+					}
+				}
+			}
+		})
+	}
+}
