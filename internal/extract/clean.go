@@ -396,9 +396,10 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			c = nx
 			continue
 		}
-		if cl.repeatedItem(c, cl.total) {
+		if cl.repeatedItem(c, cl.total) || cl.factsBlock(c) {
 			// The first or last card of a listing: its title and date
-			// are the item's, not the page's edge.
+			// are the item's, not the page's edge. A block of labelled
+			// facts is the content's, whatever its lines look like.
 			return true
 		}
 		if isContainer(c) && hasBlockChild(c) && (s.words > 12 || !fromEnd && holdsDek(c)) {
@@ -474,7 +475,30 @@ func (cl *cleaner) isEdgeJunk(n *html.Node, s textStats) bool {
 	case atom.Table, atom.Blockquote, atom.Pre, atom.Ul, atom.Ol, atom.Dl:
 		return false
 	}
+	if lw := cl.listWords(n); lw >= 3 && lw*2 >= s.words {
+		// A block that is mostly a list or a table (a heading and its
+		// items) is judged as the list is.
+		return false
+	}
 	return isJunkLine(toText(n), s.words)
+}
+
+// listWords counts the words of n inside lists, definition lists and
+// tables.
+func (cl *cleaner) listWords(n *html.Node) float64 {
+	var w float64
+	walk(n, func(c *html.Node) bool {
+		if c.Type != html.ElementNode {
+			return false
+		}
+		switch c.DataAtom {
+		case atom.Ul, atom.Ol, atom.Dl, atom.Table:
+			w += cl.stats(c).words
+			return false
+		}
+		return true
+	})
+	return w
 }
 
 // dangling reports whether n, the last block of the article, is a label of
@@ -747,4 +771,61 @@ func (cl *cleaner) labelBefore(n *html.Node) *html.Node {
 		return nil
 	}
 	return prev
+}
+
+// factsBlock reports whether n is a block of facts: three or more labelled
+// values (a definition list's terms, a table's header-and-value rows, lines
+// that open with a short label and a colon) with few links. An event's
+// date, place and price, a job's hours and closing date, a product's
+// specifications: short, no sentences, and the content all the same.
+func (cl *cleaner) factsBlock(n *html.Node) bool {
+	if n.Type != html.ElementNode || cl.stats(n).linkDensity() > 0.3 {
+		return false
+	}
+	pairs := 0
+	walk(n, func(c *html.Node) bool {
+		if c.Type != html.ElementNode {
+			return false
+		}
+		switch c.DataAtom {
+		case atom.Dt:
+			pairs++
+			return false
+		case atom.Tr:
+			if th := firstElement(c); th != nil && th.DataAtom == atom.Th && nextElement(th) != nil && nextElement(th).DataAtom == atom.Td {
+				pairs++
+			}
+			return false
+		case atom.P, atom.Li, atom.Div:
+			if !hasBlockChild(c) {
+				if labelled(textOf(c)) {
+					pairs++
+				}
+				return false
+			}
+		}
+		return true
+	})
+	return pairs >= 3
+}
+
+// labelled reports whether a line is a short label, a colon and a value
+// ("Closing date: 12 April", "Ort: Storvik").
+func labelled(line string) bool {
+	line = strings.TrimSpace(line)
+	i := strings.IndexAny(line, ":：")
+	if i <= 0 || utf8.RuneCountInString(line[:i]) > 40 {
+		return false
+	}
+	value := strings.TrimSpace(strings.TrimLeft(line[i:], ":："))
+	return value != "" && countWords(line) <= 20 && !strings.HasPrefix(value, "//")
+}
+
+func firstElement(n *html.Node) *html.Node {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode {
+			return c
+		}
+	}
+	return nil
 }

@@ -187,3 +187,67 @@ func TestHiddenContent(t *testing.T) {
 		})
 	}
 }
+
+func TestFactsBesideTheContent(t *testing.T) {
+	var article strings.Builder
+	for i := range 4 {
+		article.WriteString(story(i))
+	}
+	const chrome = `<header><nav><a href="/">Home</a> <a href="/events">Events</a> <a href="/jobs">Jobs</a></nav></header>`
+	tests := []struct {
+		name       string
+		body       string
+		keep, drop []string
+	}{
+		{
+			name: "an event's details list after its description",
+			body: chrome + `<div class="event"><h1>Truffle fair</h1><div class="event-description">` + article.String() + `</div>` +
+				`<div class="event-meta"><h2>Details</h2><dl><dt>Start:</dt><dd>Friday 17 October, 16:00</dd><dt>End:</dt><dd>Sunday 19 October</dd><dt>Cost:</dt><dd>Free entry</dd></dl></div>` +
+				`<div class="nav-links"><a href="/e/1">« Pumpkin fair</a> <a href="/e/2">Christmas concert »</a></div></div>`,
+			keep: []string{"Friday 17 October, 16:00", "Free entry", "Paragraph 3"},
+			drop: []string{"Pumpkin fair"},
+		},
+		{
+			name: "a job's key facts above the advert",
+			body: chrome + `<div class="col"><h1>Nurse, emergency department</h1><div class="facts"><p><strong>Hours:</strong> Full time, permanent</p><p><strong>Place:</strong> Storvik</p><p><strong>Closing date:</strong> 2026-04-12</p></div>` +
+				`<div class="text">` + article.String() + `</div></div>`,
+			keep: []string{"Hours: Full time, permanent", "Closing date: 2026-04-12", "Paragraph 0"},
+		},
+		{
+			name: "a specifications table beside the description",
+			body: chrome + `<div class="product"><div class="description">` + article.String() + `</div>` +
+				`<div class="properties"><table><tr><th>Power</th><td>310 W</td></tr><tr><th>Weight</th><td>4.2 kg</td></tr><tr><th>Colour</th><td>Matt black</td></tr></table></div></div>`,
+			keep: []string{"310 W", "Matt black"},
+		},
+		{
+			name: "the next panel of the same kind as the content",
+			body: chrome + `<div class="tabs"><div class="panel">` + article.String() + `</div><div class="panel"><h2>In the box</h2><ul><li>Neck strap</li><li>Rain guard</li></ul></div></div>`,
+			keep: []string{"Rain guard"},
+		},
+		{
+			name: "a byline and a date are not facts",
+			body: chrome + `<article><h1>Otters return</h1><div class="info"><p>By: Jo Smith</p><p>Updated: 3 March</p></div>` + article.String() + `</article>`,
+			keep: []string{"Paragraph 0"},
+			drop: []string{"Jo Smith", "Updated: 3 March"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := "<html><head><title>Page</title></head><body>" + tt.body + "<footer><a href=\"/privacy\">Privacy</a></footer></body></html>"
+			res, err := Extract([]byte(page), mustURL(t, "https://example.com/p"), Options{Formats: []string{FormatText}, OnlyMainContent: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range tt.keep {
+				if !strings.Contains(res.Text, k) {
+					t.Errorf("lost %q:\n%s", k, res.Text)
+				}
+			}
+			for _, d := range tt.drop {
+				if strings.Contains(res.Text, d) {
+					t.Errorf("kept %q:\n%s", d, res.Text)
+				}
+			}
+		})
+	}
+}

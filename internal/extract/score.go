@@ -309,6 +309,19 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 			keep = append(keep, s)
 			continue
 		}
+		if topClass != "" && attr(s, "class") == topClass && cl.stats(s).linkDensity() < 0.3 &&
+			(cl.stats(s).words >= 10 || cl.stats(s).words > 0 && (containsAtom(s, atom.Ul) || containsAtom(s, atom.Ol) || containsAtom(s, atom.Table) || containsAtom(s, atom.Dl))) {
+			// A part of the same structure as the article: the next tab
+			// panel, the next section, the next chunk between ads.
+			keep = append(keep, s)
+			continue
+		}
+		if cl.factsBlock(s) {
+			// The article's key facts beside it: an event's date and
+			// place, a job's hours, a product's specifications.
+			keep = append(keep, s)
+			continue
+		}
 		if s.DataAtom == atom.P {
 			st := cl.stats(s)
 			chars, _ := textAndCommas(s)
