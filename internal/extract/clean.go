@@ -127,7 +127,7 @@ var boilerHints = map[string]bool{
 	"timestamp": true, "date": true, "dateline": true,
 	"caption": true, "credit": true, "credits": true, "gallery": true, "slideshow": true,
 	"footer": true, "nav": true, "toolbar": true, "print": true, "cta": true,
-	"feedback": true,
+	"feedback": true, "form": true,
 }
 
 // classWords splits the class and id of n into lower-case words

@@ -84,6 +84,9 @@ func (p *page) selectContent(opts Options, sel *selectors) chosen {
 	if root == nil {
 		root = p.doc
 	}
+	if opts.OnlyMainContent && len(sel.include) == 0 {
+		dropSignupBoxes(root)
+	}
 	dropNonContent(root)
 	for _, s := range sel.exclude {
 		for _, n := range s.MatchAll(root) {
@@ -169,6 +172,56 @@ func dropNonContent(root *html.Node) {
 			n.Parent.RemoveChild(n)
 		}
 	}
+}
+
+// dropSignupBoxes removes the small blocks built around an e-mail field:
+// newsletter sign-ups, "get the digest" boxes, lead forms. Their text is
+// an invitation, never content, and the field that gives them away is
+// gone once dropNonContent has run, so they are found first.
+func dropSignupBoxes(root *html.Node) {
+	var drop []*html.Node
+	walk(root, func(n *html.Node) bool {
+		if n.Type != html.ElementNode {
+			return true
+		}
+		if n.DataAtom != atom.Input || !strings.EqualFold(attr(n, "type"), "email") {
+			return true
+		}
+		for a := n.Parent; a != nil && a != root; a = a.Parent {
+			if a.Type != html.ElementNode || !blockAtoms[a.DataAtom] && a.DataAtom != atom.Form {
+				continue
+			}
+			if countWords(textOf(a)) > 60 {
+				break
+			}
+			if hasTextBlock(a) {
+				drop = append(drop, a)
+				break
+			}
+		}
+		return false
+	})
+	for _, n := range drop {
+		if n.Parent != nil {
+			n.Parent.RemoveChild(n)
+		}
+	}
+}
+
+// hasTextBlock reports whether n holds a heading or a paragraph, the
+// invitation of a sign-up box rather than the field's own label.
+func hasTextBlock(n *html.Node) bool {
+	found := false
+	walk(n, func(c *html.Node) bool {
+		if c.Type == html.ElementNode {
+			switch c.DataAtom {
+			case atom.P, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 // hidden reports whether the page hides n from readers. A tab panel is

@@ -89,6 +89,18 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"Food and drink", "Updated 3 March"},
 		},
 		{
+			name: "a newsletter box around an e-mail field, whatever its class",
+			body: `<div class="k3j9"><h1>Soup</h1>` + article + `<div class="x4a8l"><h2>Weekly letter</h2><p>Get the best recipes of the week in your inbox every Thursday.</p><input type="email"><button>Subscribe</button></div></div>`,
+			keep: []string{"Paragraph 5"},
+			drop: []string{"Weekly letter", "best recipes of the week"},
+		},
+		{
+			name: "an answer form's prompt",
+			body: `<article><h1>Soup</h1>` + article + `<div class="answer-form"><h3>Your answer</h3><p>Sign in to write an answer</p><a href="/login">Sign in</a></div></article>`,
+			keep: []string{"Paragraph 5"},
+			drop: []string{"Sign in to write an answer"},
+		},
+		{
 			name: "rules at the edges and rules in a row",
 			body: `<article><h1>Soup</h1><hr>` + story(0) + story(1) + `<hr><p></p><hr>` + story(2) + story(3) + `<hr><div><hr></div><hr></article>`,
 			keep: []string{"Paragraph 3"},
