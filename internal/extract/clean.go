@@ -247,6 +247,10 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 		}
 		switch n.DataAtom {
 		case atom.Figcaption:
+			if n.Parent != nil && containsAtom(n.Parent, atom.Blockquote) {
+				// Under a quotation, the caption says who said it.
+				return false
+			}
 			drop = append(drop, n)
 			return false
 		case atom.Ul, atom.Ol, atom.Div, atom.Section, atom.Aside, atom.Nav:

@@ -225,6 +225,20 @@ func TestFactsBesideTheContent(t *testing.T) {
 			keep: []string{"Rain guard"},
 		},
 		{
+			name: "customers' reviews beside the description",
+			body: chrome + `<div class="item_desc">` + article.String() + `</div><div class="review-area"><h2>Reviews</h2>` +
+				`<div class="review"><p>Sweeter rice than my old cooker, and it stays good when cold.</p></div>` +
+				`<div class="review"><p>Tastes fine, but fifty-five minutes is a long wait for dinner.</p></div><a href="/reviews">All 156 reviews</a></div>`,
+			keep: []string{"Sweeter rice than my old cooker", "fifty-five minutes is a long wait"},
+		},
+		{
+			name: "a testimonial keeps who said it",
+			body: chrome + `<main><h1>Tidewell</h1>` + article.String() + `<figure><blockquote><p>We replaced three tools and our pager got quieter.</p></blockquote><figcaption>Dana Ortiz, SRE lead at Bramble</figcaption></figure>` +
+				`<figure><img src="/office.jpg" alt=""><figcaption>Our office in Leeds. Photo: J. Doe</figcaption></figure>` + story(7) + `</main>`,
+			keep: []string{"our pager got quieter", "Dana Ortiz, SRE lead at Bramble"},
+			drop: []string{"Photo: J. Doe"},
+		},
+		{
 			name: "a byline and a date are not facts",
 			body: chrome + `<article><h1>Otters return</h1><div class="info"><p>By: Jo Smith</p><p>Updated: 3 March</p></div>` + article.String() + `</article>`,
 			keep: []string{"Paragraph 0"},

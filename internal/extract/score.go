@@ -316,6 +316,11 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 			keep = append(keep, s)
 			continue
 		}
+		if cl.reviewsBlock(s) {
+			// Customers' reviews beside a product's description.
+			keep = append(keep, s)
+			continue
+		}
 		if cl.factsBlock(s) {
 			// The article's key facts beside it: an event's date and
 			// place, a job's hours, a product's specifications.
@@ -339,6 +344,19 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 		box.AppendChild(cloneTree(n))
 	}
 	return box
+}
+
+// reviewsBlock reports whether n holds reviews, by its class or its
+// schema.org item property, in prose rather than links.
+func (cl *cleaner) reviewsBlock(n *html.Node) bool {
+	st := cl.stats(n)
+	if st.words < 10 || st.linkDensity() > 0.3 {
+		return false
+	}
+	if p := strings.ToLower(attr(n, "itemprop")); p == "review" || p == "reviews" {
+		return true
+	}
+	return classWords(n, func(w string) bool { return w == "review" || w == "reviews" })
 }
 
 func contains(a, n *html.Node) bool {
