@@ -730,6 +730,60 @@ func (cl *cleaner) stripBoilerplate(root *html.Node) *html.Node {
 	return root
 }
 
+// dropAboveMasthead removes the short blocks that come before the page's
+// header or main navigation: announcement bars ("New: …"), service lines,
+// top links. The page's content never comes above its own masthead. The
+// masthead is looked for among the first blocks of the page, at most three
+// levels down; a longer block before it stops the pass.
+func (cl *cleaner) dropAboveMasthead(root *html.Node) {
+	var find func(n *html.Node, depth int) *html.Node
+	find = func(n *html.Node, depth int) *html.Node {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			if masthead(c) {
+				return c
+			}
+			if cl.stats(c).words > 30 {
+				if depth < 3 {
+					return find(c, depth+1)
+				}
+				return nil
+			}
+		}
+		return nil
+	}
+	m := find(root, 1)
+	if m == nil {
+		return
+	}
+	for n := m; n != nil && n != root; n = n.Parent {
+		for p := n.PrevSibling; p != nil; {
+			prev := p.PrevSibling
+			if p.Type == html.ElementNode && cl.stats(p).words <= 30 {
+				cl.remove(p)
+			}
+			p = prev
+		}
+	}
+}
+
+// masthead reports whether n is the page's header or main navigation.
+func masthead(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.Header, atom.Nav:
+		return true
+	}
+	switch strings.ToLower(attr(n, "role")) {
+	case "banner", "navigation":
+		return true
+	}
+	return classWords(n, func(w string) bool {
+		return w == "header" || w == "masthead" || w == "navbar" || w == "navigation"
+	})
+}
+
 // introduces reports whether label, the short line before the removed
 // block n, only announced it: a label is plain text ("Related stories",
 // "More:") and announces something larger than itself. A line that is a

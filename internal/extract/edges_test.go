@@ -95,6 +95,17 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"Weekly letter", "best recipes of the week"},
 		},
 		{
+			name: "an announcement bar above the masthead",
+			body: `<div class="fixed top-0 bg-indigo-600"><p>New: status pages with custom domains on every plan. <a href="/changelog">Read the changelog</a></p></div>` +
+				`<header><a href="/">Tidewell</a><nav><a href="/pricing">Pricing</a></nav></header>` +
+				`<section><h1>Soup</h1><p>On-call that lets your whole team sleep through the night, and wakes the right person.</p></section><section><h2>Features</h2><div class="grid">` +
+				`<div class="f"><h3>Status pages</h3><p>Public pages that tell customers what is down.</p></div>` +
+				`<div class="f"><h3>Escalations</h3><p>Page the next person when nobody answers.</p></div>` +
+				`<div class="f"><h3>Chat</h3><p>Incidents open a thread in your team's chat.</p></div></div></section>`,
+			keep: []string{"On-call that lets your whole team sleep", "Page the next person"},
+			drop: []string{"custom domains"},
+		},
+		{
 			name: "an answer form's prompt",
 			body: `<article><h1>Soup</h1>` + article + `<div class="answer-form"><h3>Your answer</h3><p>Sign in to write an answer</p><a href="/login">Sign in</a></div></article>`,
 			keep: []string{"Paragraph 5"},

@@ -17,6 +17,7 @@ const minArticleWords = 40
 // asides when the article is too small.
 func (p *page) mainContent(body *html.Node) *html.Node {
 	cl := newCleaner()
+	cl.dropAboveMasthead(body)
 	if p.elements > MaxElements || body.DataAtom != atom.Body {
 		cl.markThread(body)
 		return cl.stripBoilerplate(body)
