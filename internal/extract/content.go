@@ -174,15 +174,20 @@ func dropNonContent(root *html.Node) {
 	}
 }
 
-// dropSignupBoxes removes the small blocks built around an e-mail field:
-// newsletter sign-ups, "get the digest" boxes, lead forms. Their text is
-// an invitation, never content, and the field that gives them away is
-// gone once dropNonContent has run, so they are found first.
+// dropSignupBoxes removes the small blocks built around an e-mail field
+// (newsletter sign-ups, "get the digest" boxes, lead forms) and questions
+// answered by buttons. Their text is an invitation, never content, and the
+// fields and buttons that give them away are gone once dropNonContent has
+// run, so they are found first.
 func dropSignupBoxes(root *html.Node) {
 	var drop []*html.Node
 	walk(root, func(n *html.Node) bool {
 		if n.Type != html.ElementNode {
 			return true
+		}
+		if question(n) {
+			drop = append(drop, n)
+			return false
 		}
 		if n.DataAtom != atom.Input || !strings.EqualFold(attr(n, "type"), "email") {
 			return true
@@ -206,6 +211,29 @@ func dropSignupBoxes(root *html.Node) {
 			n.Parent.RemoveChild(n)
 		}
 	}
+}
+
+// question reports whether n is a short question answered by buttons:
+// "Was this page helpful?", "Was this transcription accurate?", a one-line
+// poll. Its buttons are gone once dropNonContent has run.
+func question(n *html.Node) bool {
+	if !blockAtoms[n.DataAtom] {
+		return false
+	}
+	buttons := 0
+	var text strings.Builder
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == html.ElementNode && c.DataAtom == atom.Button:
+			buttons++
+		case c.Type == html.ElementNode && blockAtoms[c.DataAtom]:
+			return false
+		default:
+			text.WriteString(textOf(c))
+		}
+	}
+	t := strings.TrimSpace(text.String())
+	return buttons >= 2 && countWords(t) <= 12 && (strings.HasSuffix(t, "?") || strings.HasSuffix(t, "？"))
 }
 
 // hasTextBlock reports whether n holds a heading or a paragraph, the

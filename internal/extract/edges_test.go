@@ -106,6 +106,12 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"custom domains"},
 		},
 		{
+			name: "a question answered by buttons",
+			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
+			keep: []string{"Paragraph 5", "Paragraph 8"},
+			drop: []string{"transcription accurate"},
+		},
+		{
 			name: "an answer form's prompt",
 			body: `<article><h1>Soup</h1>` + article + `<div class="answer-form"><h3>Your answer</h3><p>Sign in to write an answer</p><a href="/login">Sign in</a></div></article>`,
 			keep: []string{"Paragraph 5"},
