@@ -264,7 +264,7 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			drop = append(drop, n)
 			return false
 		}
-		if (cl.hasBoilerHint(n) || isPageChrome(n)) && cl.stats(n).words < total/3 {
+		if (cl.hasBoilerHint(n) && !tableCell(n) || isPageChrome(n)) && cl.stats(n).words < total/3 {
 			drop = append(drop, n)
 			return false
 		}
@@ -281,6 +281,16 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 	cl.dropTeaserArticles(art)
 	cl.dropRelatedTail(art)
 	cl.trimEdges(art)
+}
+
+// tableCell reports whether n is a row or cell of a table, whose class
+// names a column ("date_due", "author") rather than boilerplate.
+func tableCell(n *html.Node) bool {
+	switch n.DataAtom {
+	case atom.Tr, atom.Td, atom.Th:
+		return true
+	}
+	return false
 }
 
 // repeatedItem reports whether n is one item of a run of like siblings
@@ -713,7 +723,7 @@ func (cl *cleaner) stripBoilerplate(root *html.Node) *html.Node {
 		if n.Type != html.ElementNode || n == root {
 			return true
 		}
-		chrome := isChrome(n) || classWords(n, func(w string) bool {
+		chrome := isChrome(n) || !tableCell(n) && classWords(n, func(w string) bool {
 			return boilerHints[w] && !(cl.thread && commentHints[w])
 		})
 		if chrome && cl.stats(n).words <= total/2 {

@@ -239,6 +239,13 @@ func TestFactsBesideTheContent(t *testing.T) {
 			drop: []string{"Photo: J. Doe"},
 		},
 		{
+			name: "a table's columns named like boilerplate",
+			body: chrome + `<main><h1>The Railway Journey</h1>` + article.String() + `<h2>Holdings</h2><table><tr><th>Branch</th><th>Status</th><th>Due</th></tr>` +
+				`<tr><td class="location">Jedburgh</td><td class="status">Checked out</td><td class="date_due">03/14/2027</td></tr>` +
+				`<tr><td class="location">Kelso</td><td class="status">Available</td><td class="date_due"></td></tr></table></main>`,
+			keep: []string{"03/14/2027", "Checked out"},
+		},
+		{
 			name: "a byline and a date are not facts",
 			body: chrome + `<article><h1>Otters return</h1><div class="info"><p>By: Jo Smith</p><p>Updated: 3 March</p></div>` + article.String() + `</article>`,
 			keep: []string{"Paragraph 0"},
