@@ -221,19 +221,24 @@ func question(n *html.Node) bool {
 		return false
 	}
 	buttons := 0
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && c.DataAtom == atom.Button {
+			buttons++
+		} else if c.Type == html.ElementNode && blockAtoms[c.DataAtom] {
+			return false
+		}
+	}
+	if buttons < 2 {
+		return false
+	}
 	var text strings.Builder
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		switch {
-		case c.Type == html.ElementNode && c.DataAtom == atom.Button:
-			buttons++
-		case c.Type == html.ElementNode && blockAtoms[c.DataAtom]:
-			return false
-		default:
+		if c.Type != html.ElementNode || c.DataAtom != atom.Button {
 			text.WriteString(textOf(c))
 		}
 	}
 	t := strings.TrimSpace(text.String())
-	return buttons >= 2 && countWords(t) <= 12 && (strings.HasSuffix(t, "?") || strings.HasSuffix(t, "？"))
+	return countWords(t) <= 12 && (strings.HasSuffix(t, "?") || strings.HasSuffix(t, "？"))
 }
 
 // hasTextBlock reports whether n holds a heading or a paragraph, the

@@ -434,7 +434,7 @@ func (cl *cleaner) dropClutter(art *html.Node) {
 		switch n.DataAtom {
 		case atom.Div, atom.Section, atom.Ul, atom.Ol, atom.Aside, atom.Table:
 			s := cl.stats(n)
-			if s.words < total/3 && s.linkDensity() > 0.3 {
+			if s.words < total/3 && s.linkDensity() > 0.3 && !cl.repeatedItem(n, total) {
 				drop = append(drop, n)
 				return false
 			}
