@@ -752,7 +752,7 @@ func (cl *cleaner) dropAboveMasthead(root *html.Node) {
 			if c.Type != html.ElementNode {
 				continue
 			}
-			if masthead(c) {
+			if masthead(c) && !inContent(c, root) {
 				return c
 			}
 			if cl.stats(c).words > 30 {
@@ -777,6 +777,17 @@ func (cl *cleaner) dropAboveMasthead(root *html.Node) {
 			p = prev
 		}
 	}
+}
+
+// inContent reports whether n lies inside a <main> or an <article> under
+// root, where a header is the article's and a navigation its contents.
+func inContent(n, root *html.Node) bool {
+	for a := n.Parent; a != nil && a != root; a = a.Parent {
+		if a.DataAtom == atom.Main || a.DataAtom == atom.Article || strings.EqualFold(attr(a, "role"), "main") {
+			return true
+		}
+	}
+	return false
 }
 
 // masthead reports whether n is the page's header or main navigation.

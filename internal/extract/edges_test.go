@@ -106,6 +106,11 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"custom domains"},
 		},
 		{
+			name: "an intro above a table of contents in the content stays",
+			body: `<main><p>This guide explains how to make a soup from what the week has left.</p><nav class="toc"><a href="#a">Stock</a> <a href="#b">Vegetables</a></nav><h1>Soup</h1>` + article + `</main>`,
+			keep: []string{"This guide explains", "Paragraph 5"},
+		},
+		{
 			name: "a question answered by buttons",
 			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
 			keep: []string{"Paragraph 5", "Paragraph 8"},
