@@ -127,7 +127,7 @@ var boilerHints = map[string]bool{
 	"timestamp": true, "date": true, "dateline": true,
 	"caption": true, "credit": true, "credits": true, "gallery": true, "slideshow": true,
 	"footer": true, "nav": true, "toolbar": true, "print": true, "cta": true,
-	"feedback": true, "form": true,
+	"feedback": true,
 }
 
 // classWords splits the class and id of n into lower-case words
@@ -876,7 +876,7 @@ func (cl *cleaner) factsBlock(n *html.Node) bool {
 			}
 			return false
 		case atom.P, atom.Li, atom.Div:
-			if !hasBlockChild(c) {
+			if !hasBlockChild(c) && !containsAtom(c, atom.Dt) && !containsAtom(c, atom.Tr) {
 				if labelled(textOf(c)) {
 					pairs++
 				}

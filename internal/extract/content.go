@@ -196,7 +196,9 @@ func dropSignupBoxes(root *html.Node) {
 			if a.Type != html.ElementNode || !blockAtoms[a.DataAtom] && a.DataAtom != atom.Form {
 				continue
 			}
-			if countWords(textOf(a)) > 60 {
+			if countWords(textOf(a)) > 60 || holdsData(a) {
+				// Too large, or it holds a list, a table or an image
+				// beside the field: the box is part of something else.
 				break
 			}
 			if hasTextBlock(a) {
@@ -239,6 +241,21 @@ func question(n *html.Node) bool {
 	}
 	t := strings.TrimSpace(text.String())
 	return countWords(t) <= 12 && (strings.HasSuffix(t, "?") || strings.HasSuffix(t, "？"))
+}
+
+// holdsData reports whether n holds a list, a table or an image.
+func holdsData(n *html.Node) bool {
+	found := false
+	walk(n, func(c *html.Node) bool {
+		if c.Type == html.ElementNode {
+			switch c.DataAtom {
+			case atom.Ul, atom.Ol, atom.Dl, atom.Table, atom.Img:
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 // hasTextBlock reports whether n holds a heading or a paragraph, the

@@ -117,10 +117,10 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"transcription accurate"},
 		},
 		{
-			name: "an answer form's prompt",
-			body: `<article><h1>Soup</h1>` + article + `<div class="answer-form"><h3>Your answer</h3><p>Sign in to write an answer</p><a href="/login">Sign in</a></div></article>`,
-			keep: []string{"Paragraph 5"},
-			drop: []string{"Sign in to write an answer"},
+			name: "facts beside a sign-up field stay",
+			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="aside-box"><dl><dt>Date</dt><dd>Saturday 13 February</dd><dt>Price</dt><dd>Free</dd></dl>` +
+				`<h3>Hear it first</h3><form><input type="email"><button>Sign up</button></form></div></div>`,
+			keep: []string{"Paragraph 5", "Saturday 13 February"},
 		},
 		{
 			name: "rules at the edges and rules in a row",

@@ -202,7 +202,7 @@ func TestFactsBesideTheContent(t *testing.T) {
 		{
 			name: "an event's details list after its description",
 			body: chrome + `<div class="event"><h1>Truffle fair</h1><div class="event-description">` + article.String() + `</div>` +
-				`<div class="event-meta"><h2>Details</h2><dl><dt>Start:</dt><dd>Friday 17 October, 16:00</dd><dt>End:</dt><dd>Sunday 19 October</dd><dt>Cost:</dt><dd>Free entry</dd></dl></div>` +
+				`<div class="event-meta"><h2>Details</h2><dl><div><dt>Start:</dt><dd>Friday 17 October, 16:00</dd></div><div><dt>End:</dt><dd>Sunday 19 October</dd></div><div><dt>Cost:</dt><dd>Free entry</dd></div></dl></div>` +
 				`<div class="nav-links"><a href="/e/1">« Pumpkin fair</a> <a href="/e/2">Christmas concert »</a></div></div>`,
 			keep: []string{"Friday 17 October, 16:00", "Free entry", "Paragraph 3"},
 			drop: []string{"Pumpkin fair"},
