@@ -604,7 +604,7 @@ func (cl *cleaner) dropTeaserArticles(art *html.Node) {
 		return
 	}
 	for _, n := range leaves {
-		if n == main {
+		if n == main || cl.inListing(n, art) {
 			continue
 		}
 		w := cl.stats(n).words
@@ -612,6 +612,18 @@ func (cl *cleaner) dropTeaserArticles(art *html.Node) {
 			cl.remove(n)
 		}
 	}
+}
+
+// inListing reports whether n is, or lies inside, an item of a listing
+// under art: a thread's posts and a catalogue's cards are peers, whatever
+// their links.
+func (cl *cleaner) inListing(n, art *html.Node) bool {
+	for a := n; a != nil && a != art; a = a.Parent {
+		if cl.repeatedItem(a, cl.total) {
+			return true
+		}
+	}
+	return false
 }
 
 // titleLinked reports whether the first heading of n is a link: the

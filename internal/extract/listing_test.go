@@ -95,6 +95,15 @@ func TestListingsKeepTheirItems(t *testing.T) {
 			drop: []string{"48.2k members", "Recent communities"},
 		},
 		{
+			name: "a thread whose posts are articles with the author's link",
+			body: chrome + `<div class="post-stream">` +
+				`<div class="topic-post"><article><div class="meta"><a href="/u/sam">solar_sam</a> Nov 30</div><p>Since the 3.8 update my inverter drops off Wi-Fi every night at about 2am and stays off.</p></article></div>` +
+				`<div class="topic-post"><article><div class="meta"><a href="/u/mj">mjensen</a> Nov 30</div><p>Same here. The router does a resync at 2am, so the inverter never reconnects.</p></article></div>` +
+				`<div class="topic-post"><article><div class="meta"><a href="/u/gb">gridbox_support</a> Dec 1</div><p>We can reproduce this; a fix is in 3.8.2, which rolls out over the air this week.</p></article></div>` +
+				`<div class="topic-post"><article><div class="meta"><a href="/u/sam">solar_sam</a> Dec 2</div><p>Static IP did the trick, two nights without a drop.</p></article></div></div>` + footer,
+			keep: []string{"Since the 3.8 update", "The router does a resync", "a fix is in 3.8.2", "Static IP did the trick"},
+		},
+		{
 			name: "comments beside a long story still go",
 			body: chrome + `<main><article><h1>Main story</h1>` + longStory.String() + `</article>` +
 				`<section id="comments" class="comments"><div class="comment"><p>First! Great read.</p></div><div class="comment"><p>I disagree with all of this.</p></div></section></main>` + footer,
