@@ -883,7 +883,7 @@ func (cl *cleaner) factsBlock(n *html.Node) bool {
 			pairs++
 			return false
 		case atom.Tr:
-			if th := firstElement(c); th != nil && th.DataAtom == atom.Th && nextElement(th) != nil && nextElement(th).DataAtom == atom.Td {
+			if cl.labelledRow(c) {
 				pairs++
 			}
 			return false
@@ -898,6 +898,60 @@ func (cl *cleaner) factsBlock(n *html.Node) bool {
 		return true
 	})
 	return pairs >= 3
+}
+
+// labelledRow reports whether a table row is a label and its values: a
+// header cell, or — in a table whose columns have headers — a short first
+// cell (five words or fewer), followed by value cells of twenty words or
+// fewer each. A layout table's rows, with a whole page in a cell, are not.
+func (cl *cleaner) labelledRow(tr *html.Node) bool {
+	first := firstElement(tr)
+	if first == nil || first.DataAtom != atom.Th && (first.DataAtom != atom.Td || !columnHeaders(tr)) {
+		return false
+	}
+	if w := cl.stats(first).words; w == 0 || w > 5 {
+		return false
+	}
+	values := 0
+	for c := nextElement(first); c != nil; c = nextElement(c) {
+		if c.DataAtom != atom.Td || cl.stats(c).words > 20 {
+			return false
+		}
+		values++
+	}
+	return values > 0
+}
+
+// columnHeaders reports whether the table of the row tr opens with a row
+// of header cells only.
+func columnHeaders(tr *html.Node) bool {
+	t := tr.Parent
+	for t != nil && t.DataAtom != atom.Table {
+		t = t.Parent
+	}
+	if t == nil {
+		return false
+	}
+	var head *html.Node
+	walk(t, func(c *html.Node) bool {
+		if head != nil {
+			return false
+		}
+		if c.Type == html.ElementNode && c.DataAtom == atom.Tr {
+			head = c
+			return false
+		}
+		return true
+	})
+	if head == nil || head == tr {
+		return false
+	}
+	for c := firstElement(head); c != nil; c = nextElement(c) {
+		if c.DataAtom != atom.Th {
+			return false
+		}
+	}
+	return true
 }
 
 // labelled reports whether a line is a short label, a colon and a value

@@ -255,6 +255,31 @@ func TestFactsBesideTheContent(t *testing.T) {
 			keep: []string{"03/14/2027", "Checked out"},
 		},
 		{
+			name: "a catalogue's grid under its short introduction",
+			body: chrome + `<main><div class="category-description"><p>Ankle boots for every season: leather, suede, lined or waterproof, flat or heeled. Free delivery from 60 euros.</p></div>` +
+				`<div class="grid"><ol class="product-items">` +
+				`<li class="product-item"><a href="/p0">Lina black leather boots</a><p>Full-grain leather, 4 cm heel</p><span>89,00 €</span></li>` +
+				`<li class="product-item"><a href="/p1">Iris burgundy lace-ups</a><p>Suede, lined with wool</p><span>129,00 €</span></li>` +
+				`<li class="product-item"><a href="/p2">Alix vegan boots</a><p>Recycled upper, rubber sole</p><span>74,00 €</span></li></ol></div>` +
+				`<div class="category-seo-text"><h2>How to choose boots?</h2><p>For every day, pick a heel under 5 cm and a rubber sole, which grips better on wet pavements.</p></div></main>`,
+			keep: []string{"Lina black leather boots", "129,00 €", "Alix vegan boots", "rubber sole, which grips"},
+		},
+		{
+			name: "a comparison table with column headers",
+			body: chrome + `<main><div class="hero"><h1>Pricing</h1>` + article.String() + `</div>` +
+				`<div class="compare"><h2>Compare plans</h2><table><tr><th></th><th>Free</th><th>Team</th></tr><tr><td>Boards</td><td>3</td><td>Unlimited</td></tr>` +
+				`<tr><td>Storage</td><td>1 GB</td><td>50 GB</td></tr><tr><td>Version history</td><td>7 days</td><td>1 year</td></tr></table></div></main>`,
+			keep: []string{"Version history", "50 GB"},
+		},
+		{
+			name: "a station's info table without column headers is no fact block",
+			body: chrome + `<main><div class="report">` + article.String() + `</div>` +
+				`<div class="stats"><div class="stats_header">Station info</div><table><tr><td class="label">Hardware</td><td>Davis Vantage Pro2</td></tr>` +
+				`<tr><td class="label">Uptime</td><td>41 days, 3 hours</td></tr><tr><td class="label">Software</td><td>weewx 5.1.0</td></tr></table></div></main>`,
+			keep: []string{"Paragraph 3"},
+			drop: []string{"Davis Vantage Pro2"},
+		},
+		{
 			name: "a byline and a date are not facts",
 			body: chrome + `<article><h1>Otters return</h1><div class="info"><p>By: Jo Smith</p><p>Updated: 3 March</p></div>` + article.String() + `</article>`,
 			keep: []string{"Paragraph 0"},

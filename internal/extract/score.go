@@ -316,6 +316,12 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 			keep = append(keep, s)
 			continue
 		}
+		if cl.listingBeside(s, cl.stats(top).words) {
+			// A catalogue's grid under its short introduction: the items
+			// are what the page lists.
+			keep = append(keep, s)
+			continue
+		}
 		if cl.reviewsBlock(s) {
 			// Customers' reviews beside a product's description.
 			keep = append(keep, s)
@@ -344,6 +350,48 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 		box.AppendChild(cloneTree(n))
 	}
 	return box
+}
+
+// listingBeside reports whether n holds a listing at least half the size
+// of the content beside it: a run of three or more like items (the same
+// element and class) whose words are not mostly links. A strip of other
+// stories' teasers is mostly linked titles, and smaller than a story.
+func (cl *cleaner) listingBeside(n *html.Node, contentWords float64) bool {
+	type group struct {
+		el    atom.Atom
+		class string
+	}
+	found := false
+	walk(n, func(p *html.Node) bool {
+		if found || p.Type != html.ElementNode {
+			return false
+		}
+		runs := map[group]*textStats{}
+		counts := map[group]int{}
+		for c := p.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			g := group{c.DataAtom, attr(c, "class")}
+			if g.class == "" && c.DataAtom != atom.Li && c.DataAtom != atom.Article {
+				continue
+			}
+			if runs[g] == nil {
+				runs[g] = &textStats{}
+			}
+			st := cl.stats(c)
+			runs[g].words += st.words
+			runs[g].linked += st.linked
+			counts[g]++
+		}
+		for g, st := range runs {
+			if counts[g] >= 3 && st.words >= contentWords/2 && st.linkDensity() < 0.5 {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
 }
 
 // reviewsBlock reports whether n holds reviews, by its class or its
