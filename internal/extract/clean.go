@@ -62,6 +62,8 @@ func countWords(s string) float64 {
 type cleaner struct {
 	memo map[*html.Node]textStats
 	runs map[runKey]run
+	// cards remembers which runs are listings of short cards.
+	cards map[runKey]bool
 	// thread is set when the content is a discussion, see markThread.
 	thread bool
 	// total is the word count of the content being cleaned when the
@@ -327,15 +329,50 @@ func (cl *cleaner) repeatedItem(n *html.Node, total float64) bool {
 }
 
 // cardItem reports whether n is an item of a listing made of short cards
-// (a hundred words or fewer on average): result rows, product tiles,
-// portfolio pieces. Long repeated blocks are a layout's columns, whose
-// parts are judged one by one.
+// (a hundred words or fewer on average, most of them outside paragraphs of
+// prose): result rows, product tiles, portfolio pieces. Long repeated
+// blocks are a layout's columns, and blocks of prose are an article's
+// chunks between ads or a thread's posts: their parts are judged one by
+// one.
 func (cl *cleaner) cardItem(n *html.Node, total float64) bool {
 	if !cl.repeatedItem(n, total) {
 		return false
 	}
-	r := cl.runs[runKey{n.Parent, n.DataAtom, attr(n, "class")}]
-	return r.words <= 100*float64(r.items)
+	k := runKey{n.Parent, n.DataAtom, attr(n, "class")}
+	if card, ok := cl.cards[k]; ok {
+		return card
+	}
+	r := cl.runs[k]
+	var prose float64
+	for c := n.Parent.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && c.DataAtom == n.DataAtom && attr(c, "class") == k.class {
+			prose += cl.proseWords(c)
+		}
+	}
+	card := r.words <= 100*float64(r.items) && prose < r.words/2
+	if cl.cards == nil {
+		cl.cards = map[runKey]bool{}
+	}
+	cl.cards[k] = card
+	return card
+}
+
+// proseWords counts the words of n in paragraphs of twenty words or more.
+func (cl *cleaner) proseWords(n *html.Node) float64 {
+	var w float64
+	walk(n, func(c *html.Node) bool {
+		if c.Type != html.ElementNode {
+			return false
+		}
+		if c.DataAtom == atom.P || c.DataAtom == atom.Div && !hasBlockChild(c) {
+			if s := cl.stats(c).words; s >= 20 {
+				w += s
+			}
+			return false
+		}
+		return true
+	})
+	return w
 }
 
 // runKey names a run of like siblings: their parent, element and class.

@@ -111,6 +111,15 @@ func TestEdgeBoilerplate(t *testing.T) {
 			keep: []string{"This guide explains", "Paragraph 5"},
 		},
 		{
+			name: "a story split into chunks between ads is still cleaned inside",
+			body: `<article><h1>Soup</h1>` +
+				`<div class="chunk">` + story(0) + `<aside class="readalso"><h4>Read also</h4><ul><li><a href="/r1"><img src="/t1.jpg" alt="">How to tell if your street floods</a></li><li><a href="/r2">A wet summer ahead</a></li></ul></aside>` + story(1) + `</div><div class="ad">Advertisement</div>` +
+				`<div class="chunk">` + story(2) + `<figure><img src="/b.jpg" alt="x"><figcaption>Residents move furniture. <span class="credit">Photo: D. Reis</span></figcaption></figure>` + story(3) + `</div><div class="ad">Advertisement</div>` +
+				`<div class="chunk">` + story(4) + story(5) + `</div></article>`,
+			keep: []string{"Paragraph 0", "Paragraph 3", "Paragraph 5"},
+			drop: []string{"street floods", "Photo: D. Reis"},
+		},
+		{
 			name: "a question answered by buttons",
 			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
 			keep: []string{"Paragraph 5", "Paragraph 8"},
