@@ -329,11 +329,10 @@ func (cl *cleaner) repeatedItem(n *html.Node, total float64) bool {
 }
 
 // cardItem reports whether n is an item of a listing made of short cards
-// (a hundred words or fewer on average, most of them outside paragraphs of
-// prose): result rows, product tiles, portfolio pieces. Long repeated
-// blocks are a layout's columns, and blocks of prose are an article's
-// chunks between ads or a thread's posts: their parts are judged one by
-// one.
+// (a hundred words or fewer on average, most of them cards, see card):
+// result rows, product tiles, portfolio pieces. Long repeated blocks are a
+// layout's columns, and runs of other blocks are an article's chunks
+// between ads or a thread's posts: their parts are judged one by one.
 func (cl *cleaner) cardItem(n *html.Node, total float64) bool {
 	if !cl.repeatedItem(n, total) {
 		return false
@@ -343,13 +342,13 @@ func (cl *cleaner) cardItem(n *html.Node, total float64) bool {
 		return card
 	}
 	r := cl.runs[k]
-	var prose float64
+	cards := 0
 	for c := n.Parent.FirstChild; c != nil; c = c.NextSibling {
-		if c.Type == html.ElementNode && c.DataAtom == n.DataAtom && attr(c, "class") == k.class {
-			prose += cl.proseWords(c)
+		if c.Type == html.ElementNode && c.DataAtom == n.DataAtom && attr(c, "class") == k.class && cl.card(c) {
+			cards++
 		}
 	}
-	card := r.words <= 100*float64(r.items) && prose < r.words/2
+	card := r.words <= 100*float64(r.items) && cards*5 >= r.items*3
 	if cl.cards == nil {
 		cl.cards = map[runKey]bool{}
 	}
@@ -357,22 +356,18 @@ func (cl *cleaner) cardItem(n *html.Node, total float64) bool {
 	return card
 }
 
-// proseWords counts the words of n in paragraphs of twenty words or more.
-func (cl *cleaner) proseWords(n *html.Node) float64 {
-	var w float64
-	walk(n, func(c *html.Node) bool {
-		if c.Type != html.ElementNode {
-			return false
-		}
-		if c.DataAtom == atom.P || c.DataAtom == atom.Div && !hasBlockChild(c) {
-			if s := cl.stats(c).words; s >= 20 {
-				w += s
-			}
-			return false
-		}
+// card reports whether n reads as a listing's card: its title is a link
+// to the item's own page (a linked first heading, or a first element that
+// is a link of two words or more), or it is a picture with a short
+// caption.
+func (cl *cleaner) card(n *html.Node) bool {
+	if cl.titleLinked(n) {
 		return true
-	})
-	return w
+	}
+	if first := firstElement(n); first != nil && first.DataAtom == atom.A && cl.stats(first).words >= 2 {
+		return true
+	}
+	return cl.stats(n).words <= 15 && (containsAtom(n, atom.Img) || containsAtom(n, atom.Picture))
 }
 
 // runKey names a run of like siblings: their parent, element and class.
