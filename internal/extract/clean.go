@@ -129,7 +129,7 @@ var boilerHints = map[string]bool{
 	"timestamp": true, "date": true, "dateline": true,
 	"caption": true, "credit": true, "credits": true, "gallery": true, "slideshow": true,
 	"footer": true, "nav": true, "toolbar": true, "print": true, "cta": true,
-	"feedback": true,
+	"feedback": true, "paywall": true,
 }
 
 // classWords splits the class and id of n into lower-case words
@@ -734,11 +734,36 @@ func (cl *cleaner) isLinkList(n *html.Node) bool {
 // the link is the content.
 func (cl *cleaner) isLinkLine(n *html.Node) bool {
 	s := cl.stats(n)
-	if s.words == 0 || s.words >= 25 || s.linkDensity() < 0.75 {
+	if s.words == 0 || s.words >= 25 || s.linkDensity() < 0.5 {
 		return false
 	}
 	t := toText(n)
-	return !strings.Contains(t, "://") && !strings.Contains(t, "www.") && !strings.Contains(t, "@")
+	if strings.Contains(t, "://") || strings.Contains(t, "www.") || strings.Contains(t, "@") {
+		return false
+	}
+	return s.linkDensity() >= 0.75 || labelThenLink(n)
+}
+
+// labelThenLink reports whether n is a short label ending with a colon
+// ("Read also:", "Читайте також:", "Lesen Sie auch:") followed by one
+// link and nothing else.
+func labelThenLink(n *html.Node) bool {
+	var label strings.Builder
+	links := 0
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		switch {
+		case c.Type == html.ElementNode && c.DataAtom == atom.A:
+			links++
+		case links > 0:
+			if strings.TrimSpace(textOf(c)) != "" {
+				return false
+			}
+		default:
+			label.WriteString(textOf(c))
+		}
+	}
+	l := strings.TrimSpace(label.String())
+	return links == 1 && countWords(l) <= 4 && (strings.HasSuffix(l, ":") || strings.HasSuffix(l, "："))
 }
 
 // layoutHints are class and id words of page chrome: menus, sidebars,

@@ -120,6 +120,14 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"street floods", "Photo: D. Reis"},
 		},
 		{
+			name: "a labelled pointer line in any language, and a paywall prompt",
+			body: `<div class="feed"><h1>Soup</h1>` + story(0) + story(1) + `<p class="x"><strong>Читайте також:</strong> <a href="/r9">Як підготуватися до відключень: поради</a></p>` + story(2) + story(3) +
+				`<p>Sources: <a href="/report">the council's annual report on soups and stews</a> and our own reporting.</p>` + story(4) + `</div>` +
+				`<div class="article_paywall"><p>Il vous reste 62 % de cet article à lire. La suite est réservée aux abonnés.</p><a href="/subscribe">S'abonner</a></div>`,
+			keep: []string{"Paragraph 4", "Sources: the council's annual report"},
+			drop: []string{"Як підготуватися", "Il vous reste"},
+		},
+		{
 			name: "a question answered by buttons",
 			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
 			keep: []string{"Paragraph 5", "Paragraph 8"},
