@@ -181,6 +181,10 @@ func dropNonContent(root *html.Node) {
 // run, so they are found first.
 func dropSignupBoxes(root *html.Node) {
 	var drop []*html.Node
+	// What each block above an e-mail field was found to be, so that many
+	// fields in one place cost one look at each block: 1 the box, 2 part
+	// of something else, 3 not yet a box (no invitation in it).
+	verdict := map[*html.Node]int8{}
 	walk(root, func(n *html.Node) bool {
 		if n.Type != html.ElementNode {
 			return true
@@ -192,17 +196,27 @@ func dropSignupBoxes(root *html.Node) {
 		if n.DataAtom != atom.Input || !strings.EqualFold(attr(n, "type"), "email") {
 			return true
 		}
-		for a := n.Parent; a != nil && a != root; a = a.Parent {
+		// The box is a few levels around its field at most.
+		for a, level := n.Parent, 0; a != nil && a != root && level < 6; a, level = a.Parent, level+1 {
 			if a.Type != html.ElementNode || !blockAtoms[a.DataAtom] && a.DataAtom != atom.Form {
 				continue
 			}
-			if countWords(textOf(a)) > 60 || holdsData(a) {
-				// Too large, or it holds a list, a table or an image
-				// beside the field: the box is part of something else.
-				break
+			v, ok := verdict[a]
+			if !ok {
+				switch {
+				case countWords(textOf(a)) > 60 || holdsData(a):
+					// Too large, or it holds a list, a table or an image
+					// beside the field: the box is part of something else.
+					v = 2
+				case hasTextBlock(a):
+					v = 1
+					drop = append(drop, a)
+				default:
+					v = 3
+				}
+				verdict[a] = v
 			}
-			if hasTextBlock(a) {
-				drop = append(drop, a)
+			if v != 3 {
 				break
 			}
 		}

@@ -31,6 +31,12 @@ func hostilePages(small bool) []struct{ name, body string } {
 		{"huge text node", "<p>" + strings.Repeat("word ", 2_000_000/n) + "</p>"},
 		{"unclosed comment", "<p>a</p><!--" + strings.Repeat("x", 1<<20)},
 		{"many srcset candidates", `<img srcset="` + strings.Repeat("/i.png 1x,", 200_000/n) + `">`},
+		{"many e-mail fields deep down", strings.Repeat("<div>", 400) + strings.Repeat(`<input type="email">`, 5000/n) + strings.Repeat("</div>", 400)},
+		{"nested sign-up boxes", strings.Repeat(`<div><p>Sign up</p><input type="email">`, 400) + strings.Repeat("</div>", 400)},
+		{"nested questions with buttons", strings.Repeat(`<div>Was it good? <button>Y</button><button>N</button>`, 400) + strings.Repeat("</div>", 400)},
+		{"a huge table with column headers", "<main><p>" + strings.Repeat("word ", 50) + "</p></main><div><table><tr><th>a</th><th>b</th></tr>" + strings.Repeat("<tr><td>k</td><td>v</td></tr>", 50_000/n) + "</table></div>"},
+		{"many cards", "<main>" + strings.Repeat(`<div class="c"><h3><a href="/x">title here</a></h3><p>desc</p></div>`, 50_000/n) + "</main>"},
+		{"nested posts", strings.Repeat(`<div class="p"><article><a href="/u">user name</a><p>post text here</p>`, 300) + strings.Repeat("</article></div>", 300)},
 		{"binary garbage", string([]byte{0xff, 0xfe, 0x00, 0x3c, 0x00, 0x70, 0x00, 0x3e, 0x80, 0x81})},
 	}
 }
