@@ -17,14 +17,25 @@ func TestGate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var rows []row
+	var (
+		rows  []row
+		conns []*conn
+	)
+	for range 4 {
+		conns = append(conns, &conn{addr: s.Addr})
+	}
+	defer func() {
+		for _, c := range conns {
+			c.close()
+		}
+	}()
 	for _, route := range []string{"healthz", "usage"} {
-		path, auth := "/healthz", ""
+		req := request(s.Addr, "/healthz", "")
 		if route == "usage" {
-			path, auth = "/v1/usage", "Bearer "+s.Secret
+			req = request(s.Addr, "/v1/usage", "Bearer "+s.Secret)
 		}
 		started := false
-		c, err := openLoop(s.Addr, path, auth, 4, 2000, 40, 2, func() error { started = true; return nil })
+		c, err := openLoop(conns, req, 2000, 40, 2, func() error { started = true; return nil })
 		if err != nil {
 			t.Fatalf("%s: %v", route, err)
 		}
@@ -36,8 +47,15 @@ func TestGate(t *testing.T) {
 		}
 		rows = append(rows, row{variant: variant{backend: "sqlite"}, route: route, rate: 2000, run: 1, cell: c})
 	}
+	// A connection the server closed is opened again.
+	conns[0].c.Close()
+	if _, err := openLoop(conns, request(s.Addr, "/healthz", ""), 1000, 8, 1, nil); err != nil {
+		t.Errorf("after a closed connection: %v", err)
+	}
 	// A wrong key is refused, so the 200s above were the gate's.
-	if _, err := openLoop(s.Addr, "/v1/usage", "Bearer sg_wrong", 1, 100, 1, 0, nil); err == nil || !strings.Contains(err.Error(), "status 401") {
+	wrong := []*conn{{addr: s.Addr}}
+	defer wrong[0].close()
+	if _, err := openLoop(wrong, request(s.Addr, "/v1/usage", "Bearer sg_wrong"), 100, 1, 0, nil); err == nil || !strings.Contains(err.Error(), "status 401") {
 		t.Errorf("a wrong key: %v, want status 401", err)
 	}
 	cpu, err := procCPU(os.Getpid())

@@ -12,32 +12,36 @@ import (
 	"time"
 )
 
-// conn is one kept-alive HTTP/1.1 connection that sends the same request
-// again and again. It writes the request itself and reads the answer with
-// http.ReadResponse: no Transport, so no goroutines or channel handoffs of
-// the client's own between the schedule and the socket.
+// conn is one kept-alive HTTP/1.1 connection. It writes each request
+// itself and reads the answer with http.ReadResponse: no Transport, so no
+// goroutines or channel handoffs of the client's own between the schedule
+// and the socket.
 type conn struct {
-	c   net.Conn
-	r   *bufio.Reader
-	req []byte
+	addr string
+	c    net.Conn
+	r    *bufio.Reader
 }
 
-func dial(addr, path, auth string) (*conn, error) {
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		return nil, err
-	}
+// request is a GET of path with the Authorization header auth, if any.
+func request(addr, path, auth string) []byte {
 	req := "GET " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nUser-Agent: gatebench\r\n"
 	if auth != "" {
 		req += "Authorization: " + auth + "\r\n"
 	}
-	req += "\r\n"
-	return &conn{c: c, r: bufio.NewReaderSize(c, 16<<10), req: []byte(req)}, nil
+	return []byte(req + "\r\n")
 }
 
-// get sends the request and reads the whole answer, which must be a 200.
-func (c *conn) get() error {
-	if _, err := c.c.Write(c.req); err != nil {
+// get sends req, connecting first if need be, and reads the whole answer,
+// which must be a 200.
+func (c *conn) get(req []byte) error {
+	if c.c == nil {
+		nc, err := net.Dial("tcp", c.addr)
+		if err != nil {
+			return err
+		}
+		c.c, c.r = nc, bufio.NewReaderSize(nc, 16<<10)
+	}
+	if _, err := c.c.Write(req); err != nil {
 		return err
 	}
 	res, err := http.ReadResponse(c.r, nil)
@@ -58,6 +62,14 @@ func (c *conn) get() error {
 	return nil
 }
 
+// close closes the connection; the next get opens a new one.
+func (c *conn) close() {
+	if c.c != nil {
+		c.c.Close()
+		c.c, c.r = nil, nil
+	}
+}
+
 // cell is what one open-loop run measured.
 type cell struct {
 	Rate      float64         // requests a second achieved
@@ -76,17 +88,15 @@ type cell struct {
 // client actually sent, or from the due time when the connection was
 // still busy with the previous request then (a sleeping client wakes up to
 // a millisecond late, which is no fault of the server). warm requests per
-// connection, all at once, go first and are not counted; start is called
-// after them, just before the clock starts.
-func openLoop(addr, path, auth string, conns, rate, n, warm int, start func() error) (cell, error) {
-	cs := make([]*conn, conns)
-	defer func() {
-		for _, c := range cs {
-			if c != nil {
-				c.c.Close()
-			}
-		}
-	}()
+// connection (at least one), all at once, go first and are not counted;
+// start is called after them, just before the clock starts.
+//
+// The connections stay open for the next call: the server allows one
+// client address 64 connections by default, and a new set opened as the
+// last closes could find the old ones not yet counted out. A connection
+// the server closed while idle is opened again during the warm-up.
+func openLoop(cs []*conn, req []byte, rate, n, warm int, start func() error) (cell, error) {
+	conns := len(cs)
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -99,15 +109,15 @@ func openLoop(addr, path, auth string, conns, rate, n, warm int, start func() er
 		}
 		mu.Unlock()
 	}
-	for i := range cs {
-		c, err := dial(addr, path, auth)
-		if err != nil {
-			return cell{}, err
-		}
-		cs[i] = c
+	for _, c := range cs {
 		wg.Go(func() {
-			for range warm {
-				if err := c.get(); err != nil {
+			for k := range max(warm, 1) {
+				err := c.get(req)
+				if err != nil && k == 0 {
+					c.close()
+					err = c.get(req)
+				}
+				if err != nil {
 					fail(err)
 					return
 				}
@@ -139,7 +149,7 @@ func openLoop(addr, path, auth string, conns, rate, n, warm int, start func() er
 					time.Sleep(d)
 				}
 				sent := time.Now()
-				if err := c.get(); err != nil {
+				if err := c.get(req); err != nil {
 					fail(err)
 					return
 				}

@@ -202,9 +202,14 @@ func run(o options, log io.Writer) ([]row, error) {
 
 // measure runs one cell against a child.
 func measure(c *child, route string, rate int, o options) (row, error) {
-	path, auth := "/healthz", ""
+	req := request(c.addr, "/healthz", "")
 	if route == "usage" {
-		path, auth = "/v1/usage", "Bearer "+c.secret
+		req = request(c.addr, "/v1/usage", "Bearer "+c.secret)
+	}
+	if c.conns == nil {
+		for range o.conns {
+			c.conns = append(c.conns, &conn{addr: c.addr})
+		}
 	}
 	x := row{route: route, rate: rate, load: loadAverage()}
 	var (
@@ -212,7 +217,7 @@ func measure(c *child, route string, rate int, o options) (row, error) {
 		cpu0 time.Duration
 		err  error
 	)
-	x.cell, err = openLoop(c.addr, path, auth, o.conns, rate, o.n, o.warm, func() (err error) {
+	x.cell, err = openLoop(c.conns, req, rate, o.n, o.warm, func() (err error) {
 		if gc0, err = c.gcCount(); err != nil {
 			return err
 		}
@@ -240,6 +245,7 @@ type child struct {
 	in           io.WriteCloser
 	out          *bufio.Reader
 	addr, secret string
+	conns        []*conn // the load's connections, kept from cell to cell
 }
 
 func startChild(exe string, v variant, pgURL, redisURL, profile string) (*child, error) {
@@ -286,6 +292,9 @@ func (c *child) gcCount() (uint64, error) {
 // stop ends the child's input, which stops it, and waits; a child that
 // does not stop in time is killed.
 func (c *child) stop() {
+	for _, cn := range c.conns {
+		cn.close()
+	}
 	c.in.Close()
 	done := make(chan struct{})
 	go func() { c.cmd.Wait(); close(done) }()
