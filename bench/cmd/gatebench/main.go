@@ -31,7 +31,10 @@
 //
 // -gogc runs each backend's server once per GOGC value given ("default"
 // leaves it unset), to see how much of the tail is the collector's.
-// -cpuprofile DIR writes a CPU profile of every server child.
+// -routes limits the cells to one route, e.g. for a profile, and
+// -cpuprofile DIR writes a CPU profile of every server child, and
+// -server-env sets variables in the children's environment only (e.g.
+// GODEBUG=gctrace=1 to see each collection on standard error).
 package main
 
 import (
@@ -65,6 +68,8 @@ func main() {
 		pgURL    = flag.String("pg", "postgres://postgres@127.0.0.1:5432/spidergo_bench?sslmode=disable", "PostgreSQL database for the postgres backends (it must exist; the server migrates it)")
 		redisURL = flag.String("redis", "redis://127.0.0.1:6379/5", "Redis database for the redis backends")
 		profile  = flag.String("cpuprofile", "", "write a CPU profile of each server child into this directory")
+		routes   = flag.String("routes", "healthz,usage", "comma-separated routes to measure: healthz (the baseline), usage (GET /v1/usage through the gate)")
+		extraEnv = flag.String("server-env", "", "comma-separated KEY=VALUE settings added to every server child's environment, e.g. GODEBUG=gctrace=1")
 
 		serveMode = flag.Bool("serve", false, "internal: run the server for -backend, print its address and key, serve until standard input ends")
 		backend   = flag.String("backend", "", "internal: the backend for -serve")
@@ -80,7 +85,14 @@ func main() {
 	}
 	o := options{
 		conns: *conns, n: *n, warm: *warm, runs: max(*runs, 1),
-		pgURL: *pgURL, redisURL: *redisURL, profile: *profile,
+		pgURL: *pgURL, redisURL: *redisURL, profile: *profile, env: split(*extraEnv),
+		routes: split(*routes),
+	}
+	for _, r := range o.routes {
+		if r != "healthz" && r != "usage" {
+			fmt.Fprintf(os.Stderr, "gatebench: unknown route %q\n", r)
+			os.Exit(2)
+		}
 	}
 	for _, s := range split(*rates) {
 		r, err := strconv.Atoi(s)
@@ -118,6 +130,8 @@ type options struct {
 	pgURL          string
 	redisURL       string
 	profile        string
+	env            []string // added to the children's environment
+	routes         []string // "healthz", "usage"
 }
 
 // variant is one server configuration: a backend and the child's GOGC
@@ -168,16 +182,16 @@ func run(o options, log io.Writer) ([]row, error) {
 				}
 				prof = filepath.Join(o.profile, fmt.Sprintf("%s-gogc%s-run%d.cpu.pprof", strings.ReplaceAll(v.backend, "+", "-"), orDefault(v.gogc, "default"), r))
 			}
-			c, err := startChild(exe, v, o.pgURL, o.redisURL, prof)
+			c, err := startChild(exe, v, o.pgURL, o.redisURL, prof, o.env)
 			if err != nil {
 				stopAll()
 				return nil, fmt.Errorf("%s: %w", v, err)
 			}
 			children[i] = c
 		}
-		routes := []string{"healthz", "usage"}
+		routes := slices.Clone(o.routes)
 		if r%2 == 0 {
-			routes = []string{"usage", "healthz"}
+			slices.Reverse(routes)
 		}
 		for _, rate := range o.rates {
 			for i, v := range o.variants {
@@ -248,9 +262,9 @@ type child struct {
 	conns        []*conn // the load's connections, kept from cell to cell
 }
 
-func startChild(exe string, v variant, pgURL, redisURL, profile string) (*child, error) {
+func startChild(exe string, v variant, pgURL, redisURL, profile string, env []string) (*child, error) {
 	cmd := exec.Command(exe, "-serve", "-backend", v.backend, "-pg", pgURL, "-redis", redisURL, "-profile-to", profile)
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), env...)
 	if v.gogc != "" {
 		cmd.Env = append(cmd.Env, "GOGC="+v.gogc)
 	}
