@@ -130,6 +130,17 @@ var boilerHints = map[string]bool{
 	"caption": true, "credit": true, "credits": true, "gallery": true, "slideshow": true,
 	"footer": true, "nav": true, "toolbar": true, "print": true, "cta": true,
 	"feedback": true, "paywall": true,
+	// Advertising, in the words sites name their ad slots with.
+	"adv": true, "advertising": true, "adsbygoogle": true, "adspot": true, "adslot": true,
+	"werbung": true, "anzeige": true, "publicite": true, "publicidad": true, "publicidade": true,
+	"pubblicita": true, "reklam": true, "reklama": true, "reclame": true,
+	// Comment sections in other languages.
+	"commenti": true, "commento": true, "comentarios": true, "comentario": true, "commentaires": true,
+	"kommentare": true, "komentarze": true, "yorumlar": true, "reacties": true, "kommentarer": true,
+	// Forum and Q&A chrome around posts: signatures, votes, reputation;
+	// star ratings; affiliate disclosures.
+	"signature": true, "vote": true, "votes": true, "reputation": true, "rating": true, "ratings": true,
+	"disclosure": true,
 }
 
 // classWords splits the class and id of n into lower-case words
@@ -164,7 +175,11 @@ func (cl *cleaner) hasBoilerHint(n *html.Node) bool {
 }
 
 // commentHints are the class words of comment sections.
-var commentHints = map[string]bool{"comment": true, "comments": true, "disqus": true}
+var commentHints = map[string]bool{
+	"comment": true, "comments": true, "disqus": true,
+	"commenti": true, "commento": true, "comentarios": true, "comentario": true, "commentaires": true,
+	"kommentare": true, "komentarze": true, "yorumlar": true, "reacties": true, "kommentarer": true,
+}
 
 // markThread decides whether the content under root is a discussion: its
 // comment sections hold at least as many words as everything else. Beside
@@ -266,7 +281,7 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			drop = append(drop, n)
 			return false
 		}
-		if (cl.hasBoilerHint(n) && !tableCell(n) || isPageChrome(n)) && cl.stats(n).words < total/3 {
+		if (cl.hasBoilerHint(n) && !tableCell(n) || isPageChrome(n) || cl.adLabel(n)) && cl.stats(n).words < total/3 {
 			drop = append(drop, n)
 			return false
 		}
@@ -792,7 +807,7 @@ func (cl *cleaner) stripBoilerplate(root *html.Node) *html.Node {
 		if n.Type != html.ElementNode || n == root {
 			return true
 		}
-		chrome := isChrome(n) || !tableCell(n) && classWords(n, func(w string) bool {
+		chrome := isChrome(n) || cl.adLabel(n) || !tableCell(n) && classWords(n, func(w string) bool {
 			return boilerHints[w] && !(cl.thread && commentHints[w])
 		})
 		if chrome && cl.stats(n).words <= total/2 {

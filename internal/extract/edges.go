@@ -151,6 +151,32 @@ func nextElement(n *html.Node) *html.Node {
 	return nil
 }
 
+// adLabels are the whole text of the labels sites set over an ad slot,
+// lower-case, in the languages SpiderGo is most used with.
+var adLabels = map[string]bool{
+	"ad": true, "ads": true, "advert": true, "advertisement": true, "advertisements": true,
+	"sponsored": true, "sponsored content": true, "sponsored content below": true, "paid content": true,
+	"story continues below advertisement": true, "article continues below advertisement": true,
+	"continue reading below": true, "anzeige": true, "werbung": true, "publicité": true,
+	"publicidad": true, "publicidade": true, "pubblicità": true, "reklam": true, "reklama": true,
+	"реклама": true, "advertentie": true, "reclame": true, "annons": true, "annonse": true,
+	"mainos": true, "διαφήμιση": true, "פרסומת": true, "إعلان": true, "広告": true, "广告": true,
+	"廣告": true, "광고": true, "quảng cáo": true, "iklan": true, "विज्ञापन": true,
+}
+
+// adLabel reports whether n is an ad slot's label and nothing more:
+// "Advertisement", "- Publicidade -", "PUBBLICITÀ", "Sponsored content
+// below", with at most empty blocks (the slot itself) beside it.
+func (cl *cleaner) adLabel(n *html.Node) bool {
+	if n.Type != html.ElementNode || cl.stats(n).words == 0 || cl.stats(n).words > 5 {
+		return false
+	}
+	t := strings.ToLower(strings.TrimFunc(collapseSpace(textOf(n)), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsNumber(r)
+	}))
+	return adLabels[t]
+}
+
 // relatedPhrases begin the labels of lists of other stories, lower-case,
 // in the languages SpiderGo is most used with.
 var relatedPhrases = []string{

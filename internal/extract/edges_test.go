@@ -128,6 +128,15 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"Як підготуватися", "Il vous reste"},
 		},
 		{
+			name: "ad slots, comments and signatures named in other languages, and ad labels",
+			body: `<div class="c1"><h1>Soup</h1>` + story(0) + `<div class="reklam-alani"><span>Reklam</span><div id="x-300"></div></div>` + story(1) +
+				`<div class="pubblicita"><small>PUBBLICITÀ</small></div>` + story(2) + `<div class="my-8 text-xs py-24">Sponsored content below</div>` + story(3) +
+				`<div><span>- Publicidade -</span></div>` + story(4) + `<p class="disclosure">This post may contain affiliate links.</p>` + story(5) +
+				`<div class="commenti"><h3>12 commenti</h3><div class="commento"><b>Giulia</b><p>Fatto ieri sera, buonissimo!</p></div></div></div>`,
+			keep: []string{"Paragraph 0", "Paragraph 5"},
+			drop: []string{"Reklam", "PUBBLICITÀ", "Sponsored content", "Publicidade", "affiliate links", "12 commenti", "buonissimo"},
+		},
+		{
 			name: "a question answered by buttons",
 			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
 			keep: []string{"Paragraph 5", "Paragraph 8"},

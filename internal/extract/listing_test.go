@@ -104,6 +104,15 @@ func TestListingsKeepTheirItems(t *testing.T) {
 			keep: []string{"Since the 3.8 update", "The router does a resync", "a fix is in 3.8.2", "Static IP did the trick"},
 		},
 		{
+			name: "a thread keeps its posts, not the signatures and vote counts",
+			body: chrome + `<div class="thread">` +
+				`<div class="post"><div class="vote-count">24 votes</div><div class="body"><p>Cracks at the corner mean that joint was grouted when it should have been caulked.</p></div><div class="signature">2021 Marin Four Corners | 2014 Allez</div></div>` +
+				`<div class="post"><div class="vote-count">7 votes</div><div class="body"><p>Use a flexible sealant in the corner and regrout the floor joints after a week.</p></div><div class="signature">Tiles since 1998</div></div>` +
+				`<div class="post"><div class="vote-count">2 votes</div><div class="body"><p>Check that the floor is not flexing: cracks come back on a bouncy floor.</p></div><div class="user-info"><span class="reputation">71.9k</span></div></div></div>` + footer,
+			keep: []string{"should have been caulked", "flexible sealant", "bouncy floor"},
+			drop: []string{"24 votes", "2014 Allez", "71.9k"},
+		},
+		{
 			name: "comments beside a long story still go",
 			body: chrome + `<main><article><h1>Main story</h1>` + longStory.String() + `</article>` +
 				`<section id="comments" class="comments"><div class="comment"><p>First! Great read.</p></div><div class="comment"><p>I disagree with all of this.</p></div></section></main>` + footer,
