@@ -140,7 +140,7 @@ var boilerHints = map[string]bool{
 	// Forum and Q&A chrome around posts: signatures, votes, reputation;
 	// star ratings; affiliate disclosures.
 	"signature": true, "vote": true, "votes": true, "reputation": true, "rating": true, "ratings": true,
-	"disclosure": true,
+	"disclosure": true, "meta": true,
 }
 
 // classWords splits the class and id of n into lower-case words
@@ -279,6 +279,11 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 		}
 		if (n.DataAtom == atom.P || n.DataAtom == atom.Div && !hasBlockChild(n)) && !cl.repeatedItem(n, total) && cl.isLinkLine(n) {
 			drop = append(drop, n)
+			return false
+		}
+		if cl.hasBoilerHint(n) && cl.factsBlock(n) && !isPageChrome(n) {
+			// Labelled facts whatever the block is called ("event-meta",
+			// "product-meta"): an event's place, a product's SKU.
 			return false
 		}
 		if (cl.hasBoilerHint(n) && !tableCell(n) || isPageChrome(n) || cl.adLabel(n)) && cl.stats(n).words < total/3 {
@@ -1032,6 +1037,10 @@ func labelled(line string) bool {
 	line = strings.TrimSpace(line)
 	i := strings.IndexAny(line, ":：")
 	if i <= 0 || utf8.RuneCountInString(line[:i]) > 40 {
+		return false
+	}
+	// The label ends in a word, not in a number: "07:00" is a time.
+	if r, _ := utf8.DecodeLastRuneInString(strings.TrimSpace(line[:i])); !unicode.IsLetter(r) && r != ')' {
 		return false
 	}
 	value := strings.TrimSpace(strings.TrimLeft(line[i:], ":："))

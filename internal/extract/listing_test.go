@@ -289,6 +289,15 @@ func TestFactsBesideTheContent(t *testing.T) {
 			drop: []string{"Davis Vantage Pro2"},
 		},
 		{
+			name: "a meta line goes, labelled facts classed meta stay, times are no labels",
+			body: chrome + `<div class="q"><div class="q-body">` + article.String() + `<span class="q-view-meta">asked Feb 3 in Bathrooms by lindaw</span></div>` +
+				`<div class="product-meta"><p>SKU: AQ7-BLK-2026</p><p>Category: Headphones</p><p>Stock: 7 left</p></div>` +
+				`<section class="comments"><div class="comment"><span class="comment-date">07 dic 2026 - 07:00 CET</span><p>Con mi sueldo no llego.</p></div>` +
+				`<div class="comment"><span class="comment-date">07 dic 2026 - 08:10 CET</span><p>Es un abuso.</p></div><div class="comment"><span class="comment-date">07 dic 2026 - 09:30 CET</span><p>Muy cierto.</p></div></section></div>`,
+			keep: []string{"SKU: AQ7-BLK-2026", "Paragraph 3"},
+			drop: []string{"asked Feb 3", "Con mi sueldo"},
+		},
+		{
 			name: "a byline and a date are not facts",
 			body: chrome + `<article><h1>Otters return</h1><div class="info"><p>By: Jo Smith</p><p>Updated: 3 March</p></div>` + article.String() + `</article>`,
 			keep: []string{"Paragraph 0"},
