@@ -140,7 +140,7 @@ var boilerHints = map[string]bool{
 	// Forum and Q&A chrome around posts: signatures, votes, reputation;
 	// star ratings; affiliate disclosures.
 	"signature": true, "vote": true, "votes": true, "reputation": true, "rating": true, "ratings": true,
-	"disclosure": true, "meta": true,
+	"disclosure": true, "meta": true, "postprofile": true, "postdetails": true, "userinfo": true,
 }
 
 // classWords splits the class and id of n into lower-case words
