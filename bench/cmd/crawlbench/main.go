@@ -38,6 +38,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spidergo/spidergo/bench/internal/benchutil"
 	"github.com/spidergo/spidergo/bench/site"
 )
 
@@ -164,14 +165,14 @@ func child(siteURL, crawler, mode string, conc, limit int, diag diagnosis) error
 
 func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, runs int, baseExe string, extra []string) error {
 	var cs []int
-	for _, s := range split(concs) {
+	for _, s := range benchutil.Split(concs) {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
 			return fmt.Errorf("bad concurrency %q", s)
 		}
 		cs = append(cs, n)
 	}
-	ms, crs := split(modeList), split(crawlerList)
+	ms, crs := benchutil.Split(modeList), benchutil.Split(crawlerList)
 	for _, m := range ms {
 		if _, ok := modes[m]; !ok {
 			return fmt.Errorf("unknown mode %q", m)
@@ -235,7 +236,7 @@ func parent(pages, limit int, seed uint64, concs, modeList, crawlerList string, 
 			r.CPUSeconds = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 			r.Site = srv.Stats()
 			fmt.Fprintf(os.Stderr, "run %d: %-8s %-5s c=%-2d %5d pages in %6.1fs, %4d MiB peak, %d requests, %d failed, load %s\n",
-				round+1, cf.crawler, cf.mode, cf.conc, r.Pages, r.Seconds, r.PeakRSSKB>>10, r.Site.Requests, r.Errors, loadAverage())
+				round+1, cf.crawler, cf.mode, cf.conc, r.Pages, r.Seconds, r.PeakRSSKB>>10, r.Site.Requests, r.Errors, benchutil.LoadAverage())
 			if r.Note != "" {
 				fmt.Fprintf(os.Stderr, "    %s\n", r.Note)
 			}
@@ -291,29 +292,6 @@ func printTable(w io.Writer, rows [][]result) {
 			fig("%.1f", func(r result) float64 { return 100 * r.Site.RepeatedURLs() }),
 			fig("%.1f", func(r result) float64 { return 100 * r.Site.RepeatedPages() }))
 	}
-}
-
-// loadAverage is the machine's one-minute load average, for the log.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return "?"
-	}
-	return f[0]
-}
-
-func split(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 // peakRSS reads the process's high-water resident set size.

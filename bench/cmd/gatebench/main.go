@@ -50,6 +50,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spidergo/spidergo/bench/internal/benchutil"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat:
@@ -85,8 +87,8 @@ func main() {
 	}
 	o := options{
 		conns: *conns, n: *n, warm: *warm, runs: max(*runs, 1),
-		pgURL: *pgURL, redisURL: *redisURL, profile: *profile, env: split(*extraEnv),
-		routes: split(*routes),
+		pgURL: *pgURL, redisURL: *redisURL, profile: *profile, env: benchutil.Split(*extraEnv),
+		routes: benchutil.Split(*routes),
 	}
 	for _, r := range o.routes {
 		if r != "healthz" && r != "usage" {
@@ -94,7 +96,7 @@ func main() {
 			os.Exit(2)
 		}
 	}
-	for _, s := range split(*rates) {
+	for _, s := range benchutil.Split(*rates) {
 		r, err := strconv.Atoi(s)
 		if err != nil || r < 1 {
 			fmt.Fprintf(os.Stderr, "gatebench: bad rate %q\n", s)
@@ -102,8 +104,8 @@ func main() {
 		}
 		o.rates = append(o.rates, r)
 	}
-	for _, b := range split(*backends) {
-		for _, g := range split(*gogc) {
+	for _, b := range benchutil.Split(*backends) {
+		for _, g := range benchutil.Split(*gogc) {
 			o.variants = append(o.variants, variant{backend: b, gogc: strings.TrimPrefix(g, "default")})
 		}
 	}
@@ -225,7 +227,7 @@ func measure(c *child, route string, rate int, o options) (row, error) {
 			c.conns = append(c.conns, &conn{addr: c.addr})
 		}
 	}
-	x := row{route: route, rate: rate, load: loadAverage()}
+	x := row{route: route, rate: rate, load: benchutil.LoadAverage()}
 	var (
 		gc0  uint64
 		cpu0 time.Duration
@@ -384,28 +386,6 @@ func printTable(w io.Writer, rows []row) {
 			perRequest(r.serverCPU, n), perRequest(r.ClientCPU, n),
 			float64(r.gcs)/r.Elapsed.Seconds(), r.load)
 	}
-}
-
-// loadAverage is the machine's one-minute load average.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	if f := strings.Fields(string(b)); len(f) > 0 {
-		return f[0]
-	}
-	return "?"
-}
-
-func split(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }
 
 func orDefault(s, def string) string {
