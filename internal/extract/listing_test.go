@@ -11,6 +11,29 @@ func story(i int) string {
 	return fmt.Sprintf("<p>Paragraph %d tells the story in full sentences, with enough words, commas, and detail that readability takes it for the body of an article worth reading.</p>", i)
 }
 
+// keepDrop is a page body with the text its content must and must not hold.
+type keepDrop struct {
+	name       string
+	body       string
+	keep, drop []string
+}
+
+// checkKeepDrop reports each keep string missing from text and each drop
+// string found in it.
+func checkKeepDrop(t *testing.T, text string, keep, drop []string) {
+	t.Helper()
+	for _, k := range keep {
+		if !strings.Contains(text, k) {
+			t.Errorf("lost %q:\n%s", k, text)
+		}
+	}
+	for _, d := range drop {
+		if strings.Contains(text, d) {
+			t.Errorf("kept %q:\n%s", d, text)
+		}
+	}
+}
+
 func TestListingsKeepTheirItems(t *testing.T) {
 	const chrome = `<header><nav><a href="/">Home</a> <a href="/about">About</a> <a href="/shop">Shop</a></nav></header>`
 	const footer = `<footer><a href="/privacy">Privacy</a> <a href="/terms">Terms</a></footer>`
@@ -18,11 +41,7 @@ func TestListingsKeepTheirItems(t *testing.T) {
 	for i := range 6 {
 		longStory.WriteString(story(i))
 	}
-	tests := []struct {
-		name       string
-		body       string
-		keep, drop []string
-	}{
+	tests := []keepDrop{
 		{
 			name: "job board rows that are mostly links",
 			body: chrome + `<div class="container"><h1>Open positions</h1><p>We build robots for warehouses in two cities and we hire people who like hard problems.</p>
@@ -139,16 +158,7 @@ func TestListingsKeepTheirItems(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, k := range tt.keep {
-				if !strings.Contains(res.Text, k) {
-					t.Errorf("lost %q:\n%s", k, res.Text)
-				}
-			}
-			for _, d := range tt.drop {
-				if strings.Contains(res.Text, d) {
-					t.Errorf("kept %q:\n%s", d, res.Text)
-				}
-			}
+			checkKeepDrop(t, res.Text, tt.keep, tt.drop)
 		})
 	}
 }
@@ -158,11 +168,7 @@ func TestHiddenContent(t *testing.T) {
 	for i := range 4 {
 		article.WriteString(story(i))
 	}
-	tests := []struct {
-		name       string
-		body       string
-		keep, drop []string
-	}{
+	tests := []keepDrop{
 		{
 			name: "tab panels hidden by attribute, aria-hidden or style",
 			body: `<main><h1>Merino tee</h1>` + article.String() +
@@ -192,16 +198,8 @@ func TestHiddenContent(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				for _, k := range tt.keep {
-					if !strings.Contains(res.Text, k) {
-						t.Errorf("main=%v: lost %q:\n%s", main, k, res.Text)
-					}
-				}
-				for _, d := range tt.drop {
-					if strings.Contains(res.Text, d) {
-						t.Errorf("main=%v: kept %q:\n%s", main, d, res.Text)
-					}
-				}
+				t.Logf("only_main_content=%v", main)
+				checkKeepDrop(t, res.Text, tt.keep, tt.drop)
 			}
 		})
 	}
@@ -213,11 +211,7 @@ func TestFactsBesideTheContent(t *testing.T) {
 		article.WriteString(story(i))
 	}
 	const chrome = `<header><nav><a href="/">Home</a> <a href="/events">Events</a> <a href="/jobs">Jobs</a></nav></header>`
-	tests := []struct {
-		name       string
-		body       string
-		keep, drop []string
-	}{
+	tests := []keepDrop{
 		{
 			name: "an event's details list after its description",
 			body: chrome + `<div class="event"><h1>Truffle fair</h1><div class="event-description">` + article.String() + `</div>` +
@@ -312,16 +306,7 @@ func TestFactsBesideTheContent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, k := range tt.keep {
-				if !strings.Contains(res.Text, k) {
-					t.Errorf("lost %q:\n%s", k, res.Text)
-				}
-			}
-			for _, d := range tt.drop {
-				if strings.Contains(res.Text, d) {
-					t.Errorf("kept %q:\n%s", d, res.Text)
-				}
-			}
+			checkKeepDrop(t, res.Text, tt.keep, tt.drop)
 		})
 	}
 }
