@@ -429,6 +429,16 @@ func (w *mdWriter) blockNode(n *html.Node, c *mdBlocks) {
 	case atom.Table:
 		c.flushPara()
 		w.table(n, c)
+	case atom.Dt:
+		// A definition list's term reads as a term: in bold, over its
+		// definitions.
+		c.flushPara()
+		if hasBlock(n) {
+			w.blockChildren(n, c)
+		} else {
+			w.emphasis(n, &c.inl, "**", c.inl.strong)
+		}
+		c.flushPara()
 	case atom.Hr:
 		c.flushPara()
 		c.emit([]byte("* * *"), false)

@@ -100,7 +100,8 @@ func TestMarkdownWriter(t *testing.T) {
 		{"line start after break", "<p>x<br>+ y</p>", "x  \n\\+ y"},
 		{"skipped elements", "<p>a<video>v</video><iframe></iframe>b</p>", "ab"},
 		{"figure", `<figure><img src="https://e.example/i.png" alt="i"><figcaption>Cap</figcaption></figure>`, "![i](https://e.example/i.png)\n\nCap"},
-		{"definition list", "<dl><dt>Term</dt><dd>Meaning</dd></dl>", "Term\n\nMeaning"},
+		{"definition list", "<dl><dt>Term</dt><dd>Meaning</dd><dt><b>Bold</b> term:</dt><dd>One</dd><dd>Two</dd></dl>", "**Term**\n\nMeaning\n\n**Bold term:**\n\nOne\n\nTwo"},
+		{"term holding blocks", "<dl><dt><p>Para term</p></dt><dd>x</dd></dl>", "Para term\n\nx"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
