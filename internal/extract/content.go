@@ -185,12 +185,19 @@ func dropSignupBoxes(root *html.Node) {
 	// fields in one place cost one look at each block: 1 the box, 2 part
 	// of something else, 3 not yet a box (no invitation in it).
 	verdict := map[*html.Node]int8{}
+	asked := map[*html.Node]bool{}
 	walk(root, func(n *html.Node) bool {
 		if n.Type != html.ElementNode {
 			return true
 		}
-		if question(n) {
-			drop = append(drop, n)
+		if n.DataAtom == atom.Button {
+			// Buttons are rare: the block around one is looked at once.
+			if p := n.Parent; p != nil && !asked[p] {
+				asked[p] = true
+				if question(p) {
+					drop = append(drop, p)
+				}
+			}
 			return false
 		}
 		if n.DataAtom != atom.Input || !strings.EqualFold(attr(n, "type"), "email") {

@@ -164,11 +164,28 @@ var adLabels = map[string]bool{
 	"廣告": true, "광고": true, "quảng cáo": true, "iklan": true, "विज्ञापन": true,
 }
 
+// adLabelAtoms are the elements ad labels are set in (never a list item,
+// a table cell, a heading or a link, whose few words are content).
+var adLabelAtoms = map[atom.Atom]bool{
+	atom.Div: true, atom.Span: true, atom.P: true, atom.Small: true, atom.Aside: true,
+	atom.Section: true, atom.Strong: true, atom.B: true, atom.Em: true, atom.I: true,
+	atom.Label: true, atom.Ins: true, atom.Center: true, atom.Font: true,
+}
+
 // adLabel reports whether n is an ad slot's label and nothing more:
 // "Advertisement", "- Publicidade -", "PUBBLICITÀ", "Sponsored content
 // below", with at most empty blocks (the slot itself) beside it.
 func (cl *cleaner) adLabel(n *html.Node) bool {
-	if n.Type != html.ElementNode || cl.stats(n).words == 0 || cl.stats(n).words > 5 {
+	if n.Type != html.ElementNode || !adLabelAtoms[n.DataAtom] {
+		return false
+	}
+	w := cl.stats(n).words
+	if w == 0 || w > 5 {
+		return false
+	}
+	if p := n.Parent; p != nil && !mdBlock(n.DataAtom) && cl.stats(p).words > w {
+		// A few words inline in a longer line (a link, a name) are
+		// part of that line, whatever they say.
 		return false
 	}
 	t := strings.ToLower(strings.TrimFunc(collapseSpace(textOf(n)), func(r rune) bool {
