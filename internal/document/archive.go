@@ -33,6 +33,36 @@ func openArchive(data []byte, maxUnpacked int64) (*archive, error) {
 	return a, nil
 }
 
+// parse unpacks and parses one XML entry; a missing entry is nil without
+// error.
+func (a *archive) parse(ctx context.Context, name string) (*node, error) {
+	data, err := a.read(name)
+	if err != nil || data == nil {
+		return nil, err
+	}
+	return parseXML(ctx, data)
+}
+
+// result assembles what an office document gives: its blocks as Markdown
+// and text, the Dublin Core properties of the entry meta, the title from
+// them or else the first heading, and the links.
+func (a *archive) result(ctx context.Context, meta string, blocks []block, links linkSet) (*Result, error) {
+	if !hasText(blocks) {
+		return nil, newErr(KindNoText, "the document holds no text")
+	}
+	res := &Result{Metadata: map[string]string{}}
+	if err := readCore(ctx, a, meta, res.Metadata); err != nil {
+		return nil, err
+	}
+	res.Markdown, res.Text = render(blocks)
+	res.Title = res.Metadata["title"]
+	if res.Title == "" {
+		res.Title = firstHeading(blocks)
+	}
+	res.Links = links.list
+	return res, nil
+}
+
 // read unpacks one entry; a missing entry is nil without error.
 func (a *archive) read(name string) ([]byte, error) {
 	f := a.files[name]

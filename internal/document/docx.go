@@ -22,19 +22,15 @@ func (c *Converter) convertDOCX(ctx context.Context, data []byte) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	body, err := a.read("word/document.xml")
+	root, err := a.parse(ctx, "word/document.xml")
 	if err != nil {
 		return nil, err
 	}
-	if body == nil {
+	if root == nil {
 		return nil, newErr(KindInvalid, "no word/document.xml: not a Word document")
 	}
 	d := &docx{styles: map[string]string{}, ordered: map[string]bool{}, rels: map[string]string{}}
 	if err := d.readParts(ctx, a); err != nil {
-		return nil, err
-	}
-	root, err := parseXML(ctx, body)
-	if err != nil {
 		return nil, err
 	}
 	b := root.find("body")
@@ -42,32 +38,12 @@ func (c *Converter) convertDOCX(ctx context.Context, data []byte) (*Result, erro
 		return nil, newErr(KindInvalid, "word/document.xml has no body")
 	}
 	d.container(b, 0)
-	if !hasText(d.blocks) {
-		return nil, newErr(KindNoText, "the document holds no text")
-	}
-	res := &Result{Metadata: map[string]string{}}
-	if err := readCore(ctx, a, "docProps/core.xml", res.Metadata); err != nil {
-		return nil, err
-	}
-	res.Markdown, res.Text = render(d.blocks)
-	res.Title = res.Metadata["title"]
-	if res.Title == "" {
-		res.Title = firstHeading(d.blocks)
-	}
-	res.Links = d.links.list
-	return res, nil
+	return a.result(ctx, "docProps/core.xml", d.blocks, d.links)
 }
 
 // readParts reads styles, numbering and relationships; each is optional.
 func (d *docx) readParts(ctx context.Context, a *archive) error {
-	parse := func(name string) (*node, error) {
-		data, err := a.read(name)
-		if err != nil || data == nil {
-			return nil, err
-		}
-		return parseXML(ctx, data)
-	}
-	if st, err := parse("word/styles.xml"); err != nil {
+	if st, err := a.parse(ctx, "word/styles.xml"); err != nil {
 		return err
 	} else if st != nil {
 		for _, s := range st.find("styles").kidsNamed("style") {
@@ -76,7 +52,7 @@ func (d *docx) readParts(ctx context.Context, a *archive) error {
 			}
 		}
 	}
-	if num, err := parse("word/numbering.xml"); err != nil {
+	if num, err := a.parse(ctx, "word/numbering.xml"); err != nil {
 		return err
 	} else if num != nil {
 		abs := map[string]map[string]bool{} // abstractNumId → ilvl → numbered
@@ -99,7 +75,7 @@ func (d *docx) readParts(ctx context.Context, a *archive) error {
 			}
 		}
 	}
-	if rels, err := parse("word/_rels/document.xml.rels"); err != nil {
+	if rels, err := a.parse(ctx, "word/_rels/document.xml.rels"); err != nil {
 		return err
 	} else if rels != nil {
 		for _, r := range rels.find("Relationships").kidsNamed("Relationship") {
@@ -290,16 +266,15 @@ func on(n *node) bool {
 // readCore reads Dublin Core properties (docProps/core.xml, meta.xml):
 // title, creator as author, subject, keywords, description, dates.
 func readCore(ctx context.Context, a *archive, name string, md map[string]string) error {
-	data, err := a.read(name)
-	if err != nil || data == nil {
-		return err
-	}
-	root, err := parseXML(ctx, data)
+	root, err := a.parse(ctx, name)
 	if err != nil {
 		if KindOf(err) == KindInvalid {
 			return nil // broken properties do not spoil the text
 		}
 		return err
+	}
+	if root == nil {
+		return nil
 	}
 	var walk func(*node)
 	walk = func(n *node) {

@@ -20,16 +20,12 @@ func (c *Converter) convertODT(ctx context.Context, data []byte) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	content, err := a.read("content.xml")
+	root, err := a.parse(ctx, "content.xml")
 	if err != nil {
 		return nil, err
 	}
-	if content == nil {
+	if root == nil {
 		return nil, newErr(KindInvalid, "no content.xml: not an OpenDocument file")
-	}
-	root, err := parseXML(ctx, content)
-	if err != nil {
-		return nil, err
 	}
 	o := &odt{bold: map[string]bool{}, italic: map[string]bool{}, numbered: map[string]bool{}}
 	if st := root.find("automatic-styles"); st != nil {
@@ -60,20 +56,7 @@ func (c *Converter) convertODT(ctx context.Context, data []byte) (*Result, error
 		return nil, newErr(KindInvalid, "content.xml has no text body")
 	}
 	o.container(text, 0, false)
-	if !hasText(o.blocks) {
-		return nil, newErr(KindNoText, "the document holds no text")
-	}
-	res := &Result{Metadata: map[string]string{}}
-	if err := readCore(ctx, a, "meta.xml", res.Metadata); err != nil {
-		return nil, err
-	}
-	res.Markdown, res.Text = render(o.blocks)
-	res.Title = res.Metadata["title"]
-	if res.Title == "" {
-		res.Title = firstHeading(o.blocks)
-	}
-	res.Links = o.links.list
-	return res, nil
+	return a.result(ctx, "meta.xml", o.blocks, o.links)
 }
 
 func (o *odt) container(n *node, depth int, inTable bool) {
