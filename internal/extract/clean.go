@@ -501,23 +501,13 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 }
 
 func isSubheading(n *html.Node) bool {
-	switch n.DataAtom {
-	case atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
-		return true
-	}
-	return false
+	return isHeading(n) && n.DataAtom != atom.H1
 }
 
 // opensSection reports whether the block after the heading h is a
 // paragraph of prose: a sentence, or ten words and more.
 func opensSection(h *html.Node) bool {
-	n := h.NextSibling
-	for n != nil && n.Type != html.ElementNode {
-		if n.Type == html.TextNode && strings.TrimSpace(n.Data) != "" {
-			return false
-		}
-		n = n.NextSibling
-	}
+	n := nextElement(h)
 	if n == nil || n.DataAtom != atom.P {
 		return false
 	}

@@ -309,8 +309,8 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 			keep = append(keep, s)
 			continue
 		}
-		if topClass != "" && attr(s, "class") == topClass && cl.stats(s).linkDensity() < 0.3 &&
-			(cl.stats(s).words >= 10 || cl.stats(s).words > 0 && (containsAtom(s, atom.Ul) || containsAtom(s, atom.Ol) || containsAtom(s, atom.Table) || containsAtom(s, atom.Dl))) {
+		if st := cl.stats(s); topClass != "" && attr(s, "class") == topClass && st.linkDensity() < 0.3 &&
+			(st.words >= 10 || cl.listWords(s) > 0) {
 			// A part of the same structure as the article: the next tab
 			// panel, the next section, the next chunk between ads.
 			keep = append(keep, s)
