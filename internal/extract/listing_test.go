@@ -293,6 +293,18 @@ func TestFactsBesideTheContent(t *testing.T) {
 			drop: []string{"asked Feb 3", "Con mi sueldo"},
 		},
 		{
+			name: "a short section beside the content's sections, and a quotation between them",
+			body: chrome + `<main><section class="hero"><h1>MSc Data</h1></section>` +
+				`<section id="overview"><h2>Overview</h2><p>Open to graduates of any subject who want to work with data.</p></section>` +
+				`<div class="promo"><p>Meet us at our open evening on 21 January.</p><a href="/open">Book</a></div>` +
+				`<section id="entry"><h2>Entry</h2>` + article.String() + `</section>` +
+				`<blockquote class="testimonial"><p>My dissertation turned into my first job.</p></blockquote>` +
+				`<section id="comments"><h2>Comments</h2><p>Is there a part-time route for people who work full time?</p></section>` +
+				`<section class="related"><h2>Related</h2><ul><li><a href="/a">MSc AI</a></li><li><a href="/b">MSc Analytics</a></li></ul></section></main>`,
+			keep: []string{"Open to graduates of any subject", "Paragraph 3", "My dissertation turned into my first job."},
+			drop: []string{"open evening", "part-time route", "MSc AI"},
+		},
+		{
 			name: "a byline and a date are not facts",
 			body: chrome + `<article><h1>Otters return</h1><div class="info"><p>By: Jo Smith</p><p>Updated: 3 March</p></div>` + article.String() + `</article>`,
 			keep: []string{"Paragraph 0"},

@@ -316,6 +316,13 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 			keep = append(keep, s)
 			continue
 		}
+		if s.DataAtom == top.DataAtom && (s.DataAtom == atom.Section || s.DataAtom == atom.Article) &&
+			attr(s, "class") == topClass && !cl.hasBoilerHint(s) && cl.prose(s) {
+			// The article's next section, however short: a heading and a
+			// paragraph of prose in the same kind of block.
+			keep = append(keep, s)
+			continue
+		}
 		if cl.listingBeside(s, cl.stats(top).words) {
 			// A catalogue's grid under its short introduction: the items
 			// are what the page lists.
@@ -333,7 +340,7 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 			keep = append(keep, s)
 			continue
 		}
-		if s.DataAtom == atom.P {
+		if s.DataAtom == atom.P || s.DataAtom == atom.Blockquote && cl.stats(s).linked == 0 {
 			st := cl.stats(s)
 			chars, _ := textAndCommas(s)
 			text := strings.TrimSpace(textOf(s))
@@ -350,6 +357,27 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 		box.AppendChild(cloneTree(n))
 	}
 	return box
+}
+
+// prose reports whether n reads as prose at a low link density: it holds a
+// paragraph of a sentence or more than 80 characters.
+func (cl *cleaner) prose(n *html.Node) bool {
+	if cl.stats(n).linkDensity() >= 0.25 {
+		return false
+	}
+	found := false
+	walk(n, func(c *html.Node) bool {
+		if found || c.Type != html.ElementNode {
+			return false
+		}
+		if c.DataAtom != atom.P {
+			return true
+		}
+		t := strings.TrimSpace(textOf(c))
+		found = len(t) > 80 && cl.stats(c).linkDensity() < 0.25 || cl.stats(c).linked == 0 && strings.HasSuffix(t, ".") && countWords(t) >= 6
+		return false
+	})
+	return found
 }
 
 // listingBeside reports whether n holds a listing at least half the size
