@@ -141,6 +141,8 @@ var boilerHints = map[string]bool{
 	// star ratings; affiliate disclosures.
 	"signature": true, "vote": true, "votes": true, "reputation": true, "rating": true, "ratings": true,
 	"disclosure": true, "meta": true, "postprofile": true, "postdetails": true, "userinfo": true,
+	// A board's "who is online" block (online-list, membersOnline).
+	"online": true,
 }
 
 // classWords splits the class and id of n into lower-case words

@@ -128,9 +128,10 @@ func TestListingsKeepTheirItems(t *testing.T) {
 				`<div class="post"><div class="vote-count">24 votes</div><div class="body"><p>Cracks at the corner mean that joint was grouted when it should have been caulked.</p></div><div class="signature">2021 Marin Four Corners | 2014 Allez</div></div>` +
 				`<div class="post"><div class="vote-count">7 votes</div><div class="body"><p>Use a flexible sealant in the corner and regrout the floor joints after a week.</p></div><div class="signature">Tiles since 1998</div></div>` +
 				`<div class="post"><div class="vote-count">2 votes</div><div class="body"><p>Check that the floor is not flexing: cracks come back on a bouncy floor.</p></div><div class="user-info"><span class="reputation">71.9k</span></div>` +
-				`<dl class="postprofile"><dt><a href="/u/2">wrenchwendy</a></dt><dd>Moderator</dd><dd><strong>Posts:</strong> 8,377</dd></dl></div></div>` + footer,
+				`<dl class="postprofile"><dt><a href="/u/2">wrenchwendy</a></dt><dd>Moderator</dd><dd><strong>Posts:</strong> 8,377</dd></dl></div>` +
+				`<div class="stat-block online-list"><h3>Who is online</h3><p>Users browsing this forum: wrenchwendy and 14 guests</p></div></div>` + footer,
 			keep: []string{"should have been caulked", "flexible sealant", "bouncy floor"},
-			drop: []string{"24 votes", "2014 Allez", "71.9k", "8,377"},
+			drop: []string{"24 votes", "2014 Allez", "71.9k", "8,377", "Who is online", "14 guests"},
 		},
 		{
 			name: "comments beside a long story still go",
