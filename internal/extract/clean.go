@@ -143,6 +143,9 @@ var boilerHints = map[string]bool{
 	"disclosure": true, "meta": true, "postprofile": true, "postdetails": true, "userinfo": true,
 	// A board's "who is online" block (online-list, membersOnline).
 	"online": true,
+	// Affiliate boxes; the author's box in other languages.
+	"affiliate": true, "autore": true, "autrice": true, "autor": true, "autorin": true, "auteur": true,
+	"auteure": true, "forfatter": true, "yazar": true,
 }
 
 // classWords splits the class and id of n into lower-case words

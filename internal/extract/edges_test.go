@@ -133,6 +133,13 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"Reklam", "PUBBLICITÀ", "Sponsored content", "Publicidade", "affiliate links", "12 commenti", "buonissimo"},
 		},
 		{
+			name: "affiliate boxes and the author's box named in other languages",
+			body: `<div class="c1"><h1>Soup</h1>` + story(0) + story(1) + `<div class="affiliate-box"><p>My favourite pot</p><p>The Ironside 5 qt pot holds heat for hours.</p><a href="https://shop.example/ref=1">Check price</a></div>` +
+				story(2) + story(3) + `<div class="autrice"><img src="/elsa.jpg" alt=""><p>Sono Elsa, ho 74 anni e cucino da quando ne avevo nove.</p></div></div>`,
+			keep: []string{"Paragraph 0", "Paragraph 3"},
+			drop: []string{"Ironside", "Sono Elsa"},
+		},
+		{
 			name: "a question answered by buttons",
 			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
 			keep: []string{"Paragraph 5", "Paragraph 8"},
