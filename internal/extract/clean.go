@@ -494,6 +494,11 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			// trimmed already.
 			return true
 		}
+		if !fromEnd && nearPrice(c) {
+			// A shop's buy box: its reference, price and stock lines
+			// are the product's facts, not a story's dateline.
+			return true
+		}
 		if s.words <= *budget && (cl.isEdgeJunk(c, s) || fromEnd && dangling(c, s) || cl.captionLike(c, s, fromEnd)) {
 			*budget -= s.words
 			cl.remove(c)
@@ -501,6 +506,46 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			continue
 		}
 		return true
+	}
+	return false
+}
+
+// nearPrice reports whether n or one of the two elements after it is a
+// short line that states a price.
+func nearPrice(n *html.Node) bool {
+	for i := 0; n != nil && i < 3; i, n = i+1, nextElement(n) {
+		if t := textOf(n); countWords(t) <= 8 && priceLine(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// currencyWords are the currency codes and signs written as words that
+// prices are given in.
+var currencyWords = map[string]bool{
+	"eur": true, "usd": true, "gbp": true, "chf": true, "nok": true, "sek": true, "dkk": true, "pln": true,
+	"czk": true, "huf": true, "ron": true, "tl": true, "jpy": true, "cny": true, "inr": true, "brl": true,
+	"aud": true, "cad": true, "zł": true, "kr": true, "kč": true, "lei": true, "руб": true,
+	"грн": true, "rp": true, "rs": true, "r$": true, "円": true, "元": true, "원": true,
+}
+
+// priceLine reports whether the text states an amount of money: a number
+// with a currency sign or code beside it ("129,99 €", "$89", "3,900 NOK",
+// "19,800円").
+func priceLine(t string) bool {
+	if !strings.ContainsFunc(t, unicode.IsDigit) {
+		return false
+	}
+	if strings.ContainsFunc(t, func(r rune) bool { return unicode.Is(unicode.Sc, r) }) {
+		return true
+	}
+	for _, f := range strings.FieldsFunc(strings.ToLower(t), func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsDigit(r) || r == '.' || r == ',' || r == '-'
+	}) {
+		if currencyWords[strings.TrimRight(f, ".")] {
+			return true
+		}
 	}
 	return false
 }

@@ -306,6 +306,24 @@ func TestFactsBesideTheContent(t *testing.T) {
 			drop: []string{"open evening", "part-time route", "MSc AI"},
 		},
 		{
+			name: "a buy box above the description",
+			body: chrome + `<table><tr><td><img src="/kt550.jpg" alt=""></td><td><span class="item_name"><b>Rice cooker KT-550</b></span><br><span class="catch">An iron pot three millimetres thick.</span><br>` +
+				`<span class="price2">19,800円</span><br><div class="delivery">Ships today when ordered by noon</div></td></tr></table><div class="item_desc">` + article.String() + `</div>`,
+			keep: []string{"19,800円", "An iron pot three millimetres thick.", "Paragraph 3"},
+		},
+		{
+			name: "a reference, price and stock at the start of the content",
+			body: chrome + `<div class="row"><div class="col"><h1>Espresso machine Barista 15</h1><p class="text-muted">Ref. HP-CAF-0915</p><p class="h3">129,99 €</p>` +
+				`<span class="badge">In stock: 7 left</span></div></div><div class="tab-pane">` + article.String() + `</div>`,
+			keep: []string{"Ref. HP-CAF-0915", "129,99 €", "In stock: 7 left", "Paragraph 3"},
+		},
+		{
+			name: "a sidebar's price far from the content is no buy box",
+			body: chrome + `<div class="story">` + article.String() + `</div><div class="shop-teaser"><a href="/shop/mug">Our mug</a><p>$12</p></div>`,
+			keep: []string{"Paragraph 3"},
+			drop: []string{"Our mug", "$12"},
+		},
+		{
 			name: "a byline and a date are not facts",
 			body: chrome + `<article><h1>Otters return</h1><div class="info"><p>By: Jo Smith</p><p>Updated: 3 March</p></div>` + article.String() + `</article>`,
 			keep: []string{"Paragraph 0"},
@@ -321,5 +339,30 @@ func TestFactsBesideTheContent(t *testing.T) {
 			}
 			checkKeepDrop(t, res.Text, tt.keep, tt.drop)
 		})
+	}
+}
+
+func TestPriceLine(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{"129,99 €", true},
+		{"$89", true},
+		{"3,900 NOK until 1 February", true},
+		{"19,800円", true},
+		{"1.299 TL", true},
+		{"od 49 zł", true},
+		{"R$ 59,90", true},
+		{"Updated 3 March 2026", false},
+		{"Try these 3 recipes", false},
+		{"6 ft tall", false},
+		{"Price on request", false},
+		{"Chapter 12", false},
+	}
+	for _, tt := range tests {
+		if got := priceLine(tt.in); got != tt.want {
+			t.Errorf("priceLine(%q) = %v, want %v", tt.in, got, tt.want)
+		}
 	}
 }

@@ -293,6 +293,10 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 	threshold := max(10, best*0.2)
 	topClass := attr(top, "class")
 	var keep []*html.Node
+	buyBox := prevElement(top)
+	for buyBox != nil && isChrome(buyBox) {
+		buyBox = prevElement(buyBox)
+	}
 	for s := parent.FirstChild; s != nil; s = s.NextSibling {
 		if s == top {
 			keep = append(keep, s)
@@ -320,6 +324,12 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 			attr(s, "class") == topClass && !cl.hasBoilerHint(s) && cl.prose(s) {
 			// The article's next section, however short: a heading and a
 			// paragraph of prose in the same kind of block.
+			keep = append(keep, s)
+			continue
+		}
+		if s == buyBox && cl.buyBox(s) {
+			// A shop's buy box above the description: the product's
+			// name, price and stock.
 			keep = append(keep, s)
 			continue
 		}
@@ -357,6 +367,27 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 		box.AppendChild(cloneTree(n))
 	}
 	return box
+}
+
+// buyBox reports whether n is a short block, not mostly links, that states
+// a price on a line of its own.
+func (cl *cleaner) buyBox(n *html.Node) bool {
+	st := cl.stats(n)
+	if st.words == 0 || st.words > 80 || st.linkDensity() > 0.3 || cl.hasBoilerHint(n) {
+		return false
+	}
+	found := false
+	walk(n, func(c *html.Node) bool {
+		if found || c.Type != html.ElementNode {
+			return false
+		}
+		if t := textOf(c); countWords(t) <= 8 {
+			found = priceLine(t)
+			return false
+		}
+		return true
+	})
+	return found
 }
 
 // prose reports whether n reads as prose at a low link density: it holds a
