@@ -108,8 +108,13 @@ func (cl *cleaner) remove(n *html.Node) {
 	for p := n.Parent; p != nil; p = p.Parent {
 		delete(cl.memo, p)
 	}
+	if dbgRemove != nil {
+		dbgRemove(n)
+	}
 	n.Parent.RemoveChild(n)
 }
+
+var dbgRemove func(*html.Node)
 
 func (s textStats) linkDensity() float64 {
 	if s.words == 0 {
@@ -289,6 +294,11 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 		if cl.hasBoilerHint(n) && cl.factsBlock(n) && !isPageChrome(n) {
 			// Labelled facts whatever the block is called ("event-meta",
 			// "product-meta"): an event's place, a product's SKU.
+			return false
+		}
+		if cl.notStory && dateField(n) && cl.stats(n).linked == 0 {
+			// The date of an event, of a page's last review: on a page
+			// that is no story, a date is a fact, not a dateline.
 			return false
 		}
 		if (cl.hasBoilerHint(n) && !tableCell(n) || isPageChrome(n) || cl.adLabel(n)) && cl.stats(n).words < total/3 {
@@ -494,6 +504,12 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			// trimmed already.
 			return true
 		}
+		if !fromEnd && cl.notStory && s.linked == 0 && factLine(toText(c)) {
+			// Under the title of a page that is no story, a short line
+			// with a number or a label is a fact: the date of an event,
+			// when a policy took effect, how many a recipe makes.
+			return true
+		}
 		if !fromEnd && nearPrice(c) {
 			// A shop's buy box: its reference, price and stock lines
 			// are the product's facts, not a story's dateline.
@@ -508,6 +524,19 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 		return true
 	}
 	return false
+}
+
+// dateField reports whether n is named as a date by its class or id and
+// holds a number.
+func dateField(n *html.Node) bool {
+	return classWords(n, func(w string) bool { return w == "date" || w == "daterange" || w == "dates" }) &&
+		strings.ContainsFunc(textOf(n), unicode.IsDigit)
+}
+
+// factLine reports whether a short line states a fact: it holds a number
+// or reads "Label: value".
+func factLine(t string) bool {
+	return strings.ContainsFunc(t, unicode.IsDigit) || labelled(t)
 }
 
 // nearPrice reports whether n or one of the two elements after it is a

@@ -366,3 +366,63 @@ func TestPriceLine(t *testing.T) {
 		}
 	}
 }
+
+// TestFactsUnderTheTitle checks that the short lines under the title of a
+// page that is no story (an event, a policy, a recipe) are kept as its
+// facts, while a story's dateline and byline still go.
+func TestFactsUnderTheTitle(t *testing.T) {
+	var article strings.Builder
+	for i := range 4 {
+		article.WriteString(story(i))
+	}
+	const (
+		website = `<meta property="og:type" content="website">`
+		storyOG = `<meta property="og:type" content="article">`
+		storyLD = `<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle","headline":"Page"}</script>`
+	)
+	dated := `<main><h1>Page</h1><p class="when">Saturday 6 March 2027, 9:30</p>` + article.String() + `</main>`
+	field := `<main><h1>Page</h1><div class="field field--name-field-date"><div class="field__label">Date</div><div class="field__item">14-15 April 2027</div></div>` + article.String() + `</main>`
+	tests := []struct {
+		name, head, body string
+		keep, drop       []string
+	}{
+		{"an event's date line", website, dated, []string{"Saturday 6 March 2027, 9:30", "Paragraph 3"}, nil},
+		{"a page without metadata", "", `<main><h1>Page</h1><p>Last updated: 1 January 2027</p>` + article.String() + `</main>`, []string{"Last updated: 1 January 2027"}, nil},
+		{"an event's date field", website, field, []string{"14-15 April 2027"}, nil},
+		{"a story's dateline by OpenGraph", storyOG, dated, []string{"Paragraph 3"}, []string{"Saturday 6 March"}},
+		{"a story's dateline by JSON-LD", storyLD, dated, []string{"Paragraph 3"}, []string{"Saturday 6 March"}},
+		{"a story's date field", storyOG, field, []string{"Paragraph 3"}, []string{"14-15 April"}},
+		{"a linked line is no fact", website, `<main><h1>Page</h1><div class="bar"><a href="/reply">Post reply</a> 3 posts, page 1 of 1</div>` + article.String() + `</main>`, []string{"Paragraph 3"}, []string{"Post reply"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page := "<html><head><title>Page</title>" + tt.head + "</head><body><nav><a href=\"/\">Home</a> <a href=\"/a\">About</a></nav>" + tt.body + "</body></html>"
+			res, err := Extract([]byte(page), mustURL(t, "https://example.com/p"), Options{Formats: []string{FormatText}, OnlyMainContent: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkKeepDrop(t, res.Text, tt.keep, tt.drop)
+		})
+	}
+}
+
+func TestDatedPath(t *testing.T) {
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"/2026/03/soup/", true},
+		{"/news/2026/11/18/ferry-cuts", true},
+		{"/blog/2026-03-14-soup", true},
+		{"/events/2026/", false},
+		{"/products/2026-edition", false},
+		{"/page/1999", false},
+		{"/terms", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := datedPath(tt.path); got != tt.want {
+			t.Errorf("datedPath(%q) = %v, want %v", tt.path, got, tt.want)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package extract
 
 import (
+	"strings"
+
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -17,6 +19,7 @@ const minArticleWords = 40
 // asides when the article is too small.
 func (p *page) mainContent(body *html.Node) *html.Node {
 	cl := newCleaner()
+	cl.notStory = !p.story()
 	cl.dropAboveMasthead(body)
 	if p.elements > MaxElements || body.DataAtom != atom.Body {
 		cl.markThread(body)
@@ -46,3 +49,55 @@ func (p *page) mainContent(body *html.Node) *html.Node {
 	}
 	return fb
 }
+
+// story reports whether the page presents itself as an article, a blog post
+// or a news story: by its OpenGraph type, its article:* tags, or the type
+// of its JSON-LD, a date in its URL's path, or a byline under its headline.
+func (p *page) story() bool {
+	if strings.EqualFold(p.meta("og:type"), "article") || p.meta("article:published_time", "article:author", "article:section") != "" {
+		return true
+	}
+	for _, ld := range p.jsonLD {
+		for _, t := range storyTypes {
+			if strings.Contains(ld, t) {
+				return true
+			}
+		}
+	}
+	if p.pageURL != nil && datedPath(p.pageURL.Path) {
+		return true
+	}
+	name, _ := p.byline()
+	return name != ""
+}
+
+// datedPath reports whether a URL path carries a publication date, as news
+// sites and blogs write them: /2026/03/, /2026/03/14/, /2026-03-14/.
+func datedPath(path string) bool {
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		if !year(s) {
+			continue
+		}
+		if i+1 < len(segs) && len(segs[i+1]) == 2 && number(segs[i+1]) {
+			return true
+		}
+	}
+	for _, s := range segs {
+		if len(s) >= 10 && year(s[:4]) && s[4] == '-' && number(s[5:7]) && s[7] == '-' && number(s[8:10]) {
+			return true
+		}
+	}
+	return false
+}
+
+func number(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+func year(s string) bool {
+	return len(s) == 4 && number(s) && (s[:2] == "19" || s[:2] == "20")
+}
+
+// storyTypes are the schema.org types of stories, as JSON-LD writes them.
+var storyTypes = []string{`Article"`, `BlogPosting"`, `"Report"`, `"LiveBlogPosting"`, `"Review"`}

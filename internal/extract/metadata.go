@@ -317,7 +317,7 @@ func looksLikeURL(s string) bool {
 var bylinePrefixes = []string{
 	"written by", "words by", "story by", "posted by", "published by", "text by",
 	"by", "von", "par", "por", "di", "door", "av", "af", "przez", "от",
-	"author:", "authors:", "autor:", "autorin:", "auteur:", "autore:", "text:", "texto:", "texte:",
+	"by:", "author:", "authors:", "autor:", "autorin:", "auteur:", "autore:", "text:", "texto:", "texte:",
 	"автор:", "авторы:", "текст:",
 }
 
