@@ -270,6 +270,16 @@ func TestFactsBesideTheContent(t *testing.T) {
 			keep: []string{"Lina black leather boots", "129,00 €", "Alix vegan boots", "rubber sole, which grips"},
 		},
 		{
+			name: "a grid's last row after a banner",
+			body: chrome + `<main><h1>Mirrorless cameras</h1><p>Mirrorless cameras are smaller than DSLRs because they have no mirror box; the viewfinder shows the sensor's image.</p>` +
+				`<ul class="grid gap-4"><li class="card"><a href="/p/1">Kestrel Z50 II</a><p>1,199.00</p><p>24 MP APS-C, 4K60 video</p></li><li class="card"><a href="/p/2">Norda X-T8</a><p>1,649.00</p><p>40 MP APS-C</p></li>` +
+				`<li class="card"><a href="/p/3">Halvik R9 Mark III</a><p>2,499.00</p><p>Full frame, 45 MP</p></li><li class="card"><a href="/p/4">Kestrel Z5 Kit</a><p>999.00</p><p>Full frame, with lens</p></li></ul>` +
+				`<div class="banner"><p>Trade in your old camera and get an extra 100 towards a new body.</p><a href="/trade-in">Get a quote</a></div>` +
+				`<ul class="grid gap-4"><li class="card"><a href="/p/5">Norda X-S30</a><p>899.00</p><p>26 MP APS-C, flip screen</p></li><li class="card"><a href="/p/6">Halvik R50 Vlog Kit</a><p>749.00</p><p>Includes shotgun mic and grip</p></li></ul>` +
+				`<section><h2>Choosing a mirrorless camera</h2><p>If you mostly shoot video, look for a body that records 10-bit footage without cropping the sensor, and check how long it records before it overheats.</p></section></main>`,
+			keep: []string{"Kestrel Z5 Kit", "Norda X-S30", "Includes shotgun mic and grip", "10-bit footage"},
+		},
+		{
 			name: "a comparison table with column headers",
 			body: chrome + `<main><div class="hero"><h1>Pricing</h1>` + article.String() + `</div>` +
 				`<div class="compare"><h2>Compare plans</h2><table><tr><th></th><th>Free</th><th>Team</th></tr><tr><td>Boards</td><td>3</td><td>Unlimited</td></tr>` +

@@ -292,7 +292,7 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 	}
 	threshold := max(10, best*0.2)
 	topClass := attr(top, "class")
-	var keep []*html.Node
+	var keep, listings []*html.Node
 	buyBox := prevElement(top)
 	for buyBox != nil && isChrome(buyBox) {
 		buyBox = prevElement(buyBox)
@@ -337,6 +337,12 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 			// A catalogue's grid under its short introduction: the items
 			// are what the page lists.
 			keep = append(keep, s)
+			listings = append(listings, s)
+			continue
+		}
+		if continues(s, listings) && cl.stats(s).linkDensity() < 0.5 {
+			// The same grid again after a banner between its rows.
+			keep = append(keep, s)
 			continue
 		}
 		if cl.reviewsBlock(s) {
@@ -367,6 +373,18 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 		box.AppendChild(cloneTree(n))
 	}
 	return box
+}
+
+// continues reports whether n is the same element with the same class as
+// one of the listings.
+func continues(n *html.Node, listings []*html.Node) bool {
+	class := attr(n, "class")
+	for _, l := range listings {
+		if class != "" && l.DataAtom == n.DataAtom && attr(l, "class") == class {
+			return true
+		}
+	}
+	return false
 }
 
 // buyBox reports whether n is a short block, not mostly links, that states
@@ -541,7 +559,7 @@ func (cl *cleaner) dropClutter(art *html.Node) {
 		switch n.DataAtom {
 		case atom.Div, atom.Section, atom.Ul, atom.Ol, atom.Aside, atom.Table:
 			s := cl.stats(n)
-			if s.words < total/3 && s.linkDensity() > 0.3 && !cl.repeatedItem(n, total) {
+			if s.words < total/3 && s.linkDensity() > 0.3 && !cl.repeatedItem(n, total) && !cl.cardList(n, total) {
 				drop = append(drop, n)
 				return false
 			}
@@ -551,6 +569,23 @@ func (cl *cleaner) dropClutter(art *html.Node) {
 	for _, n := range drop {
 		cl.remove(n)
 	}
+}
+
+// cardList reports whether n is a list that goes on with a listing of
+// cards before it, the same element with the same class: a grid's last
+// row after a banner is as much the listing as the rows before it.
+func (cl *cleaner) cardList(n *html.Node, total float64) bool {
+	class := attr(n, "class")
+	if n.DataAtom != atom.Ul && n.DataAtom != atom.Ol || class == "" {
+		return false
+	}
+	for p := prevElement(n); p != nil; p = prevElement(p) {
+		if p.DataAtom == n.DataAtom && attr(p, "class") == class {
+			li := firstElement(p)
+			return li != nil && li.DataAtom == atom.Li && cl.cardItem(li, total)
+		}
+	}
+	return false
 }
 
 // dropTitleHeading removes the first <h1> or <h2> of the article that
