@@ -45,9 +45,16 @@ func TestLabelledSets(t *testing.T) {
 					t.Errorf("%s: incomplete label", name)
 				}
 				text := visibleText(t, body)
+				headline := firstH1(t, body)
 				for _, s := range pg.Must {
 					if !strings.Contains(text, normalizeSpace(s)) {
 						t.Errorf("%s: must snippet %q is not in the page's text", name, s)
+					}
+					if headline != "" && strings.Contains(headline, normalizeSpace(s)) {
+						// The headline is the page's Title and the
+						// Markdown's first line; the text scored is the
+						// body under it.
+						t.Errorf("%s: must snippet %q is the page's headline", name, s)
 					}
 				}
 				for _, s := range pg.MustNot {
@@ -89,6 +96,42 @@ func visibleText(t *testing.T, page []byte) string {
 	}
 	walk(doc)
 	return normalizeSpace(b.String())
+}
+
+// firstH1 is the text of the page's first <h1>, its headline, white space
+// normalised ("" when the page has no <h1>).
+func firstH1(t *testing.T, page []byte) string {
+	doc, err := html.Parse(strings.NewReader(string(page)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, found := "", false
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if found {
+			return
+		}
+		if n.Type == html.ElementNode && n.DataAtom == atom.H1 {
+			var b strings.Builder
+			var text func(n *html.Node)
+			text = func(n *html.Node) {
+				if n.Type == html.TextNode {
+					b.WriteString(n.Data)
+				}
+				for c := n.FirstChild; c != nil; c = c.NextSibling {
+					text(c)
+				}
+			}
+			text(n)
+			out, found = normalizeSpace(b.String()), true
+			return
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	return out
 }
 
 var inline = map[atom.Atom]bool{
