@@ -69,6 +69,11 @@ type cleaner struct {
 	// total is the word count of the content being cleaned when the
 	// passes began, the measure "a large part of the content" refers to.
 	total float64
+	// notStory is set when the page does not present itself as an article
+	// (see page.story): the short lines under its title are its facts (an
+	// event's date, a job's place, a policy's effective date), not a
+	// story's dateline and byline.
+	notStory bool
 	// afterRemovedImage marks the blocks that followed a share or pin
 	// image that was removed: if short, they were its caption.
 	afterRemovedImage map[*html.Node]bool
@@ -108,13 +113,8 @@ func (cl *cleaner) remove(n *html.Node) {
 	for p := n.Parent; p != nil; p = p.Parent {
 		delete(cl.memo, p)
 	}
-	if dbgRemove != nil {
-		dbgRemove(n)
-	}
 	n.Parent.RemoveChild(n)
 }
-
-var dbgRemove func(*html.Node)
 
 func (s textStats) linkDensity() float64 {
 	if s.words == 0 {
@@ -277,6 +277,13 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			if n.Parent != nil && containsAtom(n.Parent, atom.Blockquote) {
 				// Under a quotation, the caption says who said it.
 				return false
+			}
+			if cl.notStory {
+				// On a page that is no story (a shop, a service, a
+				// report), a picture's caption says what it shows; its
+				// credit goes.
+				cl.dropCredit(n)
+				return true
 			}
 			drop = append(drop, n)
 			return false
@@ -524,6 +531,46 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 		return true
 	}
 	return false
+}
+
+// creditLabels begin the credit of a picture, lower-case, in the
+// languages SpiderGo is most used with.
+var creditLabels = []string{
+	"photo:", "photo :", "photograph:", "picture:", "image:", "credit:", "foto:", "bild:", "kuva:", "zdjęcie:",
+	"fotó:", "fotoğraf:", "imagen:", "imagem:", "фото:", "写真：", "写真:", "사진:", "عکس:", "تصوير:", "ảnh:",
+}
+
+// dropCredit cuts the credit from a caption's text: "Our office in Leeds.
+// Photo: J. Doe" keeps "Our office in Leeds.". A credit in an element of
+// its own is dropped by its class, as everywhere.
+func (cl *cleaner) dropCredit(caption *html.Node) {
+	walk(caption, func(n *html.Node) bool {
+		if n.Type != html.TextNode {
+			return true
+		}
+		l := strings.ToLower(n.Data)
+		if len(l) != len(n.Data) {
+			// Lower-casing moved the bytes: no offset to cut at.
+			return true
+		}
+		for _, c := range creditLabels {
+			i := strings.Index(l, c)
+			if i < 0 || i > 0 && l[i-1] != ' ' && l[i-1] != '(' && l[i-1] != '|' {
+				continue
+			}
+			n.Data = strings.TrimRight(n.Data[:i], " (|")
+			for x := n.NextSibling; x != nil; {
+				next := x.NextSibling
+				n.Parent.RemoveChild(x)
+				x = next
+			}
+			for p := n.Parent; p != nil; p = p.Parent {
+				delete(cl.memo, p)
+			}
+			return false
+		}
+		return true
+	})
 }
 
 // dateField reports whether n is named as a date by its class or id and

@@ -249,8 +249,21 @@ func TestFactsBesideTheContent(t *testing.T) {
 			name: "a testimonial keeps who said it",
 			body: chrome + `<main><h1>Tidewell</h1>` + article.String() + `<figure><blockquote><p>We replaced three tools and our pager got quieter.</p></blockquote><figcaption>Dana Ortiz, SRE lead at Bramble</figcaption></figure>` +
 				`<figure><img src="/office.jpg" alt=""><figcaption>Our office in Leeds. Photo: J. Doe</figcaption></figure>` + story(7) + `</main>`,
-			keep: []string{"our pager got quieter", "Dana Ortiz, SRE lead at Bramble"},
+			keep: []string{"our pager got quieter", "Dana Ortiz, SRE lead at Bramble", "Our office in Leeds."},
 			drop: []string{"Photo: J. Doe"},
+		},
+		{
+			name: "a story's captions go",
+			body: chrome + `<article><h1>Otters return</h1><p class="byline">By Ana Lima</p>` + article.String() + `<figure><img src="/otter.jpg" alt=""><figcaption>An otter on the weir at dawn. <span class="credit">Photo: J. Doe</span></figcaption></figure>` + story(7) + `</article>`,
+			keep: []string{"Paragraph 7"},
+			drop: []string{"An otter on the weir", "Photo: J. Doe"},
+		},
+		{
+			name: "a report's captions stay, their credits go",
+			body: chrome + `<main><h1>Air quality in 2025</h1>` + article.String() + `<figure><img src="/pm.png" alt=""><figcaption>Annual mean PM2.5 at urban stations, 2015 to 2025. <span class="credit">Source: EEMA</span></figcaption></figure>` +
+				`<figure><img src="/station.jpg" alt=""><figcaption>A measuring station in Aarhus. Foto: K. Holm</figcaption></figure>` + story(7) + `</main>`,
+			keep: []string{"Annual mean PM2.5 at urban stations", "A measuring station in Aarhus."},
+			drop: []string{"Source: EEMA", "K. Holm"},
 		},
 		{
 			name: "a table's columns named like boilerplate",
