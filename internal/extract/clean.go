@@ -158,6 +158,13 @@ var boilerHints = map[string]bool{
 func classWords(n *html.Node, fn func(string) bool) bool {
 	for _, key := range []string{"class", "id"} {
 		v := attr(n, key)
+		if strings.Contains(v, "elementor-widget") {
+			// The Elementor page builder wraps every block of a page,
+			// its text too, in "elementor-widget-…" classes: what
+			// follows the prefix names the block ("nav-menu",
+			// "share-buttons", "text-editor").
+			v = strings.ReplaceAll(v, "elementor-widget", "elementor")
+		}
 		start := -1
 		for i := 0; i <= len(v); i++ {
 			var c byte

@@ -140,6 +140,15 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"Ironside", "Sono Elsa"},
 		},
 		{
+			name: "a page built with Elementor keeps its text blocks",
+			body: `<div class="elementor elementor-12">` + elementorSection(`<div class="elementor-element elementor-widget elementor-widget-heading"><div class="elementor-widget-container"><h1>Soup</h1></div></div>`+elementorText(story(0))) +
+				elementorSection(elementorText(story(1))+`<div class="elementor-element elementor-widget elementor-widget-share-buttons"><div class="elementor-widget-container"><a href="https://www.facebook.com/sharer.php?u=x">Share on Facebook</a></div></div>`) +
+				elementorSection(elementorText(story(2))) + elementorSection(elementorText(story(3))) + elementorSection(elementorText(story(4))) +
+				elementorSection(`<div class="elementor-element elementor-widget elementor-widget-nav-menu"><div class="elementor-widget-container"><nav><a href="/a">Services</a> <a href="/b">Contact</a></nav></div></div>`) + `</div>`,
+			keep: []string{"Paragraph 0", "Paragraph 2", "Paragraph 4"},
+			drop: []string{"Share on Facebook", "Services"},
+		},
+		{
 			name: "a question answered by buttons",
 			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
 			keep: []string{"Paragraph 5", "Paragraph 8"},
@@ -313,4 +322,14 @@ func TestDekOnlyInMarkdown(t *testing.T) {
 	if !strings.HasPrefix(res.Markdown, "Paragraph 0") {
 		t.Errorf("omit_headline Markdown = %q", res.Markdown[:min(60, len(res.Markdown))])
 	}
+}
+
+// elementorSection and elementorText wrap blocks as the Elementor page
+// builder does.
+func elementorSection(blocks string) string {
+	return `<section class="elementor-section"><div class="elementor-container"><div class="elementor-column"><div class="elementor-widget-wrap elementor-element-populated">` + blocks + `</div></div></div></section>`
+}
+
+func elementorText(html string) string {
+	return `<div class="elementor-element elementor-widget elementor-widget-text-editor"><div class="elementor-widget-container">` + html + `</div></div>`
 }
