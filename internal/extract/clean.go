@@ -21,8 +21,9 @@ type textStats struct {
 }
 
 // countWords counts the words of s: runs of letters and digits, with each
-// Han or kana character counting as half a word, since those scripts do not
-// separate words with spaces.
+// Han or kana character counting as half a word and each Thai, Lao, Myanmar
+// or Khmer letter as a third of one, since those scripts do not separate
+// words with spaces.
 func countWords(s string) float64 {
 	var n float64
 	in := false
@@ -41,6 +42,14 @@ func countWords(s string) float64 {
 		switch {
 		case r >= 0x2E80 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r)):
 			n += 0.5
+			in = false
+		case r >= 0x0E00 && r <= 0x0EFF || r >= 0x1000 && r <= 0x109F || r >= 0x1780 && r <= 0x17FF:
+			// Thai, Lao, Myanmar and Khmer write words without spaces
+			// between them either; their words run to three or four
+			// letters besides the vowel and tone marks.
+			if unicode.IsLetter(r) {
+				n += 0.3
+			}
 			in = false
 		case unicode.IsLetter(r) || unicode.IsNumber(r) || r == '_':
 			if !in {

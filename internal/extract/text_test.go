@@ -40,3 +40,24 @@ func TestTidyLines(t *testing.T) {
 		}
 	}
 }
+
+func TestCountWords(t *testing.T) {
+	cases := []struct {
+		in       string
+		min, max float64
+	}{
+		{"", 0, 0},
+		{"Three short words", 3, 3},
+		{"l'été, déjà-vu", 4, 4},
+		{"東京都の天気", 3, 3},
+		// Thai: "Grandma walks to dig young galangal behind the house", about
+		// nine words without a space between them.
+		{"ยายจะเดินไปขุดข่าอ่อนหลังบ้าน", 6, 12},
+		{"ကျွန်တော်စာဖတ်နေတယ်", 2, 8},
+	}
+	for _, c := range cases {
+		if got := countWords(c.in); got < c.min || got > c.max {
+			t.Errorf("countWords(%q) = %v, want between %v and %v", c.in, got, c.min, c.max)
+		}
+	}
+}
