@@ -293,6 +293,18 @@ func TestFactsBesideTheContent(t *testing.T) {
 			keep: []string{"Kestrel Z5 Kit", "Norda X-S30", "Includes shotgun mic and grip", "10-bit footage"},
 		},
 		{
+			name: "a catalogue's introduction far above its guide text",
+			body: chrome + `<main><div class="title"><h1>Trail shoes</h1></div><div class="category-view"><div class="description"><div data-type="text"><p>Trail shoes trade the soft outsoles of road trainers for deeper lugs, tougher uppers and, often, a thin rock plate under the forefoot, for grip on mud.</p>` +
+				`<p>Not sure where to start? Choose a lower drop and firmer feel for technical routes, or a cushioned shoe with a wider base for forest roads and paths.</p></div></div></div>` +
+				`<div class="columns"><div class="column main"><div class="toolbar"><a href="?mode=list">List</a> <a href="?sort=price">Sort by price</a></div><ol class="products">` +
+				`<li class="product"><a href="/p/1">Scree Runner 4 Men's Trail Shoe</a> <span>$139.95</span> <a href="/wish?p=1">Add to Wish List</a></li><li class="product"><a href="/p/2">Talus GTX Waterproof Trail Runner</a> <span>$164.95</span> <a href="/wish?p=2">Add to Wish List</a></li>` +
+				`<li class="product"><a href="/p/3">Moraine Wide-Fit Trail Shoe</a> <span>$129.95</span> <a href="/wish?p=3">Add to Wish List</a></li></ol>` +
+				`<div class="category-bottom-text"><h2>How should a trail shoe fit?</h2><p>Leave about a thumb's width between your longest toe and the end of the shoe, so that toes do not hit the front on long descents, and keep the heel locked.</p>` +
+				`<p>If you are between sizes, try both in the afternoon, when feet are slightly swollen, and walk down a slope in them before you decide.</p></div></div>` +
+				`<div class="filters"><a href="?g=m">Men</a> <a href="?g=w">Women</a> <a href="?g=k">Kids</a> <a href="?d=0">Drop 0–4 mm</a> <a href="?d=5">Drop 5–8 mm</a></div></div></main>`,
+			keep: []string{"deeper lugs, tougher uppers", "Choose a lower drop", "a thumb's width"},
+		},
+		{
 			name: "a comparison table with column headers",
 			body: chrome + `<main><div class="hero"><h1>Pricing</h1>` + article.String() + `</div>` +
 				`<div class="compare"><h2>Compare plans</h2><table><tr><th></th><th>Free</th><th>Team</th></tr><tr><td>Boards</td><td>3</td><td>Unlimited</td></tr>` +

@@ -253,6 +253,19 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 			}
 		}
 	}
+	// On a page that is no story, its main element holding the candidate
+	// and, apart from it, another block of prose (a catalogue's
+	// introduction above its grid and its guide below): the content is the
+	// main element.
+	if m := mainAncestor(top, body); m != nil && cl.notStory {
+		for n, s := range sc.scores {
+			if s >= best*0.3 && contains(m, n) && !contains(top, n) && !contains(n, top) &&
+				sc.prose[n] >= 200 && cl.stats(n).linkDensity() < 0.2 {
+				top = m
+				break
+			}
+		}
+	}
 	// A score that rises again on the way up means more of the article
 	// lies beside the candidate.
 	last := sc.scores[top]
@@ -491,6 +504,17 @@ func contains(a, n *html.Node) bool {
 		}
 	}
 	return false
+}
+
+// mainAncestor returns the <main> element (or role="main") above n, nil
+// when there is none below body.
+func mainAncestor(n, body *html.Node) *html.Node {
+	for a := n.Parent; a != nil && a != body; a = a.Parent {
+		if a.DataAtom == atom.Main || strings.EqualFold(attr(a, "role"), "main") {
+			return a
+		}
+	}
+	return nil
 }
 
 // aloneInParent reports whether n has no sibling element or text.
