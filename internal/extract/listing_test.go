@@ -305,6 +305,17 @@ func TestFactsBesideTheContent(t *testing.T) {
 			keep: []string{"deeper lugs, tougher uppers", "Choose a lower drop", "a thumb's width"},
 		},
 		{
+			name: "a page built of sections",
+			body: chrome + `<div class="section hero"><div class="container"><h1>Furniture made to be handed down</h1><p class="lead">Nordlys is a small joinery in Silkeborg that builds tables and benches in solid wood.</p></div></div>` +
+				`<div class="section"><div class="container"><div class="grid"><div class="rich-text"><h2>How it started</h2><p>The workshop was founded in 2011 by two cabinetmakers. The first year they mostly made kitchen tables for friends and neighbours; today there are eleven of us, two of them apprentices.</p>` +
+				`<p>Everything is still drawn, planed and assembled in the same old machine hall by the river, where the first table was made.</p></div><div class="image"><img src="/w.jpg" alt=""></div></div></div></div>` +
+				`<div class="section bg-sand"><div class="container"><h2>What we believe in</h2><div class="card"><h3>Solid wood</h3><p>No chipboard and no veneer. Only oak, ash and beech that can be sanded and oiled again.</p></div></div></div>` +
+				`<div class="section"><div class="container"><h2>Visit the workshop</h2><p>Showroom and workshop: Ørnevej 9, Silkeborg. Open Thursday and Friday, 10 to 17.</p></div></div>` +
+				`<div class="section newsletter"><div class="container"><p>Hear about new furniture and open days first.</p></div></div>`,
+			keep: []string{"small joinery in Silkeborg", "founded in 2011", "Only oak, ash and beech", "Ørnevej 9"},
+			drop: []string{"open days first"},
+		},
+		{
 			name: "a comparison table with column headers",
 			body: chrome + `<main><div class="hero"><h1>Pricing</h1>` + article.String() + `</div>` +
 				`<div class="compare"><h2>Compare plans</h2><table><tr><th></th><th>Free</th><th>Team</th></tr><tr><td>Boards</td><td>3</td><td>Unlimited</td></tr>` +

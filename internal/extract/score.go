@@ -299,6 +299,15 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 	for top.Parent != nil && top.Parent != body && top.Parent.Type == html.ElementNode && aloneInParent(top) {
 		top = top.Parent
 	}
+	// A page that is no story, built of sections (a company's about page,
+	// a service's landing page): the article is its section's run of like
+	// sections that hold prose.
+	sections := false
+	if cl.notStory {
+		if sec := sc.section(top, body); sec != nil {
+			top, sections = sec, true
+		}
+	}
 	parent := top.Parent
 	if parent == nil {
 		return cloneTree(top)
@@ -323,6 +332,11 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 			bonus = best * 0.2
 		}
 		if v, ok := sc.scores[s]; ok && v+bonus >= threshold {
+			keep = append(keep, s)
+			continue
+		}
+		if sections && s.DataAtom == top.DataAtom && firstClass(s) == firstClass(top) && !cl.hasBoilerHint(s) && cl.prose(s) {
+			// The page's next section of prose.
 			keep = append(keep, s)
 			continue
 		}
@@ -504,6 +518,39 @@ func contains(a, n *html.Node) bool {
 		}
 	}
 	return false
+}
+
+// section returns the ancestor of top that is one of a run of like
+// sections, the same element with the same first class, holding no prose
+// beside top's, when another section of the run holds prose; else nil.
+func (sc *scorer) section(top, body *html.Node) *html.Node {
+	sec := top
+	for a := top.Parent; a != nil && a != body && a.Type == html.ElementNode; a = a.Parent {
+		if float64(sc.prose[a]) > float64(sc.prose[top])*1.1 {
+			break
+		}
+		sec = a
+	}
+	class := firstClass(sec)
+	if sec == top || class == "" {
+		return nil
+	}
+	for s := sec.Parent.FirstChild; s != nil; s = s.NextSibling {
+		if s != sec && s.Type == html.ElementNode && s.DataAtom == sec.DataAtom && firstClass(s) == class &&
+			!sc.cl.hasBoilerHint(s) && sc.cl.prose(s) {
+			return sec
+		}
+	}
+	return nil
+}
+
+// firstClass is the first of n's classes.
+func firstClass(n *html.Node) string {
+	f := strings.Fields(attr(n, "class"))
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
 }
 
 // mainAncestor returns the <main> element (or role="main") above n, nil
