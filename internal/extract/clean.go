@@ -314,6 +314,12 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			drop = append(drop, n)
 			return false
 		}
+		if cl.hasBoilerHint(n) && inReviews(n, art) {
+			// Shops list their reviews with their site's comment
+			// templates ("comments", "comment-text"): inside reviews,
+			// those names mark reviews.
+			return true
+		}
 		if cl.hasBoilerHint(n) && cl.factsBlock(n) && !isPageChrome(n) {
 			// Labelled facts whatever the block is called ("event-meta",
 			// "product-meta"): an event's place, a product's SKU.
@@ -341,6 +347,35 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 	cl.dropTeaserArticles(art)
 	cl.dropRelatedTail(art)
 	cl.trimEdges(art)
+}
+
+// inReviews reports whether n is a review, or sits inside reviews (below
+// art) and is named only as a comment is, not as the form to write one.
+func inReviews(n, art *html.Node) bool {
+	if reviewNamed(n) {
+		return true
+	}
+	other := classWords(n, func(w string) bool {
+		return boilerHints[w] && !commentHints[w] || w == "respond" || w == "reply" || w == "form"
+	})
+	if other {
+		return false
+	}
+	for a := n.Parent; a != nil && a != art; a = a.Parent {
+		if reviewNamed(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// reviewNamed reports whether n's class, id or item property names it a
+// review or reviews.
+func reviewNamed(n *html.Node) bool {
+	if p := strings.ToLower(attr(n, "itemprop")); p == "review" || p == "reviews" {
+		return true
+	}
+	return classWords(n, func(w string) bool { return w == "review" || w == "reviews" })
 }
 
 // tableCell reports whether n is a row or cell of a table, whose class

@@ -246,6 +246,16 @@ func TestFactsBesideTheContent(t *testing.T) {
 			keep: []string{"Sweeter rice than my old cooker", "fifty-five minutes is a long wait"},
 		},
 		{
+			name: "reviews in a shop's comment templates",
+			body: chrome + `<div class="summary"><h1>Bifold Wallet No. 4</h1></div><div class="tabs"><div class="panel entry-content" id="tab-description">` + article.String() + `</div>` +
+				`<div class="panel entry-content" id="tab-reviews"><div id="reviews" class="woocommerce-Reviews"><div id="comments"><h2>2 reviews for Bifold Wallet No. 4</h2><ol class="commentlist">` +
+				`<li class="review comment-author-jc"><div class="comment_container"><div class="comment-text"><p class="meta"><strong>James C.</strong> 3 June 2026</p><div class="description"><p>Stiff for the first fortnight, now it folds shut on its own.</p></div></div></div></li>` +
+				`<li class="review"><div class="comment_container"><div class="comment-text"><p class="meta"><strong>Aoife R.</strong> 2 July 2026</p><div class="description"><p>Six cards is the real maximum, a seventh makes the pocket tight.</p></div></div></div></li></ol></div>` +
+				`<div id="review_form"><div id="respond" class="comment-respond"><span>Add a review</span><form><p class="comment-notes">Your email address will not be published.</p><textarea></textarea></form></div></div></div></div></div>`,
+			keep: []string{"Stiff for the first fortnight", "a seventh makes the pocket tight", "Paragraph 3"},
+			drop: []string{"Your email address will not be published"},
+		},
+		{
 			name: "a testimonial keeps who said it",
 			body: chrome + `<main><h1>Tidewell</h1>` + article.String() + `<figure><blockquote><p>We replaced three tools and our pager got quieter.</p></blockquote><figcaption>Dana Ortiz, SRE lead at Bramble</figcaption></figure>` +
 				`<figure><img src="/office.jpg" alt=""><figcaption>Our office in Leeds. Photo: J. Doe</figcaption></figure>` + story(7) + `</main>`,
