@@ -305,12 +305,12 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			return false
 		case atom.Ul, atom.Ol, atom.Div, atom.Section, atom.Aside, atom.Nav:
 			s := cl.stats(n)
-			if s.linkDensity() > 0.5 && s.words < total/2 && !cl.repeatedItem(n, total) {
+			if s.linkDensity() > 0.5 && s.words < total/2 && !cl.repeatedItem(n, total) && !documentLinks(n) {
 				drop = append(drop, n)
 				return false
 			}
 		}
-		if (n.DataAtom == atom.P || n.DataAtom == atom.Div && !hasBlockChild(n)) && !cl.repeatedItem(n, total) && cl.isLinkLine(n) {
+		if (n.DataAtom == atom.P || n.DataAtom == atom.Div && !hasBlockChild(n)) && !cl.repeatedItem(n, total) && cl.isLinkLine(n) && !documentLinks(n) {
 			drop = append(drop, n)
 			return false
 		}
@@ -347,6 +347,49 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 	cl.dropTeaserArticles(art)
 	cl.dropRelatedTail(art)
 	cl.trimEdges(art)
+}
+
+// documentLinks reports whether most of the links in n lead to documents
+// (a report's PDF, a form to fill in, a data file): a page's attachments
+// are its content, not links elsewhere.
+func documentLinks(n *html.Node) bool {
+	links, docs := 0, 0
+	walk(n, func(c *html.Node) bool {
+		if c.Type != html.ElementNode || c.DataAtom != atom.A {
+			return true
+		}
+		links++
+		if documentLink(c) {
+			docs++
+		}
+		return false
+	})
+	return links > 0 && docs*2 > links
+}
+
+// documentExts are the file name extensions of documents.
+var documentExts = []string{".pdf", ".doc", ".docx", ".odt", ".rtf", ".xls", ".xlsx", ".ods", ".csv", ".ppt", ".pptx", ".odp", ".epub"}
+
+// documentLink reports whether the link a leads to a document, by the
+// extension of its target or by its text naming the format ("(PDF, 1.1
+// MB)").
+func documentLink(a *html.Node) bool {
+	href := strings.ToLower(attr(a, "href"))
+	if i := strings.IndexAny(href, "?#"); i >= 0 {
+		href = href[:i]
+	}
+	for _, ext := range documentExts {
+		if strings.HasSuffix(href, ext) {
+			return true
+		}
+	}
+	t := toText(a)
+	for _, f := range []string{"PDF", "DOCX", "XLSX", "ODT", "CSV"} {
+		if i := strings.Index(t, f); i >= 0 && !isLetterAt(t, i+len(f)) && (i == 0 || !isLetterAt(t, i-1)) {
+			return true
+		}
+	}
+	return false
 }
 
 // inReviews reports whether n is a review, or sits inside reviews (below
@@ -697,8 +740,9 @@ func opensSection(h *html.Node) bool {
 // list of links. Lists, tables and quotes are judged whole; their short
 // items are content.
 func (cl *cleaner) isEdgeJunk(n *html.Node, s textStats) bool {
-	if cl.repeatedItem(n, cl.total) {
-		// One row of a listing: it is judged with its run.
+	if cl.repeatedItem(n, cl.total) || documentLinks(n) {
+		// One row of a listing: it is judged with its run. The page's
+		// attachments are its own.
 		return false
 	}
 	if ld := s.linkDensity(); ld > 0.5 && s.words < 25 || ld > 0.9 || cl.isLinkList(n) {

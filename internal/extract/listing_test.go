@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // story is a paragraph long enough for readability to score.
@@ -256,6 +259,15 @@ func TestFactsBesideTheContent(t *testing.T) {
 			drop: []string{"Your email address will not be published"},
 		},
 		{
+			name: "a release's attachments stay, its links elsewhere go",
+			body: chrome + `<article class="node"><h1>Plant opens</h1>` + article.String() +
+				`<div class="field field--name-field-downloads"><div class="field__label">Downloads</div><div class="field__item"><a href="/files/fact-sheet.pdf">Plant fact sheet (PDF, 1.1 MB)</a></div></div>` +
+				`<div class="gov-attachments"><h3>Materials</h3><ul><li><a href="/doc/123">Text of the regulation (PDF, 0.31 MB)</a></li><li><a href="/doc/124">Infographic (PDF, 2 MB)</a></li></ul></div>` +
+				`<div class="more"><a href="/news">All news</a> <a href="/press">Press office</a></div></article>`,
+			keep: []string{"Plant fact sheet (PDF, 1.1 MB)", "Text of the regulation", "Infographic"},
+			drop: []string{"All news", "Press office"},
+		},
+		{
 			name: "a testimonial keeps who said it",
 			body: chrome + `<main><h1>Tidewell</h1>` + article.String() + `<figure><blockquote><p>We replaced three tools and our pager got quieter.</p></blockquote><figcaption>Dana Ortiz, SRE lead at Bramble</figcaption></figure>` +
 				`<figure><img src="/office.jpg" alt=""><figcaption>Our office in Leeds. Photo: J. Doe</figcaption></figure>` + story(7) + `</main>`,
@@ -479,6 +491,36 @@ func TestDatedPath(t *testing.T) {
 	for _, tt := range tests {
 		if got := datedPath(tt.path); got != tt.want {
 			t.Errorf("datedPath(%q) = %v, want %v", tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestDocumentLink(t *testing.T) {
+	tests := []struct {
+		a    string
+		want bool
+	}{
+		{`<a href="/files/report.pdf">Annual report</a>`, true},
+		{`<a href="/files/Form-B.DOCX?download=1">Form B</a>`, true},
+		{`<a href="/doc/123">Text of the regulation (PDF, 0.31 MB)</a>`, true},
+		{`<a href="/d/9">使用手册 V2.3（PDF）</a>`, true},
+		{`<a href="/news/pdfs-explained">Why PDFs are hard</a>`, false},
+		{`<a href="/news">All news</a>`, false},
+	}
+	for _, tt := range tests {
+		doc, err := html.Parse(strings.NewReader(tt.a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a *html.Node
+		walk(doc, func(n *html.Node) bool {
+			if n.Type == html.ElementNode && n.DataAtom == atom.A {
+				a = n
+			}
+			return a == nil
+		})
+		if got := documentLink(a); got != tt.want {
+			t.Errorf("documentLink(%s) = %v, want %v", tt.a, got, tt.want)
 		}
 	}
 }

@@ -630,7 +630,7 @@ func (cl *cleaner) dropClutter(art *html.Node) {
 		switch n.DataAtom {
 		case atom.Div, atom.Section, atom.Ul, atom.Ol, atom.Aside, atom.Table:
 			s := cl.stats(n)
-			if s.words < total/3 && s.linkDensity() > 0.3 && !cl.repeatedItem(n, total) && !cl.cardList(n, total) {
+			if s.words < total/3 && s.linkDensity() > 0.3 && !cl.repeatedItem(n, total) && !cl.cardList(n, total) && !documentLinks(n) {
 				drop = append(drop, n)
 				return false
 			}
