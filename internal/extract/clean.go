@@ -154,6 +154,7 @@ var boilerHints = map[string]bool{
 	// Forum and Q&A chrome around posts: signatures, votes, reputation;
 	// star ratings; affiliate disclosures.
 	"signature": true, "vote": true, "votes": true, "reputation": true, "rating": true, "ratings": true,
+	"stars": true, "valutazione": true, "stelle": true,
 	"disclosure": true, "meta": true, "postprofile": true, "postdetails": true, "userinfo": true,
 	// A board's "who is online" block (online-list, membersOnline).
 	"online": true,
@@ -674,10 +675,10 @@ func dateField(n *html.Node) bool {
 		strings.ContainsFunc(textOf(n), unicode.IsDigit)
 }
 
-// factLine reports whether a short line states a fact: it holds a number
-// or reads "Label: value".
+// factLine reports whether a short line states a fact: it holds a number,
+// reads "Label: value" or lists terms ("Remote · Engineering · Full-time").
 func factLine(t string) bool {
-	return strings.ContainsFunc(t, unicode.IsDigit) || labelled(t)
+	return strings.ContainsFunc(t, unicode.IsDigit) || labelled(t) || strings.Contains(t, " · ") || strings.Contains(t, " | ")
 }
 
 // nearPrice reports whether n or one of the two elements after it is a

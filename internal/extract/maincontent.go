@@ -31,6 +31,10 @@ func (p *page) mainContent(body *html.Node) *html.Node {
 	// memo true.
 	cl.memo = make(map[*html.Node]textStats, 2*p.elements)
 	cl.markThread(body)
+	var h1 *html.Node
+	if cl.notStory {
+		h1 = p.headlineH1(collapseSpace(p.headline()))
+	}
 	art := cl.scoreArticle(body)
 	if art != nil {
 		cl.dropTitleHeading(art, p.headline(), p.title)
@@ -38,16 +42,52 @@ func (p *page) mainContent(body *html.Node) *html.Node {
 		cl.markThread(art)
 		cl.cleanArticle(art)
 		if cl.stats(art).words >= minArticleWords {
-			return art
+			return cl.withHeadlineFacts(art, h1)
 		}
 	}
 	cl.markThread(body)
 	fb := cl.stripBoilerplate(body)
 	cl.cleanArticle(fb)
 	if art != nil && cl.stats(fb).words <= 2*cl.stats(art).words {
-		return art
+		return cl.withHeadlineFacts(art, h1)
 	}
 	return fb
+}
+
+// withHeadlineFacts puts at the start of content the short facts that
+// follow the page's headline h1 outside it: a job's place and hours, an
+// event's date, a policy's date, left above the content in the page's
+// header. h1 is nil on story pages, whose lines there are datelines and
+// bylines.
+func (cl *cleaner) withHeadlineFacts(content, h1 *html.Node) *html.Node {
+	if h1 == nil || h1.Parent == nil || contains(content, h1) {
+		return content
+	}
+	have := toText(content)
+	var facts []*html.Node
+	for n, seen := nextElement(h1), 0; n != nil && seen < 3; n, seen = nextElement(n), seen+1 {
+		if isHeading(n) || isChrome(n) {
+			break
+		}
+		t := collapseSpace(toText(n))
+		s := cl.stats(n)
+		if s.words == 0 {
+			continue
+		}
+		if strings.Contains(have, t) {
+			// The content begins here.
+			break
+		}
+		if s.words > 20 || s.linked > 0 || cl.hasBoilerHint(n) || !factLine(t) {
+			break
+		}
+		facts = append(facts, cloneTree(n))
+	}
+	first := content.FirstChild
+	for _, f := range facts {
+		content.InsertBefore(f, first)
+	}
+	return content
 }
 
 // story reports whether the page presents itself as an article, a blog post
