@@ -268,6 +268,15 @@ func TestFactsBesideTheContent(t *testing.T) {
 			drop: []string{"All news", "Press office"},
 		},
 		{
+			name: "the other fields of the same record",
+			body: chrome + `<article class="node"><h1>Lever espresso machine</h1><div class="field field--name-body text-formatted">` + article.String() + `</div>` +
+				`<div class="field field--name-field-pros"><h3>Pros</h3><ul><li>Excellent espresso from good coffee</li><li>No electricity, no scale</li><li>Solid build, spare parts available</li></ul></div>` +
+				`<div class="field field--name-field-verdict"><p><strong>Verdict:</strong> if you like black coffee and do not mind ruining the first ten shots, it is one of the best buys under 300 euros.</p></div>` +
+				`<div class="field field--name-field-tags"><a href="/t/1">Coffee</a> <a href="/t/2">Reviews</a></div></article>`,
+			keep: []string{"No electricity, no scale", "one of the best buys under 300 euros"},
+			drop: []string{"Reviews"},
+		},
+		{
 			name: "a testimonial keeps who said it",
 			body: chrome + `<main><h1>Tidewell</h1>` + article.String() + `<figure><blockquote><p>We replaced three tools and our pager got quieter.</p></blockquote><figcaption>Dana Ortiz, SRE lead at Bramble</figcaption></figure>` +
 				`<figure><img src="/office.jpg" alt=""><figcaption>Our office in Leeds. Photo: J. Doe</figcaption></figure>` + story(7) + `</main>`,

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -383,6 +384,13 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 			keep = append(keep, s)
 			continue
 		}
+		if st := cl.stats(s); st.linked == 0 && st.words >= 10 && isContainer(s) && !cl.hasBoilerHint(s) &&
+			sharesClass(s, top) && (cl.prose(s) || cl.listWords(s)*2 >= st.words) {
+			// Another field of the same record, without a link, of prose
+			// or lists: a review's verdict, its pros and cons.
+			keep = append(keep, s)
+			continue
+		}
 		if s.DataAtom == atom.P || s.DataAtom == atom.Blockquote && cl.stats(s).linked == 0 {
 			st := cl.stats(s)
 			chars, _ := textAndCommas(s)
@@ -542,6 +550,22 @@ func (sc *scorer) section(top, body *html.Node) *html.Node {
 		}
 	}
 	return nil
+}
+
+// sharesClass reports whether a and b have a class in common, other than
+// the layout helpers every block of a page may carry.
+func sharesClass(a, b *html.Node) bool {
+	bs := strings.Fields(attr(b, "class"))
+	for _, c := range strings.Fields(attr(a, "class")) {
+		switch c {
+		case "clearfix", "container", "row", "col", "wrapper", "inner", "block", "section", "grid", "flex":
+			continue
+		}
+		if slices.Contains(bs, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // firstClass is the first of n's classes.
