@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -244,10 +245,21 @@ func isPageChrome(n *html.Node) bool {
 	case atom.Nav, atom.Footer, atom.Aside, atom.Form, atom.Iframe, atom.Svg:
 		return true
 	}
-	if layoutRoles[strings.ToLower(attr(n, "role"))] {
+	if layoutRoles[strings.ToLower(attr(n, "role"))] || overlay(n) {
 		return true
 	}
 	return classWords(n, func(w string) bool { return layoutHints[w] && w != "header" && w != "masthead" })
+}
+
+// overlay reports whether n is laid over the page, fixed to the window: a
+// consent bar, a chat button, a sticky call to action. Its class says so
+// (the utility class "fixed") or its style does.
+func overlay(n *html.Node) bool {
+	if slices.Contains(strings.Fields(attr(n, "class")), "fixed") {
+		return true
+	}
+	st := attr(n, "style")
+	return st != "" && strings.Contains(strings.ReplaceAll(strings.ToLower(st), " ", ""), "position:fixed")
 }
 
 // isChrome reports whether n is page chrome by its element, role or class:
@@ -257,7 +269,7 @@ func isChrome(n *html.Node) bool {
 	case atom.Nav, atom.Header, atom.Footer, atom.Aside, atom.Form, atom.Iframe, atom.Svg:
 		return true
 	}
-	if layoutRoles[strings.ToLower(attr(n, "role"))] {
+	if layoutRoles[strings.ToLower(attr(n, "role"))] || overlay(n) {
 		return true
 	}
 	return classWords(n, func(w string) bool { return layoutHints[w] })

@@ -149,6 +149,13 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"Share on Facebook", "Services"},
 		},
 		{
+			name: "bars fixed to the window",
+			body: `<div class="c1"><h1>Soup</h1>` + story(0) + story(1) + story(2) + `<div class="fixed inset-x-0 bottom-0 z-50 p-4"><p>We use essential cookies to run this site and optional analytics cookies to improve it.</p></div>` +
+				story(3) + `<div style="position: fixed; bottom: 0">Chat with us, we answer within minutes on weekdays.</div></div>`,
+			keep: []string{"Paragraph 0", "Paragraph 3"},
+			drop: []string{"essential cookies", "Chat with us"},
+		},
+		{
 			name: "a question answered by buttons",
 			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
 			keep: []string{"Paragraph 5", "Paragraph 8"},
