@@ -200,7 +200,7 @@ func dropSignupBoxes(root *html.Node) {
 			}
 			return false
 		}
-		if n.DataAtom != atom.Input || !strings.EqualFold(attr(n, "type"), "email") {
+		if n.DataAtom != atom.Input || !emailField(n) {
 			return true
 		}
 		// The box is a few levels around its field at most.
@@ -234,6 +234,27 @@ func dropSignupBoxes(root *html.Node) {
 			n.Parent.RemoveChild(n)
 		}
 	}
+}
+
+// emailField reports whether the input n asks for an e-mail address: by
+// its type, or, typed as text, by its name, id, placeholder or label.
+func emailField(n *html.Node) bool {
+	switch strings.ToLower(attr(n, "type")) {
+	case "email":
+		return true
+	case "", "text":
+	default:
+		return false
+	}
+	for _, k := range []string{"name", "id", "placeholder", "aria-label", "autocomplete"} {
+		v := strings.ToLower(attr(n, k))
+		for _, w := range []string{"mail", "courriel", "correo", "почт", "пошт", "メール", "邮箱", "이메일"} {
+			if strings.Contains(v, w) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // question reports whether n is a short question answered by buttons:
@@ -279,8 +300,9 @@ func holdsData(n *html.Node) bool {
 	return found
 }
 
-// hasTextBlock reports whether n holds a heading or a paragraph, the
-// invitation of a sign-up box rather than the field's own label.
+// hasTextBlock reports whether n holds a heading, a paragraph or a line of
+// text in a <div> of its own, the invitation of a sign-up box rather than
+// the field's own label.
 func hasTextBlock(n *html.Node) bool {
 	found := false
 	walk(n, func(c *html.Node) bool {
@@ -288,6 +310,8 @@ func hasTextBlock(n *html.Node) bool {
 			switch c.DataAtom {
 			case atom.P, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
 				found = true
+			case atom.Div:
+				found = !hasBlockChild(c) && !containsAtom(c, atom.Input) && countWords(textOf(c)) >= 3
 			}
 		}
 		return !found

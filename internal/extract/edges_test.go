@@ -156,6 +156,14 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"essential cookies", "Chat with us"},
 		},
 		{
+			name: "sign-up boxes whose e-mail field is a text field",
+			body: `<div class="c1"><h1>Soup</h1>` + story(0) + story(1) + `<div class="css-y66"><p>Stay in touch</p><p>Hear how your support is changing lives. We email about once a month.</p><input placeholder="Your email"><button>Subscribe</button></div>` +
+				story(2) + `<div class="t698"><div class="t-title">Розсилка майстерень</div><div class="t-descr">Раз на місяць нові інтерв'ю з майстрами.</div><form><input type="text" name="email"><button>Підписатися</button></form></div>` +
+				story(3) + `<div class="search"><p>Search the recipes we have published since 2009.</p><input type="text" name="q"></div></div>`,
+			keep: []string{"Paragraph 0", "Paragraph 3", "Search the recipes"},
+			drop: []string{"Hear how your support", "Розсилка", "Раз на місяць"},
+		},
+		{
 			name: "a question answered by buttons",
 			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
 			keep: []string{"Paragraph 5", "Paragraph 8"},
