@@ -301,6 +301,9 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			})
 			return false
 		}
+		if cl.catalogue(n) {
+			return false
+		}
 		switch n.DataAtom {
 		case atom.Figcaption:
 			if n.Parent != nil && containsAtom(n.Parent, atom.Blockquote) {

@@ -205,6 +205,13 @@ var relatedPhrases = []string{
 	"also on ", "popular posts", "popular stories", "most popular", "most read", "trending", "don't miss",
 	"don’t miss", "latest posts", "recent posts", "latest stories", "other stories", "similar posts",
 	"similar articles", "keep reading", "continue reading", "related reading",
+	// Shops
+	"customers also bought", "customers who bought", "customers also viewed", "frequently bought together",
+	"people also bought", "similar products", "similar items", "related products", "you might also need",
+	"kunden kauften auch", "kunden, die", "ähnliche produkte", "les clients ont aussi acheté", "produits similaires",
+	"los clientes también compraron", "productos relacionados", "productos similares", "prodotti correlati",
+	"prodotti simili", "podobne produkty", "klienci kupili również", "vergelijkbare producten",
+	"この商品を見た人", "この商品を買った人", "関連商品", "おすすめ商品", "相关产品", "猜你喜欢", "看了又看",
 	// German
 	"das könnte sie auch interessieren", "das könnte dich auch interessieren", "mehr zum thema",
 	"ähnliche artikel", "ähnliche beiträge", "weitere artikel", "weitere beiträge", "auch interessant",

@@ -347,6 +347,17 @@ func TestFactsBesideTheContent(t *testing.T) {
 			drop: []string{"open days first"},
 		},
 		{
+			name: "a catalogue's products with their prices, and a product page's cross-selling",
+			body: chrome + `<div class="col-md-9"><h1>Down jackets</h1><p>Natural down still keeps you warmer than any synthetic filling of the same weight, and it lasts for years if you wash it right.</p>` +
+				`<section class="products d-flex"><div class="product col-6"><a href="/p/1"><img src="/1.jpg" alt=""></a><h3><a href="/p/1">Tatra Down 700 jacket</a></h3><div class="prices"><strong>899,00 zł</strong></div></div>` +
+				`<div class="product col-6"><a href="/p/2"><img src="/2.jpg" alt=""></a><h3><a href="/p/2">Bieszczady Long coat</a></h3><div class="prices"><strong>1 099,00 zł</strong></div></div>` +
+				`<div class="product col-6"><a href="/p/3"><img src="/3.jpg" alt=""></a><h3><a href="/p/3">Pieniny Vest</a></h3><div class="prices"><strong>449,00 zł</strong></div></div></section>` +
+				`<div class="cross"><h2>Customers also bought</h2><div class="grid"><div class="tile"><a href="/p/8">Waterproof spray for down</a><span>$14.00</span></div><div class="tile"><a href="/p/9">Merino base layer top</a><span>$59.00</span></div>` +
+				`<div class="tile"><a href="/p/10">Fleece neck warmer</a><span>$19.00</span></div></div></div></div>`,
+			keep: []string{"Tatra Down 700 jacket", "1 099,00 zł", "Pieniny Vest"},
+			drop: []string{"Customers also bought", "Merino base layer"},
+		},
+		{
 			name: "a comparison table with column headers",
 			body: chrome + `<main><div class="hero"><h1>Pricing</h1>` + article.String() + `</div>` +
 				`<div class="compare"><h2>Compare plans</h2><table><tr><th></th><th>Free</th><th>Team</th></tr><tr><td>Boards</td><td>3</td><td>Unlimited</td></tr>` +

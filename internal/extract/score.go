@@ -651,6 +651,9 @@ func (cl *cleaner) dropClutter(art *html.Node) {
 			// parts: a card's body is mostly its linked title.
 			return false
 		}
+		if cl.catalogue(n) {
+			return false
+		}
 		switch n.DataAtom {
 		case atom.Div, atom.Section, atom.Ul, atom.Ol, atom.Aside, atom.Table:
 			s := cl.stats(n)
@@ -664,6 +667,83 @@ func (cl *cleaner) dropClutter(art *html.Node) {
 	for _, n := range drop {
 		cl.remove(n)
 	}
+}
+
+// catalogue reports whether n is a catalogue's grid of products with their
+// prices on a page that is no story: it is what the page lists, however
+// linked its names, and is kept whole. Under a "related" label it is the
+// shop's cross-selling, judged as any other block.
+func (cl *cleaner) catalogue(n *html.Node) bool {
+	if !cl.notStory || n.Type != html.ElementNode || !isContainer(n) && n.DataAtom != atom.Ul && n.DataAtom != atom.Ol || !cl.productGrid(n) {
+		return false
+	}
+	l := labelOf(n)
+	return l == nil || !relatedLabel(toText(l))
+}
+
+// productGrid reports whether n holds a run of three or more like
+// elements (the same element and class), most of them cards (see card)
+// that state a price.
+func (cl *cleaner) productGrid(n *html.Node) bool {
+	type group struct {
+		el    atom.Atom
+		class string
+	}
+	// The run is n's own children, or those of the wrapper n is made of.
+	for n != nil {
+		items, priced := map[group]int{}, map[group]int{}
+		var only *html.Node
+		count := 0
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
+			}
+			only = c
+			count++
+			g := group{c.DataAtom, attr(c, "class")}
+			items[g]++
+			if cl.stats(c).words <= 60 && cl.card(c) && holdsPrice(c) {
+				priced[g]++
+			}
+		}
+		for g, k := range items {
+			if k >= 3 && priced[g]*5 >= k*3 {
+				return true
+			}
+		}
+		if count != 1 {
+			return false
+		}
+		n = only
+	}
+	return false
+}
+
+// holdsPrice reports whether a short line inside n states a price.
+func holdsPrice(n *html.Node) bool {
+	found := false
+	walk(n, func(c *html.Node) bool {
+		if found {
+			return false
+		}
+		if c.Type == html.TextNode && priceLine(c.Data) {
+			found = true
+		}
+		return true
+	})
+	return found
+}
+
+// labelOf returns the heading that labels n: its first element when that
+// is a heading, else the element before it when that is one.
+func labelOf(n *html.Node) *html.Node {
+	if f := firstElement(n); f != nil && isHeading(f) {
+		return f
+	}
+	if p := prevElement(n); p != nil && isHeading(p) {
+		return p
+	}
+	return nil
 }
 
 // cardList reports whether n is a list that goes on with a listing of
