@@ -145,7 +145,7 @@ func (p *page) selectContent(opts Options, sel *selectors) chosen {
 // dropNonContent removes what is never content: scripts, styles, templates,
 // form controls and elements the page hides.
 func dropNonContent(root *html.Node) {
-	var drop []*html.Node
+	var drop, unwrap []*html.Node
 	walk(root, func(n *html.Node) bool {
 		switch n.Type {
 		case html.CommentNode:
@@ -153,6 +153,10 @@ func dropNonContent(root *html.Node) {
 			return false
 		case html.ElementNode:
 		default:
+			return true
+		}
+		if n.DataAtom == atom.Button && disclosure(n) {
+			unwrap = append(unwrap, n)
 			return true
 		}
 		switch n.DataAtom {
@@ -172,6 +176,29 @@ func dropNonContent(root *html.Node) {
 			n.Parent.RemoveChild(n)
 		}
 	}
+	for _, n := range unwrap {
+		for n.FirstChild != nil {
+			c := n.FirstChild
+			n.RemoveChild(c)
+			n.Parent.InsertBefore(c, n)
+		}
+		n.Parent.RemoveChild(n)
+	}
+}
+
+// disclosure reports whether the button n opens a part of the page rather
+// than acting: a question of an accordion ("What are the conditions?"), a
+// section's title that folds it. Its text is the heading of what it
+// opens: in a heading, or marked as a toggle, and three words or more.
+func disclosure(n *html.Node) bool {
+	if countWords(textOf(n)) < 3 || n.Parent == nil {
+		return false
+	}
+	if isHeading(n.Parent) || attr(n, "aria-controls") != "" {
+		return true
+	}
+	_, expanded := attrOK(n, "aria-expanded")
+	return expanded || strings.Contains(attr(n, "data-bs-toggle")+attr(n, "data-toggle"), "collapse")
 }
 
 // dropSignupBoxes removes the small blocks built around an e-mail field

@@ -164,6 +164,15 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"Hear how your support", "Розсилка", "Раз на місяць"},
 		},
 		{
+			name: "an accordion's questions are buttons",
+			body: `<div class="c1"><h1>Soup</h1>` + story(0) + story(1) + `<div class="accordion"><h3 class="accordion-header"><button class="accordion-button" data-bs-toggle="collapse">Can I freeze the soup?</button></h3>` +
+				`<div class="accordion-body"><p>Yes, for up to three months in a closed box.</p></div>` +
+				`<button aria-expanded="false" aria-controls="q2">How long does it keep in the fridge?</button><div id="q2"><p>Three days, covered.</p></div></div>` +
+				story(2) + `<p>Order the book <button>Add to cart</button></p><div class="c3"><span>Was this page helpful?</span> <button>Yes</button> <button>No</button></div></div>`,
+			keep: []string{"Can I freeze the soup?", "How long does it keep in the fridge?", "Three days, covered."},
+			drop: []string{"Add to cart", "Was this page helpful"},
+		},
+		{
 			name: "a question answered by buttons",
 			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
 			keep: []string{"Paragraph 5", "Paragraph 8"},
