@@ -108,7 +108,7 @@ func (p *page) selectContent(opts Options, sel *selectors) chosen {
 	pageHeadline, dek, headline := "", "", ""
 	if mainOnly {
 		pageHeadline = collapseSpace(p.headline())
-		if opts.wants(FormatMarkdown) && !opts.OmitHeadline {
+		if opts.wants(FormatMarkdown) && !opts.OmitHeadline || !p.story() {
 			// Read before main-content detection changes the tree.
 			dek = p.pageDek(pageHeadline)
 		}
@@ -123,6 +123,13 @@ func (p *page) selectContent(opts Options, sel *selectors) chosen {
 	}
 	if mainOnly {
 		dekAsParagraph(node, pageHeadline)
+		if !p.story() {
+			// On a page that is no story, the line under the title
+			// (a press release's subtitle, a company's tagline) is
+			// content in every format.
+			withDek(node, dek, pageHeadline)
+			dek = ""
+		}
 	}
 	// URLs are made absolute in the chosen content only; the selection
 	// reads links for their presence, never for their target.

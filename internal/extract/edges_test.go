@@ -322,14 +322,18 @@ func TestShareLink(t *testing.T) {
 	}
 }
 
-// TestDekOnlyInMarkdown checks that a standfirst taken from the page header
-// goes under the headline in the Markdown only, and not when the headline
-// is omitted.
+// TestDekOnlyInMarkdown checks that a story's standfirst taken from the
+// page header goes under the headline in the Markdown only, and not when
+// the headline is omitted, while on a page that is no story it is content
+// in every format.
 func TestDekOnlyInMarkdown(t *testing.T) {
-	page := `<html><head><title>Otters return to the Thames</title></head><body><header class="story-head"><h1>Otters return to the Thames</h1>` +
-		`<p class="standfirst">Breeding again upstream</p></header><article class="story-body">` + story(0) + story(1) + story(2) + `</article></body></html>`
+	page := func(head string) []byte {
+		return []byte(`<html><head><title>Otters return to the Thames</title>` + head + `</head><body><header class="story-head"><h1>Otters return to the Thames</h1>` +
+			`<p class="standfirst">Breeding again upstream</p></header><article class="story-body">` + story(0) + story(1) + story(2) + `</article></body></html>`)
+	}
+	storyPage := page(`<meta property="og:type" content="article">`)
 	u := mustURL(t, "https://example.com/otters")
-	res, err := Extract([]byte(page), u, Options{Formats: []string{FormatMarkdown, FormatText, FormatHTML}, OnlyMainContent: true})
+	res, err := Extract(storyPage, u, Options{Formats: []string{FormatMarkdown, FormatText, FormatHTML}, OnlyMainContent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,12 +343,21 @@ func TestDekOnlyInMarkdown(t *testing.T) {
 	if strings.Contains(res.Text, "Breeding again") || strings.Contains(res.HTML, "Breeding again") {
 		t.Errorf("text or html holds the standfirst:\n%s\n%s", res.Text, res.HTML)
 	}
-	res, err = Extract([]byte(page), u, Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true, OmitHeadline: true})
+	res, err = Extract(storyPage, u, Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true, OmitHeadline: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(res.Markdown, "Paragraph 0") {
 		t.Errorf("omit_headline Markdown = %q", res.Markdown[:min(60, len(res.Markdown))])
+	}
+	res, err = Extract(page(`<meta property="og:type" content="website">`), u, Options{Formats: []string{FormatMarkdown, FormatText, FormatHTML}, OnlyMainContent: true, OmitHeadline: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string]string{"markdown": res.Markdown, "text": res.Text, "html": res.HTML} {
+		if !strings.Contains(got, "Breeding again upstream") {
+			t.Errorf("on a page that is no story, %s lacks the standfirst:\n%s", name, got)
+		}
 	}
 }
 

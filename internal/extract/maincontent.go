@@ -94,6 +94,16 @@ func (cl *cleaner) withHeadlineFacts(content, h1 *html.Node) *html.Node {
 // or a news story: by its OpenGraph type, its article:* tags, or the type
 // of its JSON-LD, a date in its URL's path, or a byline under its headline.
 func (p *page) story() bool {
+	if p.storyKnown == 0 {
+		p.storyKnown = 2
+		if p.storySignals() {
+			p.storyKnown = 1
+		}
+	}
+	return p.storyKnown == 1
+}
+
+func (p *page) storySignals() bool {
 	if strings.EqualFold(p.meta("og:type"), "article") || p.meta("article:published_time", "article:author", "article:section") != "" {
 		return true
 	}

@@ -36,6 +36,8 @@ type page struct {
 	urlParser  whatwg.Parser
 	pageHost   string
 	pageDomain string
+	// story caches page.story: 0 not yet known, 1 a story, 2 not one.
+	storyKnown int8
 }
 
 type metaTag struct{ key, content string }
