@@ -23,7 +23,8 @@ type Request struct {
 	// instead of the viewport.
 	ScreenshotFullPage bool `json:"screenshot_full_page,omitempty"`
 	// OmitHeadline leaves the article's headline, and the standfirst
-	// added under it from the page header, out of the Markdown.
+	// added under it from a story's page header, out of the Markdown (a
+	// page that is no story keeps its standfirst as content).
 	OmitHeadline          bool              `json:"omit_headline,omitempty"`
 	TimeoutMS             *int              `json:"timeout_ms,omitempty"`
 	Headers               map[string]string `json:"headers,omitempty"`
