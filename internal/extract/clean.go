@@ -84,6 +84,8 @@ type cleaner struct {
 	// event's date, a job's place, a policy's effective date), not a
 	// story's dateline and byline.
 	notStory bool
+	// blogPost is set when the page's JSON-LD calls it a blog post.
+	blogPost bool
 	// afterRemovedImage marks the blocks that followed a share or pin
 	// image that was removed: if short, they were its caption.
 	afterRemovedImage map[*html.Node]bool
@@ -310,10 +312,10 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 				// Under a quotation, the caption says who said it.
 				return false
 			}
-			if cl.notStory {
+			if cl.notStory || cl.blogPost {
 				// On a page that is no story (a shop, a service, a
-				// report), a picture's caption says what it shows; its
-				// credit goes.
+				// report) or on a blog post, a picture's caption says
+				// what it shows; its credit goes.
 				cl.dropCredit(n)
 				return true
 			}

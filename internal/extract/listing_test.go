@@ -467,8 +467,10 @@ func TestFactsUnderTheTitle(t *testing.T) {
 		website = `<meta property="og:type" content="website">`
 		storyOG = `<meta property="og:type" content="article">`
 		storyLD = `<script type="application/ld+json">{"@context":"https://schema.org","@type":"NewsArticle","headline":"Page"}</script>`
+		blogLD  = `<script type="application/ld+json">{"@context":"https://schema.org","@type":"BlogPosting","headline":"Page"}</script>`
 	)
 	dated := `<main><h1>Page</h1><p class="when">Saturday 6 March 2027, 9:30</p>` + article.String() + `</main>`
+	captioned := `<article><h1>Page</h1>` + story(0) + story(1) + `<figure><img src="/stairs.jpg" alt=""><figcaption>The stairs below the castle, just after sunrise. Photo: Ana Lima</figcaption></figure>` + story(2) + story(3) + `</article>`
 	hero := `<div class="job-hero"><a href="/jobs">All open roles</a><h1>Page</h1><div class="location">Remote (US or Canada) · Engineering · Full-time</div>` +
 		`<p><a href="/apply">Apply now</a></p></div><div class="job-content">` + article.String() + `</div>`
 	field := `<main><h1>Page</h1><div class="field field--name-field-date"><div class="field__label">Date</div><div class="field__item">14-15 April 2027</div></div>` + article.String() + `</main>`
@@ -484,6 +486,8 @@ func TestFactsUnderTheTitle(t *testing.T) {
 		{"a story's date field", storyOG, field, []string{"Paragraph 3"}, []string{"14-15 April"}},
 		{"a job's place in the header above the content", website, hero, []string{"Remote (US or Canada) · Engineering · Full-time", "Paragraph 3"}, []string{"All open roles", "Apply now"}},
 		{"a story's dateline in the header above the content", storyOG, hero, []string{"Paragraph 3"}, []string{"Remote (US or Canada)"}},
+		{"a blog post's captions", blogLD, captioned, []string{"The stairs below the castle, just after sunrise.", "Paragraph 3"}, []string{"Photo: Ana Lima"}},
+		{"a news story's captions", storyLD, captioned, []string{"Paragraph 3"}, []string{"The stairs below the castle", "Photo: Ana Lima"}},
 		{"a linked line is no fact", website, `<main><h1>Page</h1><div class="bar"><a href="/reply">Post reply</a> 3 posts, page 1 of 1</div>` + article.String() + `</main>`, []string{"Paragraph 3"}, []string{"Post reply"}},
 	}
 	for _, tt := range tests {

@@ -20,6 +20,7 @@ const minArticleWords = 40
 func (p *page) mainContent(body *html.Node) *html.Node {
 	cl := newCleaner()
 	cl.notStory = !p.story()
+	cl.blogPost = p.blogPost()
 	cl.dropAboveMasthead(body)
 	if p.elements > MaxElements || body.DataAtom != atom.Body {
 		cl.markThread(body)
@@ -147,6 +148,16 @@ func number(s string) bool {
 
 func year(s string) bool {
 	return len(s) == 4 && number(s) && (s[:2] == "19" || s[:2] == "20")
+}
+
+// blogPost reports whether the page's JSON-LD calls it a blog post.
+func (p *page) blogPost() bool {
+	for _, ld := range p.jsonLD {
+		if strings.Contains(ld, `BlogPosting"`) {
+			return true
+		}
+	}
+	return false
 }
 
 // storyTypes are the schema.org types of stories, as JSON-LD writes them.
