@@ -348,7 +348,7 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			// that is no story, a date is a fact, not a dateline.
 			return false
 		}
-		if (cl.hasBoilerHint(n) && !tableCell(n) || isPageChrome(n) || cl.adLabel(n)) && cl.stats(n).words < total/3 {
+		if (cl.hasBoilerHint(n) && !tableCell(n) || isPageChrome(n) || cl.adLabel(n) || affiliateNotice(n)) && cl.stats(n).words < total/3 {
 			drop = append(drop, n)
 			return false
 		}
@@ -404,6 +404,34 @@ func documentLink(a *html.Node) bool {
 	t := toText(a)
 	for _, f := range []string{"PDF", "DOCX", "XLSX", "ODT", "CSV"} {
 		if i := strings.Index(t, f); i >= 0 && !isLetterAt(t, i+len(f)) && (i == 0 || !isLetterAt(t, i-1)) {
+			return true
+		}
+	}
+	return false
+}
+
+// affiliatePhrases name affiliate links, lower-case, in the languages
+// SpiderGo is most used with.
+var affiliatePhrases = []string{
+	"affiliate link", "affiliate-link", "affiliatelink", "affiliate commission", "enlaces de afiliado",
+	"enlaces afiliados", "enlaces de afiliación", "liens affiliés", "liens d'affiliation", "lien affilié",
+	"link di affiliazione", "link affiliati", "links de afiliado", "links afiliados", "partnerlinks",
+	"linki afiliacyjne", "linków afiliacyjnych", "son de afiliado", "sont des liens affiliés",
+}
+
+// affiliateNotice reports whether n is a short paragraph that says the
+// page's links earn its author a commission.
+func affiliateNotice(n *html.Node) bool {
+	if n.DataAtom != atom.P && n.DataAtom != atom.Div || hasBlockChild(n) {
+		return false
+	}
+	t := textOf(n)
+	if len(t) > 600 {
+		return false
+	}
+	t = strings.ToLower(t)
+	for _, p := range affiliatePhrases {
+		if strings.Contains(t, p) {
 			return true
 		}
 	}

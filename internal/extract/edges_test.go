@@ -173,6 +173,14 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"Add to cart", "Was this page helpful"},
 		},
 		{
+			name: "affiliate notices in any class, in several languages",
+			body: `<div class="c1"><h1>Soup</h1><p><em>Aviso: algunos enlaces de este artículo son de afiliado. Si contratas a través de ellos, recibimos una pequeña comisión.</em></p>` +
+				story(0) + story(1) + `<div class="note">Ce billet contient des liens affiliés vers des boutiques.</div>` + story(2) +
+				`<p>Affiliate marketing pays for most small sites like ours, and we wrote about how it works last year in a long piece.</p>` + story(3) + `</div>`,
+			keep: []string{"Paragraph 0", "Paragraph 3", "Affiliate marketing pays"},
+			drop: []string{"son de afiliado", "liens affiliés"},
+		},
+		{
 			name: "a question answered by buttons",
 			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
 			keep: []string{"Paragraph 5", "Paragraph 8"},
