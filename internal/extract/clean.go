@@ -467,11 +467,12 @@ func reviewNamed(n *html.Node) bool {
 	return classWords(n, func(w string) bool { return w == "review" || w == "reviews" })
 }
 
-// tableCell reports whether n is a row or cell of a table, whose class
-// names a column ("date_due", "author") rather than boilerplate.
+// tableCell reports whether n is a row, cell or caption of a table, whose
+// class names a column ("date_due", "author") or the table's own title
+// ("table__caption") rather than boilerplate.
 func tableCell(n *html.Node) bool {
 	switch n.DataAtom {
-	case atom.Tr, atom.Td, atom.Th:
+	case atom.Tr, atom.Td, atom.Th, atom.Caption:
 		return true
 	}
 	return false

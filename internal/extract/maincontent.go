@@ -56,9 +56,9 @@ func (p *page) mainContent(body *html.Node) *html.Node {
 }
 
 // withHeadlineFacts puts at the start of content the short facts that
-// follow the page's headline h1 outside it: a job's place and hours, an
-// event's date, a policy's date, left above the content in the page's
-// header. h1 is nil on story pages, whose lines there are datelines and
+// follow the page's headline h1 outside it, or stand right above it: a
+// job's place and hours, an event's date, a policy's date, left above the
+// content in the page's header. h1 is nil on story pages, whose lines there are datelines and
 // bylines.
 func (cl *cleaner) withHeadlineFacts(content, h1 *html.Node) *html.Node {
 	if h1 == nil || h1.Parent == nil || contains(content, h1) {
@@ -66,6 +66,13 @@ func (cl *cleaner) withHeadlineFacts(content, h1 *html.Node) *html.Node {
 	}
 	have := toText(content)
 	var facts []*html.Node
+	if n := prevElement(h1); n != nil && n.Parent == h1.Parent && !isChrome(n) {
+		// A kicker above the headline: an exhibition's dates.
+		t := collapseSpace(toText(n))
+		if s := cl.stats(n); s.words > 0 && s.words <= 20 && s.linked == 0 && !cl.hasBoilerHint(n) && factLine(t) && !strings.Contains(have, t) {
+			facts = append(facts, cloneTree(n))
+		}
+	}
 	for n, seen := nextElement(h1), 0; n != nil && seen < 3; n, seen = nextElement(n), seen+1 {
 		if isHeading(n) || isChrome(n) {
 			break
