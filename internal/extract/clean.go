@@ -652,6 +652,11 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			// trimmed already.
 			return true
 		}
+		if fromEnd && cl.notStory && contactLine(c) {
+			// A release's or a service's contact line closes the
+			// content: who to ask, at which address or number.
+			return true
+		}
 		if !fromEnd && cl.notStory && s.linked == 0 && factLine(toText(c)) {
 			// Under the title of a page that is no story, a short line
 			// with a number or a label is a fact: the date of an event,
@@ -725,6 +730,36 @@ func dateField(n *html.Node) bool {
 // reads "Label: value" or lists terms ("Remote · Engineering · Full-time").
 func factLine(t string) bool {
 	return strings.ContainsFunc(t, unicode.IsDigit) || labelled(t) || strings.Contains(t, " · ") || strings.Contains(t, " | ")
+}
+
+// contactLine reports whether n is a labelled line that gives an e-mail
+// address or a telephone number ("Media office: press@example.org, +45
+// 3336 7100"), with no links but mailto: and tel: ones.
+func contactLine(n *html.Node) bool {
+	t := toText(n)
+	if countWords(t) > 25 || !labelled(t) {
+		return false
+	}
+	ok := true
+	walk(n, func(c *html.Node) bool {
+		if c.Type == html.ElementNode && c.DataAtom == atom.A && !hasScheme(attr(c, "href"), "mailto", "tel") {
+			ok = false
+		}
+		return ok
+	})
+	if !ok {
+		return false
+	}
+	if strings.Contains(t, "@") {
+		return true
+	}
+	digits := 0
+	for _, r := range t {
+		if r >= '0' && r <= '9' {
+			digits++
+		}
+	}
+	return digits >= 7
 }
 
 // nearPrice reports whether n or one of the two elements after it is a

@@ -490,6 +490,8 @@ func TestFactsUnderTheTitle(t *testing.T) {
 		{"a news story's captions", storyLD, captioned, []string{"Paragraph 3"}, []string{"The stairs below the castle", "Photo: Ana Lima"}},
 		{"an exhibition's dates above its title", website, `<header class="entry-header"><p class="expo-dates">From 14 February to 25 May 2027</p><h1>Page</h1></header><div class="entry-content">` + article.String() + `</div>`, []string{"From 14 February to 25 May 2027", "Paragraph 3"}, nil},
 		{"a table's caption classed as a caption", website, `<main><h1>Page</h1>` + article.String() + `<table class="govuk-table"><caption class="govuk-table__caption">Adult passport fees from 1 April 2026</caption><tr><th>Online</th><td>£88.50</td></tr><tr><th>By post</th><td>£100</td></tr></table></main>`, []string{"Adult passport fees from 1 April 2026", "£88.50"}, nil},
+		{"a release's contact line at its end", website, `<main><h1>Page</h1>` + article.String() + `<p>Media office: <a href="mailto:press@agency.example">press@agency.example</a>, +45 3336 7100</p></main>`, []string{"Media office: press@agency.example, +45 3336 7100"}, nil},
+		{"a story's contact line at its end", storyOG, `<main><h1>Page</h1>` + article.String() + `<p>Media office: press@agency.example, +45 3336 7100</p></main>`, []string{"Paragraph 3"}, []string{"Media office"}},
 		{"a linked line is no fact", website, `<main><h1>Page</h1><div class="bar"><a href="/reply">Post reply</a> 3 posts, page 1 of 1</div>` + article.String() + `</main>`, []string{"Paragraph 3"}, []string{"Post reply"}},
 	}
 	for _, tt := range tests {
