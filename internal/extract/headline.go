@@ -306,7 +306,8 @@ func (p *page) pageDek(headline string) string {
 }
 
 // headlineH1 returns the page's <h1> that says the headline, else its
-// first <h1>.
+// first <h1>. An element marked role="heading" aria-level="1" (as apps
+// built without heading elements write the title) counts as an <h1>.
 func (p *page) headlineH1(headline string) *html.Node {
 	var first, match *html.Node
 	walk(p.body, func(n *html.Node) bool {
@@ -316,16 +317,17 @@ func (p *page) headlineH1(headline string) *html.Node {
 		switch n.DataAtom {
 		case atom.Script, atom.Style, atom.Template, atom.Svg:
 			return false
-		case atom.H1:
-			if first == nil {
-				first = n
-			}
-			if headline != "" && strings.EqualFold(collapseSpace(textOf(n)), headline) {
-				match = n
-			}
-			return false
 		}
-		return true
+		if n.DataAtom != atom.H1 && !(strings.EqualFold(attr(n, "role"), "heading") && strings.TrimSpace(attr(n, "aria-level")) == "1") {
+			return true
+		}
+		if first == nil {
+			first = n
+		}
+		if headline != "" && strings.EqualFold(collapseSpace(textOf(n)), headline) {
+			match = n
+		}
+		return false
 	})
 	if match != nil {
 		return match

@@ -98,8 +98,9 @@ func visibleText(t *testing.T, page []byte) string {
 	return normalizeSpace(b.String())
 }
 
-// firstH1 is the text of the page's first <h1>, its headline, white space
-// normalised ("" when the page has no <h1>).
+// firstH1 is the text of the page's first <h1> (or element marked
+// role="heading" aria-level="1"), its headline, white space normalised (""
+// when the page has none).
 func firstH1(t *testing.T, page []byte) string {
 	doc, err := html.Parse(strings.NewReader(string(page)))
 	if err != nil {
@@ -111,7 +112,7 @@ func firstH1(t *testing.T, page []byte) string {
 		if found {
 			return
 		}
-		if n.Type == html.ElementNode && n.DataAtom == atom.H1 {
+		if n.Type == html.ElementNode && (n.DataAtom == atom.H1 || headingOne(n)) {
 			var b strings.Builder
 			var text func(n *html.Node)
 			text = func(n *html.Node) {
@@ -132,6 +133,19 @@ func firstH1(t *testing.T, page []byte) string {
 	}
 	walk(doc)
 	return out
+}
+
+func headingOne(n *html.Node) bool {
+	var role, level string
+	for _, a := range n.Attr {
+		switch a.Key {
+		case "role":
+			role = a.Val
+		case "aria-level":
+			level = a.Val
+		}
+	}
+	return strings.EqualFold(role, "heading") && strings.TrimSpace(level) == "1"
 }
 
 var inline = map[atom.Atom]bool{
