@@ -286,6 +286,7 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 		return
 	}
 	var drop []*html.Node
+	affiliates := mentionsAffiliates(art)
 	walk(art, func(n *html.Node) bool {
 		if n.Type != html.ElementNode || n == art {
 			return true
@@ -348,7 +349,7 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			// that is no story, a date is a fact, not a dateline.
 			return false
 		}
-		if (cl.hasBoilerHint(n) && !tableCell(n) || isPageChrome(n) || cl.adLabel(n) || affiliateNotice(n)) && cl.stats(n).words < total/3 {
+		if (cl.hasBoilerHint(n) && !tableCell(n) || isPageChrome(n) || cl.adLabel(n) || affiliates && affiliateNotice(n)) && cl.stats(n).words < total/3 {
 			drop = append(drop, n)
 			return false
 		}
@@ -417,6 +418,23 @@ var affiliatePhrases = []string{
 	"enlaces afiliados", "enlaces de afiliación", "liens affiliés", "liens d'affiliation", "lien affilié",
 	"link di affiliazione", "link affiliati", "links de afiliado", "links afiliados", "partnerlinks",
 	"linki afiliacyjne", "linków afiliacyjnych", "son de afiliado", "sont des liens affiliés",
+}
+
+// mentionsAffiliates reports whether any text under n may name affiliate
+// links ("affiliate", "afiliado", "affilié", "partnerlinks"), a cheap look
+// that spares the paragraph-by-paragraph one on most pages.
+func mentionsAffiliates(n *html.Node) bool {
+	found := false
+	walk(n, func(c *html.Node) bool {
+		if found {
+			return false
+		}
+		if c.Type == html.TextNode && (strings.Contains(c.Data, "fili") || strings.Contains(c.Data, "artnerlink")) {
+			found = true
+		}
+		return true
+	})
+	return found
 }
 
 // affiliateNotice reports whether n is a short paragraph that says the
