@@ -372,8 +372,11 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 // (a report's PDF, a form to fill in, a data file): a page's attachments
 // are its content, not links elsewhere.
 func documentLinks(n *html.Node) bool {
-	links, docs := 0, 0
+	links, docs, seen := 0, 0, 0
 	walk(n, func(c *html.Node) bool {
+		if seen++; seen > maxLookElements {
+			return false
+		}
 		if c.Type != html.ElementNode || c.DataAtom != atom.A {
 			return true
 		}
@@ -383,8 +386,14 @@ func documentLinks(n *html.Node) bool {
 		}
 		return false
 	})
-	return links > 0 && docs*2 > links
+	// A block too large to look through is no list of attachments.
+	return seen <= maxLookElements && links > 0 && docs*2 > links
 }
+
+// maxLookElements bounds the look of the rules that read a block's
+// subtree for something small (attachments, a price), so that a hostile
+// page of deep or wide blocks stays linear.
+const maxLookElements = 400
 
 // documentExts are the file name extensions of documents.
 var documentExts = []string{".pdf", ".doc", ".docx", ".odt", ".rtf", ".xls", ".xlsx", ".ods", ".csv", ".ppt", ".pptx", ".odp", ".epub"}

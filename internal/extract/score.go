@@ -721,9 +721,9 @@ func (cl *cleaner) productGrid(n *html.Node) bool {
 
 // holdsPrice reports whether a short line inside n states a price.
 func holdsPrice(n *html.Node) bool {
-	found := false
+	found, seen := false, 0
 	walk(n, func(c *html.Node) bool {
-		if found {
+		if seen++; found || seen > maxLookElements {
 			return false
 		}
 		if c.Type == html.TextNode && priceLine(c.Data) {
