@@ -58,8 +58,8 @@ func (p *page) mainContent(body *html.Node) *html.Node {
 // withHeadlineFacts puts at the start of content the short facts that
 // follow the page's headline h1 outside it, or stand right above it: a
 // job's place and hours, an event's date, a policy's date, left above the
-// content in the page's header. h1 is nil on story pages, whose lines there are datelines and
-// bylines.
+// content in the page's header. h1 is nil on story pages, whose lines
+// there are datelines and bylines.
 func (cl *cleaner) withHeadlineFacts(content, h1 *html.Node) *html.Node {
 	if h1 == nil || h1.Parent == nil || contains(content, h1) {
 		return content

@@ -691,15 +691,26 @@ func (cl *cleaner) productGrid(n *html.Node) bool {
 	}
 	// The run is n's own children, or those of the wrapper n is made of.
 	for n != nil {
-		items, priced := map[group]int{}, map[group]int{}
 		var only *html.Node
 		count := 0
+		for c := n.FirstChild; c != nil && count < 3; c = c.NextSibling {
+			if c.Type == html.ElementNode {
+				only = c
+				count++
+			}
+		}
+		switch {
+		case count == 1:
+			n = only
+			continue
+		case count < 3:
+			return false
+		}
+		items, priced := map[group]int{}, map[group]int{}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			if c.Type != html.ElementNode {
 				continue
 			}
-			only = c
-			count++
 			g := group{c.DataAtom, attr(c, "class")}
 			items[g]++
 			if cl.stats(c).words <= 60 && cl.card(c) && holdsPrice(c) {
@@ -711,10 +722,7 @@ func (cl *cleaner) productGrid(n *html.Node) bool {
 				return true
 			}
 		}
-		if count != 1 {
-			return false
-		}
-		n = only
+		return false
 	}
 	return false
 }
