@@ -349,7 +349,7 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			// that is no story, a date is a fact, not a dateline.
 			return false
 		}
-		if (cl.hasBoilerHint(n) && !tableCell(n) || isPageChrome(n) || cl.adLabel(n) || affiliates && affiliateNotice(n)) && cl.stats(n).words < total/3 {
+		if (cl.hasBoilerHint(n) && !tableCell(n) || isPageChrome(n) || cl.adLabel(n) || affiliates && affiliateNotice(n) || !cl.notStory && cl.authorBox(n)) && cl.stats(n).words < total/3 {
 			drop = append(drop, n)
 			return false
 		}
@@ -427,6 +427,40 @@ var affiliatePhrases = []string{
 	"enlaces afiliados", "enlaces de afiliación", "liens affiliés", "liens d'affiliation", "lien affilié",
 	"link di affiliazione", "link affiliati", "links de afiliado", "links afiliados", "partnerlinks",
 	"linki afiliacyjne", "linków afiliacyjnych", "son de afiliado", "sont des liens affiliés",
+}
+
+// authorBox reports whether n is a story's box about its author, however
+// it is named: a portrait whose alternative text is a name, that name set
+// apart (in bold or a heading) and a short note that starts with it
+// ("Helen Marsh is the Courier's environment correspondent …").
+func (cl *cleaner) authorBox(n *html.Node) bool {
+	if n.DataAtom != atom.Div && n.DataAtom != atom.Section && n.DataAtom != atom.Aside || cl.stats(n).words > 80 {
+		return false
+	}
+	img := firstElement(n)
+	if img == nil || img.DataAtom != atom.Img {
+		return false
+	}
+	name := collapseSpace(attr(img, "alt"))
+	if name == "" || countWords(name) > 5 {
+		return false
+	}
+	named, noted := false, false
+	walk(n, func(c *html.Node) bool {
+		if c.Type != html.ElementNode {
+			return true
+		}
+		switch t := collapseSpace(textOf(c)); {
+		case c.DataAtom == atom.Strong || c.DataAtom == atom.B || isHeading(c):
+			named = named || t == name
+			return false
+		case c.DataAtom == atom.P:
+			noted = noted || strings.HasPrefix(t, name) && countWords(t) > countWords(name)+2
+			return false
+		}
+		return true
+	})
+	return named && noted
 }
 
 // mentionsAffiliates reports whether any text under n may name affiliate
