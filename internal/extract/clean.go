@@ -1120,7 +1120,8 @@ func (cl *cleaner) isLinkLine(n *html.Node) bool {
 
 // labelThenLink reports whether n is a short label ending with a colon
 // ("Read also:", "Читайте також:", "Lesen Sie auch:") followed by one
-// link and nothing else.
+// link and nothing else, or a label naming other stories followed by
+// links and their separators only.
 func labelThenLink(n *html.Node) bool {
 	var label strings.Builder
 	links := 0
@@ -1129,7 +1130,7 @@ func labelThenLink(n *html.Node) bool {
 		case c.Type == html.ElementNode && c.DataAtom == atom.A:
 			links++
 		case links > 0:
-			if strings.TrimSpace(textOf(c)) != "" {
+			if t := strings.TrimSpace(textOf(c)); t != "" && strings.Trim(t, "|·,•/-–") != "" {
 				return false
 			}
 		default:
@@ -1137,7 +1138,12 @@ func labelThenLink(n *html.Node) bool {
 		}
 	}
 	l := strings.TrimSpace(label.String())
-	return links == 1 && countWords(l) <= 4 && (strings.HasSuffix(l, ":") || strings.HasSuffix(l, "："))
+	if !strings.HasSuffix(l, ":") && !strings.HasSuffix(l, "：") {
+		return false
+	}
+	// One link after any short label; several after a label that names
+	// other stories ("Other jobs you may like: …").
+	return links == 1 && countWords(l) <= 4 || links > 1 && relatedLabel(l)
 }
 
 // layoutHints are class and id words of page chrome: menus, sidebars,

@@ -205,6 +205,10 @@ var relatedPhrases = []string{
 	"also on ", "popular posts", "popular stories", "most popular", "most read", "trending", "don't miss",
 	"don’t miss", "latest posts", "recent posts", "latest stories", "other stories", "similar posts",
 	"similar articles", "keep reading", "continue reading", "related reading",
+	// Job boards
+	"other jobs", "similar jobs", "more jobs", "similar roles", "other roles", "jobs you may", "ähnliche jobs",
+	"weitere jobs", "offres similaires", "autres offres", "ofertas similares", "empleos similares",
+	"offerte simili", "vergelijkbare vacatures", "podobne oferty",
 	// Shops
 	"customers also bought", "customers who bought", "customers also viewed", "frequently bought together",
 	"people also bought", "similar products", "similar items", "related products", "you might also need",

@@ -181,6 +181,13 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"son de afiliado", "liens affiliés"},
 		},
 		{
+			name: "a label naming other items, then their links",
+			body: `<div class="c1"><h1>Soup</h1>` + story(0) + story(1) + story(2) + `<p><b>Other jobs you may like:</b> <a href="/j/1">LPN - Day Shift</a> | <a href="/j/2">Patient Care Technician</a></p>` +
+				story(3) + `<p>Ingredients: <a href="/i/1">leeks</a>, <a href="/i/2">potatoes</a> and a good stock.</p></div>`,
+			keep: []string{"Paragraph 3", "Ingredients:"},
+			drop: []string{"Other jobs you may like", "Patient Care Technician"},
+		},
+		{
 			name: "a question answered by buttons",
 			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
 			keep: []string{"Paragraph 5", "Paragraph 8"},
