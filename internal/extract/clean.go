@@ -333,6 +333,13 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			drop = append(drop, n)
 			return false
 		}
+		if n.DataAtom == atom.A && buttonLink(n) {
+			// A link drawn as a button is a call to action ("Start
+			// now", "Apply", "Book a visit"), not text; a button that
+			// downloads a document is an attachment and stays.
+			drop = append(drop, n)
+			return false
+		}
 		if cl.hasBoilerHint(n) && inReviews(n, art) {
 			// Shops list their reviews with their site's comment
 			// templates ("comments", "comment-text"): inside reviews,
@@ -461,6 +468,13 @@ func (cl *cleaner) authorBox(n *html.Node) bool {
 		return true
 	})
 	return named && noted
+}
+
+// buttonLink reports whether the link a is drawn as a button (role
+// "button", or a class word button, btn or cta) and leads to no document.
+func buttonLink(a *html.Node) bool {
+	return (strings.EqualFold(attr(a, "role"), "button") ||
+		classWords(a, func(w string) bool { return w == "button" || w == "btn" || w == "cta" })) && !documentLink(a)
 }
 
 // mentionsAffiliates reports whether any text under n may name affiliate

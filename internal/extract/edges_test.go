@@ -188,6 +188,14 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"Other jobs you may like", "Patient Care Technician"},
 		},
 		{
+			name: "links drawn as buttons",
+			body: `<div class="c1"><h1>Soup</h1>` + story(0) + story(1) + `<a href="/forms/badge" class="govuk-button govuk-button--start" role="button">Start now</a>` + story(2) +
+				`<a class="fr-btn" href="/service/carte">Accéder au service en ligne</a><p>Before you start, see <a href="/stock" class="link">how to make stock</a> from the bones of a roast.</p>` +
+				story(3) + `<a class="btn btn-primary" href="/files/soup-report.pdf">Download the report</a>` + story(4) + `</div>`,
+			keep: []string{"Paragraph 3", "Download the report", "how to make stock"},
+			drop: []string{"Start now", "Accéder au service"},
+		},
+		{
 			name: "a question answered by buttons",
 			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
 			keep: []string{"Paragraph 5", "Paragraph 8"},
