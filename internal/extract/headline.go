@@ -318,7 +318,7 @@ func (p *page) headlineH1(headline string) *html.Node {
 		case atom.Script, atom.Style, atom.Template, atom.Svg:
 			return false
 		}
-		if n.DataAtom != atom.H1 && !(strings.EqualFold(attr(n, "role"), "heading") && strings.TrimSpace(attr(n, "aria-level")) == "1") {
+		if n.DataAtom != atom.H1 && !headingOne(n) {
 			return true
 		}
 		if first == nil {

@@ -30,6 +30,13 @@ func TestHeadline(t *testing.T) {
 			start: "# Otters return\n\nParagraph 0",
 		},
 		{
+			name:  "a title marked as a level-one heading by its role",
+			head:  `<title>Otters return | Gazette</title><meta property="og:title" content="Otters return | Gazette">`,
+			body:  `<div class="sc-3471ea"><div class="sc-d499b6" role="heading" aria-level="1">Otters return</div></div>` + article,
+			opts:  Options{Formats: []string{FormatMarkdown}, OnlyMainContent: true},
+			start: "# Otters return\n\nParagraph 0",
+		},
+		{
 			name:  "og:title when no h1 matches",
 			head:  `<title>Home</title><meta property="og:title" content="The otters are back">`,
 			body:  `<header><h1>Gazette</h1></header>` + article,

@@ -79,10 +79,11 @@ func newPage(doc *html.Node, pageURL *url.URL) *page {
 				p.title = collapseSpace(textOf(n))
 			}
 		case atom.H1:
-			if len(p.h1s) < 4 {
-				if t := collapseSpace(textOf(n)); t != "" && len(t) < 300 {
-					p.h1s = append(p.h1s, t)
-				}
+			p.addH1(n)
+		case atom.Div, atom.Span, atom.P, atom.Strong:
+			if headingOne(n) {
+				// Apps built without heading elements mark the title so.
+				p.addH1(n)
 			}
 		case atom.Base:
 			if p.baseHref == "" {
@@ -597,4 +598,19 @@ func registrableDomain(host string) string {
 		return host
 	}
 	return d
+}
+
+// addH1 records the text of a level-one heading, for headline.
+func (p *page) addH1(n *html.Node) {
+	if len(p.h1s) < 4 {
+		if t := collapseSpace(textOf(n)); t != "" && len(t) < 300 {
+			p.h1s = append(p.h1s, t)
+		}
+	}
+}
+
+// headingOne reports whether n is marked as a level-one heading by its
+// role: role="heading" aria-level="1".
+func headingOne(n *html.Node) bool {
+	return strings.EqualFold(attr(n, "role"), "heading") && strings.TrimSpace(attr(n, "aria-level")) == "1"
 }
