@@ -356,7 +356,7 @@ func (cl *cleaner) cleanArticle(art *html.Node) {
 			// that is no story, a date is a fact, not a dateline.
 			return false
 		}
-		if (cl.hasBoilerHint(n) && !tableCell(n) || isPageChrome(n) || cl.adLabel(n) || affiliates && affiliateNotice(n) || !cl.notStory && cl.authorBox(n)) && cl.stats(n).words < total/3 {
+		if (cl.hasBoilerHint(n) && !tableCell(n) || isPageChrome(n) || cl.adLabel(n) || affiliates && affiliateNotice(n) || !cl.notStory && cl.authorBox(n) || cl.subscribePrompt(n)) && cl.stats(n).words < total/3 {
 			drop = append(drop, n)
 			return false
 		}
@@ -475,6 +475,36 @@ func (cl *cleaner) authorBox(n *html.Node) bool {
 func buttonLink(a *html.Node) bool {
 	return (strings.EqualFold(attr(a, "role"), "button") ||
 		classWords(a, func(w string) bool { return w == "button" || w == "btn" || w == "cta" })) && !documentLink(a)
+}
+
+// subscribeWords are parts of the paths of subscription pages, in the
+// languages SpiderGo is most used with.
+var subscribeWords = []string{"subscri", "abonn", "suscri", "assin", "abbonam", "prenumer", "membership", "/abo/", "/abo-", "/plus/"}
+
+// subscribePrompt reports whether n is a small box (60 words or fewer, a
+// paragraph or a heading in it) whose every link leads to a subscription
+// page: "Support local journalism … Subscribe", a paywall's offer, in any
+// language.
+func (cl *cleaner) subscribePrompt(n *html.Node) bool {
+	if !isContainer(n) || cl.stats(n).words > 60 || !hasTextBlock(n) {
+		return false
+	}
+	links, subs := 0, 0
+	walk(n, func(c *html.Node) bool {
+		if c.Type != html.ElementNode || c.DataAtom != atom.A {
+			return true
+		}
+		links++
+		href := strings.ToLower(attr(c, "href"))
+		for _, w := range subscribeWords {
+			if strings.Contains(href, w) {
+				subs++
+				break
+			}
+		}
+		return false
+	})
+	return links > 0 && subs == links
 }
 
 // mentionsAffiliates reports whether any text under n may name affiliate

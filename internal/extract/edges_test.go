@@ -196,6 +196,14 @@ func TestEdgeBoilerplate(t *testing.T) {
 			drop: []string{"Start now", "Accéder au service"},
 		},
 		{
+			name: "subscription prompts, told by where their links lead",
+			body: `<div class="c1"><h1>Soup</h1>` + story(0) + `<div class="css-171bc6"><p>Support local journalism. Get full digital access for just $1 a week.</p><a href="/subscribe/">Subscribe</a></div>` +
+				story(1) + `<div class="css-ae2882"><p>この記事は有料会員限定です。残り2480文字。</p><a href="https://id.example.jp/abonnement/start">有料会員登録</a></div>` + story(2) +
+				`<div class="box"><p>Our guide to stock is free to read for everyone, and so is this one.</p><a href="/guides/stock">Read the guide</a></div>` + story(3) + `</div>`,
+			keep: []string{"Paragraph 3", "Our guide to stock is free"},
+			drop: []string{"Support local journalism", "有料会員限定"},
+		},
+		{
 			name: "a question answered by buttons",
 			body: `<div class="c1"><h1>Soup</h1>` + article + `<div class="c9"><div class="c3"><span>Was this transcription accurate?</span> <button>Yes</button> <button>No</button></div></div>` + story(8) + `</div>`,
 			keep: []string{"Paragraph 5", "Paragraph 8"},
