@@ -201,7 +201,32 @@ func classWords(n *html.Node, fn func(string) bool) bool {
 }
 
 func (cl *cleaner) hasBoilerHint(n *html.Node) bool {
-	return classWords(n, func(w string) bool { return boilerHints[w] && !(cl.thread && commentHints[w]) })
+	return classWords(n, func(w string) bool {
+		return boilerHints[w] && !(cl.thread && commentHints[w]) && !(w == "meta" && cl.notStory && cl.productMeta(n))
+	})
+}
+
+// productMeta reports whether n, classed "meta" on a page that is no
+// story, holds a product's own words (a shop theme's "ProductMeta": its name, price and description)
+// rather than a post's meta line: a price, or a description of 25 words
+// or more with no other meta block inside.
+func (cl *cleaner) productMeta(n *html.Node) bool {
+	if holdsPrice(n) {
+		return true
+	}
+	if cl.stats(n).words < 25 {
+		return false
+	}
+	// A block of meta groups (an event's venue, its organiser) is judged
+	// as the groups are, as labelled facts.
+	inner := false
+	walk(n, func(c *html.Node) bool {
+		if c != n && c.Type == html.ElementNode && classWords(c, func(w string) bool { return w == "meta" }) {
+			inner = true
+		}
+		return !inner
+	})
+	return !inner
 }
 
 // commentHints are the class words of comment sections.
@@ -250,7 +275,8 @@ func isPageChrome(n *html.Node) bool {
 	if layoutRoles[strings.ToLower(attr(n, "role"))] || overlay(n) {
 		return true
 	}
-	return classWords(n, func(w string) bool { return layoutHints[w] && w != "header" && w != "masthead" })
+	return classWords(n, func(w string) bool { return layoutHints[w] && w != "header" && w != "masthead" && w != "menu" }) ||
+		classWords(n, isMenuWord) && !foodMenu(n)
 }
 
 // overlay reports whether n is laid over the page, fixed to the window: a
@@ -274,7 +300,29 @@ func isChrome(n *html.Node) bool {
 	if layoutRoles[strings.ToLower(attr(n, "role"))] || overlay(n) {
 		return true
 	}
-	return classWords(n, func(w string) bool { return layoutHints[w] })
+	return classWords(n, func(w string) bool { return layoutHints[w] && w != "menu" }) || classWords(n, isMenuWord) && !foodMenu(n)
+}
+
+func isMenuWord(w string) bool { return w == "menu" }
+
+// foodMenu reports whether n, classed "menu", is a restaurant's menu
+// rather than a navigation menu: eight words or more, at most a fifth of
+// them in links, and no navigation element inside.
+func foodMenu(n *html.Node) bool {
+	words, linked := 0.0, 0.0
+	nav := false
+	walk(n, func(c *html.Node) bool {
+		switch {
+		case c.Type == html.TextNode:
+			words += countWords(c.Data)
+		case c.DataAtom == atom.Nav:
+			nav = true
+		case c.DataAtom == atom.A:
+			linked += countWords(textOf(c))
+		}
+		return !nav
+	})
+	return !nav && words >= 8 && linked <= words/5
 }
 
 // cleanArticle removes the boilerplate left in the chosen article.
@@ -1216,9 +1264,7 @@ func (cl *cleaner) stripBoilerplate(root *html.Node) *html.Node {
 		if n.Type != html.ElementNode || n == root {
 			return true
 		}
-		chrome := isChrome(n) || cl.adLabel(n) || !tableCell(n) && classWords(n, func(w string) bool {
-			return boilerHints[w] && !(cl.thread && commentHints[w])
-		})
+		chrome := isChrome(n) || cl.adLabel(n) || !tableCell(n) && cl.hasBoilerHint(n)
 		if chrome && cl.stats(n).words <= total/2 {
 			drop = append(drop, n)
 			return false

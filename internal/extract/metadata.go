@@ -471,13 +471,16 @@ func notBylineArea(n *html.Node) bool {
 		atom.Script, atom.Style, atom.Template, atom.Svg, atom.Noscript:
 		return true
 	}
-	if strings.Contains(strings.ToLower(attr(n, "itemtype")), "comment") {
+	if it := strings.ToLower(attr(n, "itemtype")); strings.Contains(it, "comment") || strings.Contains(it, "review") {
+		return true
+	}
+	if p := strings.ToLower(attr(n, "itemprop")); p == "review" || p == "reviews" {
 		return true
 	}
 	return classWords(n, func(w string) bool {
 		switch w {
 		case "comment", "comments", "respond", "reply", "replies", "related", "recommended", "sidebar",
-			"nav", "menu", "caption", "credit", "credits", "newsletter", "promo", "teaser":
+			"nav", "menu", "caption", "credit", "credits", "newsletter", "promo", "teaser", "review", "reviews":
 			return true
 		}
 		return false

@@ -131,6 +131,8 @@ func TestBylines(t *testing.T) {
 			"Ana Lima", "https://example.com/people/ana-lima"},
 		{"JSON-LD name, another person's byline link is not taken", `<script type="application/ld+json">{"@type":"NewsArticle","author":"Ana Lima"}</script><h1>T</h1><p class="byline">By <a href="/people/ben">Ben Ode</a></p>`,
 			"Ana Lima", ""},
+		{"a reviewer is not the author", `<h1>T</h1><p>₩32,000</p><div class="spr-reviews"><div class="spr-review"><span class="spr-review-header-byline">By Minji Park</span><p>Great serum.</p></div></div>`, "", ""},
+		{"a review in microdata is not the author", `<h1>T</h1><div itemprop="review" itemscope itemtype="https://schema.org/Review"><span itemprop="author">Minji Park</span></div>`, "", ""},
 		{"a URL is no name", `<h1>T</h1><span class="author">https://social.example/ana</span>`, "", ""},
 		{"long author bio is no byline", `<h1>T</h1><div class="author">Ana Lima has written about rivers, canals, locks and the people who keep them for twenty years and lives by the sea.</div>`, "", ""},
 	}

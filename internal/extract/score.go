@@ -85,7 +85,7 @@ func (sc *scorer) unlikely(n *html.Node) bool {
 		if keepHints[w] {
 			keep = true
 		}
-		if layoutHints[w] || boilerHints[w] && !(sc.cl.thread && commentHints[w]) {
+		if layoutHints[w] && w != "menu" || boilerHints[w] && !(sc.cl.thread && commentHints[w]) || w == "menu" && !foodMenu(n) {
 			bad = true
 		}
 		return false
