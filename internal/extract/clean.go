@@ -778,7 +778,7 @@ func (cl *cleaner) trimEdge(n *html.Node, fromEnd bool, budget *float64) bool {
 			c = nx
 			continue
 		}
-		if cl.repeatedItem(c, cl.total) || cl.factsBlock(c) {
+		if cl.repeatedItem(c, cl.total) || cl.factsBlock(c) || cl.catalogue(c) {
 			// The first or last card of a listing: its title and date
 			// are the item's, not the page's edge. A block of labelled
 			// facts is the content's, whatever its lines look like.

@@ -209,6 +209,9 @@ var relatedPhrases = []string{
 	"other jobs", "similar jobs", "more jobs", "similar roles", "other roles", "jobs you may", "ähnliche jobs",
 	"weitere jobs", "offres similaires", "autres offres", "ofertas similares", "empleos similares",
 	"offerte simili", "vergelijkbare vacatures", "podobne oferty",
+	// Shops, dealers and listings: "similar …" in several languages
+	"similar ", "ähnliche ", "produits similaires", "annonces similaires", "articoli simili", "anuncios similares",
+	"anúncios semelhantes", "vergelijkbare ", "podobne ", "похожие ",
 	// Shops
 	"customers also bought", "customers who bought", "customers also viewed", "frequently bought together",
 	"people also bought", "similar products", "similar items", "related products", "you might also need",

@@ -503,6 +503,11 @@ func TestFactsUnderTheTitle(t *testing.T) {
 			`<div class="ProductMeta__Description"><p>Rice bran extract and five ceramides fill in a dry, sensitive skin barrier, and the serum sinks in without a sticky film, morning and evening, under sunscreen or alone.</p></div></div></div>` +
 			`<div class="reviews"><div class="review"><p class="review-header">Minji · 2026.05.21</p><p>My cheeks stopped going red when the seasons change, and it layers well under sunscreen.</p></div></div>`,
 			[]string{"₩32,000 (was ₩38,000)", "five ceramides fill in"}, nil},
+		{"a collection's grid of linked cards inside wrappers, beside its text", website, `<div class="page"><h1>Page</h1><div class="rte">` + article.String() + `</div><div class="grid grid--uniform">` +
+			`<div class="grid__item"><div class="grid-product__content"><a href="/p/1" class="grid-product__link"><div class="title">Alishan High Mountain Oolong 50g</div><div class="price">£12.50</div></a></div></div>` +
+			`<div class="grid__item"><div class="grid-product__content"><a href="/p/2" class="grid-product__link"><div class="title">Dong Ding Oolong 50g</div><div class="price">£13.00</div></a></div></div>` +
+			`<div class="grid__item"><div class="grid-product__content"><a href="/p/3" class="grid-product__link"><div class="title">Oriental Beauty Oolong 25g</div><div class="price">£15.00</div></a></div></div></div></div>`,
+			[]string{"Alishan High Mountain Oolong 50g", "£13.00", "Paragraph 3"}, nil},
 		{"a linked line is no fact", website, `<main><h1>Page</h1><div class="bar"><a href="/reply">Post reply</a> 3 posts, page 1 of 1</div>` + article.String() + `</main>`, []string{"Paragraph 3"}, []string{"Post reply"}},
 	}
 	for _, tt := range tests {

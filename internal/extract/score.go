@@ -361,6 +361,11 @@ func (cl *cleaner) scoreArticle(body *html.Node) *html.Node {
 			keep = append(keep, s)
 			continue
 		}
+		if cl.catalogue(s) {
+			// A catalogue's grid of priced products beside its text.
+			keep = append(keep, s)
+			continue
+		}
 		if cl.listingBeside(s, cl.stats(top).words) {
 			// A catalogue's grid under its short introduction: the items
 			// are what the page lists.
@@ -713,7 +718,7 @@ func (cl *cleaner) productGrid(n *html.Node) bool {
 			}
 			g := group{c.DataAtom, attr(c, "class")}
 			items[g]++
-			if cl.stats(c).words <= 60 && cl.card(c) && holdsPrice(c) {
+			if cl.stats(c).words <= 60 && cl.wrappedCard(c) && holdsPrice(c) {
 				priced[g]++
 			}
 		}
@@ -723,6 +728,23 @@ func (cl *cleaner) productGrid(n *html.Node) bool {
 			}
 		}
 		return false
+	}
+	return false
+}
+
+// wrappedCard reports whether n is a card (see card), or wraps one in a
+// chain of single elements (a theme's item around its content around the
+// link).
+func (cl *cleaner) wrappedCard(n *html.Node) bool {
+	for i := 0; n != nil && i < 4; i++ {
+		if cl.card(n) {
+			return true
+		}
+		f := firstElement(n)
+		if f == nil || !onlyElementChild(n, f) {
+			return false
+		}
+		n = f
 	}
 	return false
 }
