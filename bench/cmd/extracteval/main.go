@@ -78,7 +78,7 @@ func main() {
 	verbose := flag.Bool("v", false, "print per-page scores")
 	only := flag.String("only", "", "comma-separated extractors to run (default all: spidergo,readeck-v2,go-trafilatura)")
 	dump := flag.String("dump", "", "directory to write each extractor's text per page into")
-	nonnews := flag.String("nonnews", "testdata/nonnews,testdata/multilingual,testdata/kinds,testdata/heldout,testdata/news,testdata/clutter,testdata/public,testdata/business,testdata/blogs,testdata/final,testdata/final2", "comma-separated labelled snippet sets (labels.json and the pages); empty skips them")
+	nonnews := flag.String("nonnews", "testdata/nonnews,testdata/multilingual,testdata/kinds,testdata/heldout,testdata/news,testdata/clutter,testdata/public,testdata/business,testdata/blogs,testdata/news2,testdata/shops2,testdata/final,testdata/final2,testdata/final3", "comma-separated labelled snippet sets (labels.json and the pages); empty skips them")
 	flag.Parse()
 	if *data != "" {
 		if err := run(*data, *verbose, *only, *dump); err != nil {
