@@ -508,6 +508,9 @@ func TestFactsUnderTheTitle(t *testing.T) {
 			`<div class="grid__item"><div class="grid-product__content"><a href="/p/2" class="grid-product__link"><div class="title">Dong Ding Oolong 50g</div><div class="price">£13.00</div></a></div></div>` +
 			`<div class="grid__item"><div class="grid-product__content"><a href="/p/3" class="grid-product__link"><div class="title">Oriental Beauty Oolong 25g</div><div class="price">£15.00</div></a></div></div></div></div>`,
 			[]string{"Alishan High Mountain Oolong 50g", "£13.00", "Paragraph 3"}, nil},
+		{"a catalogue's tiles named by a link inside them", website, `<main><h1>Page</h1><div class="category-description">` + article.String() + `</div><div class="products wrapper grid"><ol class="product-items">` +
+			magentoItem("Scree Runner 4 Trail Shoe", "$139.95") + magentoItem("Talus GTX Waterproof Runner", "$164.95") + magentoItem("Moraine Wide-Fit Shoe", "$129.95") + `</ol></div></main>`,
+			[]string{"Talus GTX Waterproof Runner", "$129.95", "Paragraph 3"}, nil},
 		{"a linked line is no fact", website, `<main><h1>Page</h1><div class="bar"><a href="/reply">Post reply</a> 3 posts, page 1 of 1</div>` + article.String() + `</main>`, []string{"Paragraph 3"}, []string{"Post reply"}},
 	}
 	for _, tt := range tests {
@@ -570,5 +573,46 @@ func TestDocumentLink(t *testing.T) {
 		if got := documentLink(a); got != tt.want {
 			t.Errorf("documentLink(%s) = %v, want %v", tt.a, got, tt.want)
 		}
+	}
+}
+
+// magentoItem is a product tile as a Magento theme writes it: a photo
+// link, the name linked inside a <strong>, a rating, the price and the
+// cart buttons.
+func magentoItem(name, price string) string {
+	return `<li class="item product product-item"><div class="product-item-info"><a href="/p" class="product photo"><span class="product-image-container"><img src="/p.jpg" alt="` + name + `"></span></a>` +
+		`<div class="product details"><strong class="product name"><a class="product-item-link" href="/p">` + name + `</a></strong>` +
+		`<div class="product-reviews-summary short"><div class="rating-result" title="92%"><span>92%</span></div></div><div class="price-box"><span class="price">` + price + `</span></div>` +
+		`<div class="product-item-inner"><div class="actions-primary"><form action="/cart/add"><button type="submit">Add to Cart</button></form></div>` +
+		`<div class="actions-secondary"><a href="#" class="action towishlist" role="button"><span>Add to Wish List</span></a><a href="#" class="action tocompare" role="button"><span>Add to Compare</span></a></div></div></div></div></li>`
+}
+
+func TestProductGrid(t *testing.T) {
+	tests := []struct {
+		name, list string
+		want       bool
+	}{
+		{"tiles named by a link inside them", magentoItem("Scree Runner 4", "$139.95") + magentoItem("Talus GTX Runner", "$164.95") + magentoItem("Moraine Wide-Fit", "$129.95"), true},
+		{"linked cards with prices", `<li class="c"><a href="/1">Alishan Oolong 50g £12.50</a></li><li class="c"><a href="/2">Dong Ding Oolong £13.00</a></li><li class="c"><a href="/3">Bai Hao Oolong £15.00</a></li>`, true},
+		{"two tiles are no grid", magentoItem("Scree Runner 4", "$139.95") + magentoItem("Talus GTX Runner", "$164.95"), false},
+		{"linked stories without prices", `<li class="c"><a href="/1">Otters return to the Thames</a></li><li class="c"><a href="/2">Council votes on bins</a></li><li class="c"><a href="/3">Ferry cuts sailings</a></li>`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			doc, err := html.Parse(strings.NewReader("<ol>" + tt.list + "</ol>"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ol *html.Node
+			walk(doc, func(n *html.Node) bool {
+				if n.Type == html.ElementNode && n.DataAtom == atom.Ol {
+					ol = n
+				}
+				return ol == nil
+			})
+			if got := newCleaner().productGrid(ol); got != tt.want {
+				t.Errorf("productGrid = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -718,7 +718,7 @@ func (cl *cleaner) productGrid(n *html.Node) bool {
 			}
 			g := group{c.DataAtom, attr(c, "class")}
 			items[g]++
-			if cl.stats(c).words <= 60 && cl.wrappedCard(c) && holdsPrice(c) {
+			if cl.stats(c).words <= 60 && (cl.wrappedCard(c) || namedByLink(c)) && holdsPrice(c) {
 				priced[g]++
 			}
 		}
@@ -747,6 +747,23 @@ func (cl *cleaner) wrappedCard(n *html.Node) bool {
 		n = f
 	}
 	return false
+}
+
+// namedByLink reports whether n holds a link of two words or more: a
+// product tile whose name links to its page, wherever the theme puts it.
+func namedByLink(n *html.Node) bool {
+	found, seen := false, 0
+	walk(n, func(c *html.Node) bool {
+		if seen++; found || seen > maxLookElements {
+			return false
+		}
+		if c.Type == html.ElementNode && c.DataAtom == atom.A {
+			found = countWords(textOf(c)) >= 2
+			return false
+		}
+		return true
+	})
+	return found
 }
 
 // holdsPrice reports whether a short line inside n states a price.
