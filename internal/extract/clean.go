@@ -207,9 +207,9 @@ func (cl *cleaner) hasBoilerHint(n *html.Node) bool {
 }
 
 // productMeta reports whether n, classed "meta" on a page that is no
-// story, holds a product's own words (a shop theme's "ProductMeta": its name, price and description)
-// rather than a post's meta line: a price, or a description of 25 words
-// or more with no other meta block inside.
+// story, holds a product's own words (a shop theme's "ProductMeta": its
+// name, price and description) rather than a post's meta line: a price,
+// or a description of 25 words or more with no other meta block inside.
 func (cl *cleaner) productMeta(n *html.Node) bool {
 	if holdsPrice(n) {
 		return true
@@ -276,7 +276,7 @@ func isPageChrome(n *html.Node) bool {
 		return true
 	}
 	return classWords(n, func(w string) bool { return layoutHints[w] && w != "header" && w != "masthead" && w != "menu" }) ||
-		classWords(n, isMenuWord) && !foodMenu(n)
+		navMenu(n)
 }
 
 // overlay reports whether n is laid over the page, fixed to the window: a
@@ -300,10 +300,14 @@ func isChrome(n *html.Node) bool {
 	if layoutRoles[strings.ToLower(attr(n, "role"))] || overlay(n) {
 		return true
 	}
-	return classWords(n, func(w string) bool { return layoutHints[w] && w != "menu" }) || classWords(n, isMenuWord) && !foodMenu(n)
+	return classWords(n, func(w string) bool { return layoutHints[w] && w != "menu" }) || navMenu(n)
 }
 
-func isMenuWord(w string) bool { return w == "menu" }
+// navMenu reports whether n is classed "menu" and is a navigation menu,
+// not a restaurant's (see foodMenu).
+func navMenu(n *html.Node) bool {
+	return classWords(n, func(w string) bool { return w == "menu" }) && !foodMenu(n)
+}
 
 // foodMenu reports whether n, classed "menu", is a restaurant's menu
 // rather than a navigation menu: eight words or more, at most a fifth of

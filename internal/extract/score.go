@@ -80,16 +80,20 @@ func (sc *scorer) unlikely(n *html.Node) bool {
 	if layoutRoles[strings.ToLower(attr(n, "role"))] {
 		return true
 	}
-	bad, keep := false, false
+	bad, keep, menu := false, false, false
 	classWords(n, func(w string) bool {
 		if keepHints[w] {
 			keep = true
 		}
-		if layoutHints[w] && w != "menu" || boilerHints[w] && !(sc.cl.thread && commentHints[w]) || w == "menu" && !foodMenu(n) {
+		if w == "menu" {
+			menu = true
+		} else if layoutHints[w] || boilerHints[w] && !(sc.cl.thread && commentHints[w]) {
 			bad = true
 		}
 		return false
 	})
+	// A menu is chrome unless it is a restaurant's (see foodMenu).
+	bad = bad || menu && !foodMenu(n)
 	// A container holding a third of the page is kept whatever its name
 	// (a blog's posts in a "widget", a page wrapped in a "rail" layout).
 	return bad && !keep && sc.cl.stats(n).words < sc.total/3
